@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"onair/outputs"
+	"onair/studio"
+)
+
+type destFlags []string
+
+func (d *destFlags) String() string     { return strings.Join(*d, ",") }
+func (d *destFlags) Set(v string) error { *d = append(*d, v); return nil }
+
+// runLive is `onair live`: a headless broadcast. Exit codes: 0 done, 1 the
+// broadcast failed, 2 bad flags or settings.
+func runLive(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("onair live", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		profilePath = fs.String("profile", "", "profile file to read settings and destinations from (default "+studio.DefaultProfilePath()+" if it exists)")
+		source      = fs.String("source", "", "video source: testcard")
+		size        = fs.String("size", "", "canvas size WIDTHxHEIGHT, e.g. 1280x720")
+		fps         = fs.Int("fps", 0, "frames per second")
+		bitrate     = fs.Int("bitrate", 0, "video bitrate in kb/s")
+		abitrate    = fs.Int("audio-bitrate", 0, "audio bitrate in kb/s")
+		preset      = fs.String("preset", "", "x264 preset (veryfast …)")
+		duration    = fs.Duration("duration", 0, "stop after this long (e.g. 20s); 0 runs until Ctrl-C")
+		quiet       = fs.Bool("quiet", false, "no status line every second")
+		dests       destFlags
+	)
+	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "onair live: unexpected argument %q (destinations go after --dest)\n", outputs.RedactURL(fs.Arg(0)))
+		return 2
+	}
+
+	path := *profilePath
+	if path == "" {
+		path = studio.DefaultProfilePath()
+	}
+	p, err := studio.LoadProfile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "onair live: %v\n", err)
+		return 2
+	}
+	if *source != "" {
+		p.Source = *source
+	}
+	if *size != "" {
+		w, h, ok := parseSize(*size)
+		if !ok {
+			fmt.Fprintf(stderr, "onair live: --size %q: use WIDTHxHEIGHT, e.g. 1280x720\n", *size)
+			return 2
+		}
+		p.Canvas.Width, p.Canvas.Height = w, h
+	}
+	if *fps != 0 {
+		p.Canvas.FPS = *fps
+	}
+	if *bitrate != 0 {
+		p.Video.BitrateKbps = *bitrate
+	}
+	if *abitrate != 0 {
+		p.Audio.BitrateKbps = *abitrate
+	}
+	if *preset != "" {
+		p.Video.Preset = *preset
+	}
+	if len(dests) > 0 {
+		p.Destinations = nil
+		for _, d := range dests {
+			p.Destinations = append(p.Destinations, studio.Dest{URL: d})
+		}
+	}
+	if err := p.Validate(); err != nil {
+		fmt.Fprintf(stderr, "onair live: %v\n", err)
+		return 2
+	}
+	targets, _ := p.Targets()
+	if len(targets) == 0 {
+		fmt.Fprintf(stderr, "onair live: no destination: give --dest URL or add one to %s\n", path)
+		return 2
+	}
+	routeLibavLogs(stderr, targets)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := newStudio(p)
+	if err != nil {
+		fmt.Fprintf(stderr, "onair live: %v\n", err)
+		return 2
+	}
+	cfg := broadcastConfig(p, targets)
+	cfg.Duration = *duration
+	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
+	b, err := studio.NewBroadcast(st, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "onair live: %v\n", err)
+		return 1
+	}
+
+	studioCtx, stopStudio := context.WithCancel(context.Background())
+	studioDone := make(chan error, 1)
+	go func() { studioDone <- st.Run(studioCtx) }()
+	bctx, cancelB := context.WithCancel(ctx)
+	defer cancelB()
+	done := make(chan error, 1)
+	go func() { done <- b.Run(bctx) }()
+
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var runErr error
+loop:
+	for {
+		select {
+		case runErr = <-done:
+			break loop
+		case err := <-studioDone:
+			// A capture failure stops the show.
+			runErr = fmt.Errorf("capture stopped: %w", err)
+			cancelB()
+			<-done
+			studioDone <- nil
+			break loop
+		case <-tick.C:
+			if !*quiet {
+				fmt.Fprintln(stdout, statusLine(b.Stats()))
+			}
+		}
+	}
+	stopStudio()
+	<-studioDone
+	s := b.Stats()
+	fmt.Fprintln(stdout, summaryLine(s))
+	if runErr != nil {
+		if errors.Is(runErr, studio.ErrNoDestination) {
+			fmt.Fprintf(stderr, "onair live: %v; nothing was broadcast\n", runErr)
+		} else {
+			fmt.Fprintf(stderr, "onair live: %v\n", runErr)
+		}
+		return 1
+	}
+	return 0
+}
+
+func parseSize(s string) (w, h int, ok bool) {
+	a, b, found := strings.Cut(strings.ToLower(s), "x")
+	if !found {
+		return 0, 0, false
+	}
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	return w, h, err1 == nil && err2 == nil
+}
+
+func printEvent(w io.Writer, e outputs.Event) {
+	switch {
+	case e.State == outputs.Reconnecting:
+		fmt.Fprintf(w, "destination %s: %s; retrying in %.1fs\n", e.Name, strings.TrimPrefix(e.Err, e.Name+": "), e.Retry.Seconds())
+	case e.Err != "":
+		fmt.Fprintf(w, "destination %s: %s: %s\n", e.Name, e.State, strings.TrimPrefix(e.Err, e.Name+": "))
+	default:
+		fmt.Fprintf(w, "destination %s: %s\n", e.Name, e.State)
+	}
+}
+
+func statusLine(s studio.BroadcastStats) string {
+	var b strings.Builder
+	el := s.Elapsed.Truncate(time.Second)
+	fmt.Fprintf(&b, "%02d:%02d:%02d  %d frames  encoders %d  skipped %d  missed %d",
+		int(el.Hours()), int(el.Minutes())%60, int(el.Seconds())%60,
+		s.FramesEncoded, s.VideoEncoders, s.EncoderSkipped, s.Studio.Missed)
+	for _, d := range s.Destinations {
+		fmt.Fprintf(&b, " | %s %s %.0f kb/s dropped %d (%.1f%%)", d.Name, d.State, d.BitrateKbps,
+			d.Queue.DroppedVideo, dropPercent(d))
+	}
+	return b.String()
+}
+
+func dropPercent(d studio.DestinationStatus) float64 {
+	total := d.Queue.Pushed - d.Queue.SkippedOffline
+	if total <= 0 {
+		return 0
+	}
+	return 100 * float64(d.Queue.DroppedVideo+d.Queue.DroppedAudio) / float64(total)
+}
+
+// summaryLine is the last line of a session: stable key=value pairs for scripts.
+func summaryLine(s studio.BroadcastStats) string {
+	live := 0
+	for _, d := range s.Destinations {
+		if d.EverLive {
+			live++
+		}
+	}
+	return fmt.Sprintf("onair: summary frames_encoded=%d video_encoders=%d destinations=%d reached=%d encoder_skipped=%d compositor_missed=%d",
+		s.FramesEncoded, s.VideoEncoders, len(s.Destinations), live, s.EncoderSkipped, s.Studio.Missed)
+}

@@ -1,0 +1,32 @@
+// Command onair is the broadcasting studio: with no arguments it opens the
+// studio window; `onair live …` runs the same session headless.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "live":
+			os.Exit(runLive(os.Args[2:], os.Stdout, os.Stderr))
+		case "help", "-h", "-help", "--help":
+			usage()
+			return
+		default:
+			fmt.Fprintf(os.Stderr, "onair: unknown command %q\n", os.Args[1])
+			usage()
+			os.Exit(2)
+		}
+	}
+	os.Exit(runStudio(os.Stderr))
+}
+
+func usage() {
+	fmt.Fprint(os.Stderr, `usage:
+  onair                 open the studio window
+  onair live [flags]    broadcast headless (onair live -h for the flags)
+`)
+}

@@ -1,0 +1,141 @@
+package libav
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"onair/capture"
+	"onair/encoder"
+)
+
+// AudioEncoder is the AAC encoder shared by every rendition: 48 kHz stereo.
+// It re-chunks whatever it is given into the codec's frame size.
+type AudioEncoder struct {
+	cc     *astiav.CodecContext
+	frame  *astiav.Frame
+	pkt    *astiav.Packet
+	stream encoder.Stream
+	fifo   [capture.Channels][]float32
+	next   int64 // pts of the first sample in fifo
+	primed bool
+	// composed is the wall time the oldest sample in fifo arrived.
+	composed time.Time
+}
+
+// NewAudioEncoder opens FFmpeg's AAC encoder at bitrateKbps.
+func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
+	codec := astiav.FindEncoder(astiav.CodecIDAac)
+	if codec == nil {
+		return nil, errors.New("the AAC encoder is missing from this FFmpeg build")
+	}
+	e := &AudioEncoder{cc: astiav.AllocCodecContext(codec)}
+	cc := e.cc
+	cc.SetSampleFormat(astiav.SampleFormatFltp)
+	cc.SetSampleRate(capture.SampleRate)
+	cc.SetChannelLayout(astiav.ChannelLayoutStereo)
+	cc.SetChannels(capture.Channels)
+	cc.SetBitRate(int64(bitrateKbps) * 1000)
+	cc.SetTimeBase(astiav.NewRational(1, capture.SampleRate))
+	cc.SetFlags(cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
+	if err := cc.Open(codec, nil); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("opening the AAC encoder at %d kb/s: %w", bitrateKbps, err)
+	}
+	e.frame = astiav.AllocFrame()
+	e.frame.SetNbSamples(cc.FrameSize())
+	e.frame.SetSampleFormat(astiav.SampleFormatFltp)
+	e.frame.SetChannelLayout(astiav.ChannelLayoutStereo)
+	e.frame.SetSampleRate(capture.SampleRate)
+	if err := e.frame.AllocBuffer(0); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("allocating the AAC encoder's frame: %w", err)
+	}
+	e.pkt = astiav.AllocPacket()
+	e.stream = encoder.Stream{
+		Kind: encoder.Audio, Codec: encoder.AAC, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
+		Extradata: cc.ExtraData(), BitrateKbps: bitrateKbps,
+		SampleRate: capture.SampleRate, Channels: capture.Channels, FrameSize: cc.FrameSize(),
+		// FFmpeg's AAC encoder primes with one frame: its first packet has pts -1024.
+		Delay: time.Duration(cc.FrameSize()) * time.Second / capture.SampleRate,
+	}
+	return e, nil
+}
+
+// Stream describes the encoder's output for muxers.
+func (e *AudioEncoder) Stream() encoder.Stream { return e.stream }
+
+// Encode queues the chunk's samples, whose first sample has timestamp pts
+// (in samples), and encodes every whole codec frame.
+func (e *AudioEncoder) Encode(c *capture.AudioChunk, pts int64, composed time.Time, emit func(*encoder.Packet)) error {
+	if !e.primed || len(e.fifo[0]) == 0 {
+		e.next = pts - int64(len(e.fifo[0]))
+		e.primed = true
+	}
+	if len(e.fifo[0]) == 0 {
+		e.composed = composed
+	}
+	for ch := range e.fifo {
+		e.fifo[ch] = append(e.fifo[ch], c.Samples[ch]...)
+	}
+	n := e.cc.FrameSize()
+	for len(e.fifo[0]) >= n {
+		if err := copySamples(e.frame, e.fifo[0][:n], e.fifo[1][:n]); err != nil {
+			return err
+		}
+		e.frame.SetPts(e.next)
+		if err := e.cc.SendFrame(e.frame); err != nil {
+			return fmt.Errorf("AAC encoder refused samples: %w", err)
+		}
+		for ch := range e.fifo {
+			e.fifo[ch] = append(e.fifo[ch][:0], e.fifo[ch][n:]...)
+		}
+		e.next += int64(n)
+		if err := e.drain(emit); err != nil {
+			return err
+		}
+		e.composed = composed
+	}
+	return nil
+}
+
+// Flush drains the encoder at the end of the broadcast.
+func (e *AudioEncoder) Flush(emit func(*encoder.Packet)) error {
+	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
+		return fmt.Errorf("flushing the AAC encoder: %w", err)
+	}
+	return e.drain(emit)
+}
+
+func (e *AudioEncoder) drain(emit func(*encoder.Packet)) error {
+	for {
+		err := e.cc.ReceivePacket(e.pkt)
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("AAC encoder failed: %w", err)
+		}
+		p := &encoder.Packet{
+			Kind: encoder.Audio, Key: true, PTS: e.pkt.Pts(), DTS: e.pkt.Dts(),
+			TimeBase: e.stream.TimeBase, Data: e.pkt.Data(), Composed: e.composed,
+		}
+		e.pkt.Unref()
+		emit(p)
+	}
+}
+
+// Close frees the encoder.
+func (e *AudioEncoder) Close() {
+	if e.pkt != nil {
+		e.pkt.Free()
+	}
+	if e.frame != nil {
+		e.frame.Free()
+	}
+	if e.cc != nil {
+		e.cc.Free()
+	}
+}

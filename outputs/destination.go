@@ -1,0 +1,291 @@
+package outputs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"onair/encoder"
+)
+
+// State is where a destination is in its life. The zero value is invalid.
+type State uint8
+
+const (
+	Idle State = iota + 1
+	Connecting
+	Live
+	Reconnecting
+	Failed
+	Stopped
+)
+
+func (s State) String() string {
+	switch s {
+	case Idle:
+		return "idle"
+	case Connecting:
+		return "connecting"
+	case Live:
+		return "live"
+	case Reconnecting:
+		return "reconnecting"
+	case Failed:
+		return "failed"
+	case Stopped:
+		return "stopped"
+	}
+	return "invalid"
+}
+
+// Sink is one open connection to a destination. Write sends one packet and
+// returns the bytes it put on the wire; Close ends the stream cleanly.
+type Sink interface {
+	Write(p *encoder.Packet) (int, error)
+	Close() error
+}
+
+// Connector opens a connection to a target for the given streams.
+type Connector interface {
+	Connect(ctx context.Context, t Target, streams []encoder.Stream) (Sink, error)
+}
+
+// Backoff is the reconnect schedule: First, then ×Factor with up to 5 %
+// jitter, never more than Max.
+type Backoff struct {
+	First  time.Duration
+	Factor float64
+	Max    time.Duration
+}
+
+// DefaultBackoff is what OBS users expect: 2 s, ×1.5, capped at 60 s.
+var DefaultBackoff = Backoff{First: 2 * time.Second, Factor: 1.5, Max: 60 * time.Second}
+
+// Delay is the wait before retry number attempt (1 for the first retry).
+func (b Backoff) Delay(attempt int) time.Duration {
+	d := float64(b.First)
+	for i := 1; i < attempt && d < float64(b.Max); i++ {
+		d *= b.Factor
+	}
+	d = min(d, float64(b.Max))
+	return time.Duration(d * (1 + 0.05*rand.Float64()))
+}
+
+// Destination is one place the program goes to. It owns its queue and its
+// connection; nothing it does can stall the encoder or another destination.
+type Destination struct {
+	Target    Target
+	connector Connector
+	queue     *encoder.Queue
+	streams   []encoder.Stream
+	backoff   Backoff
+	// Retry says whether to reconnect after a failure (false: fail once and stop).
+	retry bool
+
+	mu         sync.Mutex
+	state      State
+	lastErr    string
+	bytes      int64
+	packets    int64
+	attempts   int
+	everLive   bool
+	retryAt    time.Time
+	latencies  []time.Duration // ring of the last compose→wire latencies
+	latNext    int
+	firstTried chan struct{}
+	onEvent    func(Event)
+}
+
+// Event is a change a user should hear about: a state change with its reason.
+type Event struct {
+	Name  string // the redacted destination
+	State State
+	Err   string // the reason, when there is one
+	Retry time.Duration
+}
+
+// DestinationOptions tune a destination.
+type DestinationOptions struct {
+	QueueCapacity int
+	DropThreshold time.Duration
+	Backoff       Backoff
+	NoRetry       bool
+	OnEvent       func(Event)
+}
+
+// NewDestination prepares a destination; Run starts it.
+func NewDestination(t Target, c Connector, streams []encoder.Stream, o DestinationOptions) *Destination {
+	if o.QueueCapacity == 0 {
+		o.QueueCapacity = 1024
+	}
+	if o.Backoff.First == 0 {
+		o.Backoff = DefaultBackoff
+	}
+	if o.OnEvent == nil {
+		o.OnEvent = func(Event) {}
+	}
+	q := encoder.NewQueue(o.QueueCapacity, o.DropThreshold)
+	q.Park()
+	return &Destination{
+		Target: t, connector: c, queue: q, streams: streams, backoff: o.Backoff, retry: !o.NoRetry,
+		state: Idle, latencies: make([]time.Duration, 0, 1024), firstTried: make(chan struct{}),
+		onEvent: o.OnEvent,
+	}
+}
+
+// Queue is the destination's queue, to subscribe to a hub.
+func (d *Destination) Queue() *encoder.Queue { return d.queue }
+
+// FirstAttempt is closed once the first connection attempt has succeeded or failed.
+func (d *Destination) FirstAttempt() <-chan struct{} { return d.firstTried }
+
+// Run connects and sends until the queue is closed and drained (a clean end),
+// or ctx is cancelled. It returns the last error when it gave up.
+func (d *Destination) Run(ctx context.Context) error {
+	var once sync.Once
+	tried := func() { once.Do(func() { close(d.firstTried) }) }
+	defer tried()
+	for attempt := 0; ; attempt++ {
+		if attempt == 0 {
+			d.setState(Connecting, nil, 0)
+		}
+		d.mu.Lock()
+		d.attempts++
+		d.mu.Unlock()
+		sink, err := d.connector.Connect(ctx, d.Target, d.streams)
+		if err == nil {
+			d.queue.Unpark()
+			d.setState(Live, nil, 0)
+			tried()
+			attempt = 0
+			err = d.pump(ctx, sink)
+			cerr := sink.Close()
+			if errors.Is(err, encoder.ErrQueueClosed) {
+				if cerr != nil {
+					cerr = fmt.Errorf("%s: closing: %w", d.Target, cerr)
+					d.setState(Stopped, cerr, 0)
+					return cerr
+				}
+				d.setState(Stopped, nil, 0)
+				return nil
+			}
+			d.queue.Park()
+		}
+		tried()
+		if ctx.Err() != nil {
+			d.setState(Stopped, nil, 0)
+			return nil
+		}
+		err = fmt.Errorf("%s: %w", d.Target, err)
+		if !d.retry {
+			d.setState(Failed, err, 0)
+			return err
+		}
+		wait := d.backoff.Delay(attempt + 1)
+		d.setState(Reconnecting, err, wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			d.setState(Stopped, nil, 0)
+			return nil
+		case <-d.queue.Done():
+			// The broadcast ended while we were waiting to retry.
+			t.Stop()
+			d.setState(Failed, err, 0)
+			return err
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Destination) pump(ctx context.Context, sink Sink) error {
+	for {
+		p, err := d.queue.Pop(ctx)
+		if err != nil {
+			return err
+		}
+		n, err := sink.Write(p)
+		if err != nil {
+			return err
+		}
+		lat := time.Since(p.Composed)
+		d.mu.Lock()
+		d.bytes += int64(n)
+		d.packets++
+		if p.Kind == encoder.Video && !p.Composed.IsZero() {
+			if len(d.latencies) < cap(d.latencies) {
+				d.latencies = append(d.latencies, lat)
+			} else {
+				d.latencies[d.latNext] = lat
+				d.latNext = (d.latNext + 1) % len(d.latencies)
+			}
+		}
+		d.mu.Unlock()
+	}
+}
+
+func (d *Destination) setState(s State, err error, retry time.Duration) {
+	d.mu.Lock()
+	changed := d.state != s
+	d.state = s
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+		changed = changed || msg != d.lastErr
+		d.lastErr = msg
+	}
+	if s == Live {
+		d.everLive = true
+		d.lastErr = ""
+	}
+	d.retryAt = time.Time{}
+	if retry > 0 {
+		d.retryAt = time.Now().Add(retry)
+	}
+	d.mu.Unlock()
+	if changed {
+		d.onEvent(Event{Name: d.Target.String(), State: s, Err: msg, Retry: retry})
+	}
+}
+
+// DestinationStats is a snapshot of one destination's health.
+type DestinationStats struct {
+	Name      string
+	State     State
+	LastError string
+	BytesSent int64
+	Packets   int64
+	Attempts  int
+	EverLive  bool
+	RetryIn   time.Duration
+	Queue     encoder.QueueStats
+	// Latency from compose to the last byte on the wire, over recent video packets.
+	LatencyP50, LatencyP99, LatencyMax time.Duration
+}
+
+// Stats returns a snapshot.
+func (d *Destination) Stats() DestinationStats {
+	d.mu.Lock()
+	s := DestinationStats{
+		Name: d.Target.String(), State: d.state, LastError: d.lastErr, BytesSent: d.bytes,
+		Packets: d.packets, Attempts: d.attempts, EverLive: d.everLive,
+	}
+	if !d.retryAt.IsZero() {
+		s.RetryIn = max(0, time.Until(d.retryAt))
+	}
+	lat := slices.Clone(d.latencies)
+	d.mu.Unlock()
+	s.Queue = d.queue.Stats()
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		s.LatencyP50 = lat[len(lat)/2]
+		s.LatencyP99 = lat[min(len(lat)-1, len(lat)*99/100)]
+		s.LatencyMax = lat[len(lat)-1]
+	}
+	return s
+}

@@ -1,0 +1,261 @@
+package outputs
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Protocol is a destination's transport. The zero value is invalid.
+type Protocol uint8
+
+const (
+	RTMP Protocol = iota + 1
+	RTMPS
+	SRT
+)
+
+func (p Protocol) String() string {
+	switch p {
+	case RTMP:
+		return "rtmp"
+	case RTMPS:
+		return "rtmps"
+	case SRT:
+		return "srt"
+	}
+	return "invalid"
+}
+
+// Target is a parsed destination URL. Its secret parts (stream key, SRT
+// stream id and passphrase) never leave it except through URL and Secrets.
+type Target struct {
+	Protocol Protocol
+	Host     string
+	Port     int
+
+	// RTMP(S): rtmp://host[:port]/app[/more]/KEY
+	App, Key string
+
+	// SRT: srt://host:port?streamid=…&passphrase=…&latency=…&pbkeylen=…
+	StreamID   string
+	Passphrase string
+	LatencyMs  int
+	PBKeyLen   int
+
+	raw string
+}
+
+// ParseTarget checks a destination URL. Its errors never contain the secret
+// parts of the URL.
+func ParseTarget(raw string) (Target, error) {
+	raw = strings.TrimSpace(raw)
+	t := Target{raw: raw}
+	fail := func(format string, a ...any) (Target, error) {
+		return Target{}, fmt.Errorf("destination %s: %s", RedactURL(raw), fmt.Sprintf(format, a...))
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return fail("not a valid URL (expected rtmp://host/app/key, rtmps://… or srt://host:port)")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "rtmp":
+		t.Protocol, t.Port = RTMP, 1935
+	case "rtmps":
+		t.Protocol, t.Port = RTMPS, 443
+	case "srt":
+		t.Protocol = SRT
+	default:
+		return fail("unsupported protocol %q (use rtmp, rtmps or srt)", u.Scheme)
+	}
+	if u.User != nil {
+		return fail("user and password in the URL are not supported")
+	}
+	t.Host = u.Hostname()
+	if t.Host == "" {
+		return fail("no host name")
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return fail("port %q is not a number from 1 to 65535", p)
+		}
+		t.Port = n
+	}
+	if t.Protocol == SRT {
+		return t.parseSRT(u, fail)
+	}
+	path := strings.Trim(u.EscapedPath(), "/")
+	i := strings.LastIndexByte(path, '/')
+	if i <= 0 || i == len(path)-1 {
+		return fail("needs an application and a stream key: rtmp://host/app/KEY")
+	}
+	t.App = path[:i]
+	t.Key = path[i+1:]
+	if u.RawQuery != "" {
+		t.Key += "?" + u.RawQuery // e.g. Twitch's ?bandwidthtest=true rides on the key
+	}
+	return t, nil
+}
+
+func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) (Target, error) {
+	if u.Port() == "" {
+		return fail("SRT needs a port: srt://host:port")
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		return fail("SRT URLs take no path; put the stream name in ?streamid=")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return fail("the query string cannot be parsed")
+	}
+	for k, vs := range q {
+		v := vs[len(vs)-1]
+		switch k {
+		case "streamid":
+			if len(v) > 512 {
+				return fail("streamid is longer than 512 characters")
+			}
+			t.StreamID = v
+		case "passphrase":
+			if len(v) < 10 || len(v) > 80 {
+				return fail("passphrase must be 10 to 80 characters")
+			}
+			t.Passphrase = v
+		case "latency":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 60000 {
+				return fail("latency %q must be milliseconds from 0 to 60000", v)
+			}
+			t.LatencyMs = n
+		case "pbkeylen":
+			n, err := strconv.Atoi(v)
+			if err != nil || (n != 16 && n != 24 && n != 32) {
+				return fail("pbkeylen must be 16, 24 or 32")
+			}
+			t.PBKeyLen = n
+		case "mode":
+			if v != "caller" {
+				return fail("onair connects as SRT caller; mode=%s is not supported", v)
+			}
+		default:
+			return fail("unknown SRT option %q (known: streamid, passphrase, latency, pbkeylen, mode)", k)
+		}
+	}
+	return t, nil
+}
+
+// URL is the full URL, secrets included, for the protocol code only.
+func (t Target) URL() string { return t.raw }
+
+// Address is host:port.
+func (t Target) Address() string { return net.JoinHostPort(t.Host, strconv.Itoa(t.Port)) }
+
+// String is the URL with every secret masked: safe for logs, errors and the UI.
+func (t Target) String() string {
+	switch t.Protocol {
+	case RTMP, RTMPS:
+		return fmt.Sprintf("%s://%s/%s/%s", t.Protocol, t.Address(), t.App, mask)
+	case SRT:
+		var q []string
+		if t.StreamID != "" {
+			q = append(q, "streamid="+mask)
+		}
+		if t.Passphrase != "" {
+			q = append(q, "passphrase="+mask)
+		}
+		if t.LatencyMs != 0 {
+			q = append(q, "latency="+strconv.Itoa(t.LatencyMs))
+		}
+		s := "srt://" + t.Address()
+		if len(q) > 0 {
+			s += "?" + strings.Join(q, "&")
+		}
+		return s
+	}
+	return RedactURL(t.raw)
+}
+
+// Secrets lists the strings that must never be printed.
+func (t Target) Secrets() []string {
+	var s []string
+	for _, v := range []string{t.Key, t.StreamID, t.Passphrase} {
+		if v != "" {
+			s = append(s, v)
+			if i := strings.IndexByte(v, '?'); i > 0 {
+				s = append(s, v[:i])
+			}
+		}
+	}
+	return s
+}
+
+const mask = "****"
+
+// RedactURL masks what may be secret in a URL that could not be parsed: the
+// last path segment (the stream key) and every query value.
+func RedactURL(raw string) string {
+	s := raw
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		q := s[i+1:]
+		s = s[:i]
+		var parts []string
+		for _, kv := range strings.Split(q, "&") {
+			k, _, _ := strings.Cut(kv, "=")
+			parts = append(parts, k+"="+mask)
+		}
+		s = redactPath(s) + "?" + strings.Join(parts, "&")
+		return s
+	}
+	return redactPath(s)
+}
+
+func redactPath(s string) string {
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+	}
+	if at := strings.LastIndexByte(s[start:], '@'); at >= 0 {
+		s = s[:start] + mask + s[start+at:]
+	}
+	slash := strings.IndexByte(s[start:], '/')
+	if slash < 0 {
+		return s
+	}
+	path := s[start+slash+1:]
+	last := strings.LastIndexByte(strings.TrimRight(path, "/"), '/')
+	if last < 0 {
+		if path == "" {
+			return s
+		}
+		return s[:start+slash+1] + mask
+	}
+	return s[:start+slash+1] + path[:last+1] + mask
+}
+
+// Redactor masks every registered secret in a piece of text.
+type Redactor struct {
+	r *strings.Replacer
+}
+
+// NewRedactor masks the secrets of every target.
+func NewRedactor(targets ...Target) *Redactor {
+	var pairs []string
+	for _, t := range targets {
+		for _, s := range t.Secrets() {
+			if len(s) < 3 {
+				continue // masking one or two letters everywhere would garble every line
+			}
+			pairs = append(pairs, s, mask)
+			if e := url.QueryEscape(s); e != s {
+				pairs = append(pairs, e, mask)
+			}
+		}
+	}
+	return &Redactor{r: strings.NewReplacer(pairs...)}
+}
+
+// Redact masks the secrets in s.
+func (r *Redactor) Redact(s string) string { return r.r.Replace(s) }

@@ -1,0 +1,286 @@
+package studio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"onair/capture"
+	"onair/encoder"
+	"onair/encoder/libav"
+	"onair/outputs"
+)
+
+// ErrNoDestination ends a broadcast none of whose destinations could be reached.
+var ErrNoDestination = errors.New("no destination could be reached")
+
+// BroadcastConfig is what Go Live needs.
+type BroadcastConfig struct {
+	Video            libav.VideoConfig
+	AudioBitrateKbps int
+	Targets          []outputs.Target
+	// Duration stops the broadcast after this much media (0: until cancelled).
+	Duration   time.Duration
+	Connectors map[outputs.Protocol]outputs.Connector
+	// OnEvent hears every destination state change (with its redacted name).
+	OnEvent func(outputs.Event)
+	// DrainTimeout bounds how long the end of the broadcast waits for slow
+	// destinations to send what is queued.
+	DrainTimeout time.Duration
+	Backoff      outputs.Backoff
+	// DropThreshold: how far behind a destination may fall before frames drop.
+	DropThreshold time.Duration
+}
+
+// Broadcast encodes the studio's program once and sends it to every destination.
+type Broadcast struct {
+	cfg    BroadcastConfig
+	studio *Studio
+	venc   *libav.VideoEncoder
+	aenc   *libav.AudioEncoder
+	hub    *encoder.Hub
+	dests  []*outputs.Destination
+
+	mu       sync.Mutex
+	started  time.Time
+	frames   int64
+	skipped  func() int64
+	rates    []float64 // kb/s per destination over the last second
+	lastSent []int64
+	lastTick time.Time
+	encoders int // most video encoders seen open during the broadcast
+}
+
+// NewBroadcast opens the encoders (so a bad setting fails before anything
+// connects) and prepares the destinations.
+func NewBroadcast(st *Studio, cfg BroadcastConfig) (*Broadcast, error) {
+	if len(cfg.Targets) == 0 {
+		return nil, errors.New("no destination: add at least one")
+	}
+	w, h := st.Size()
+	if cfg.Video.Width != w || cfg.Video.Height != h || cfg.Video.FPS != st.FPS {
+		return nil, fmt.Errorf("encoder %dx%d@%d does not match the canvas %dx%d@%d",
+			cfg.Video.Width, cfg.Video.Height, cfg.Video.FPS, w, h, st.FPS)
+	}
+	for _, t := range cfg.Targets {
+		if cfg.Connectors[t.Protocol] == nil {
+			return nil, fmt.Errorf("destination %s: %s is not supported here", t, t.Protocol)
+		}
+	}
+	if cfg.AudioBitrateKbps == 0 {
+		cfg.AudioBitrateKbps = 160
+	}
+	if cfg.DrainTimeout == 0 {
+		cfg.DrainTimeout = 5 * time.Second
+	}
+	b := &Broadcast{cfg: cfg, studio: st, hub: encoder.NewHub()}
+	var err error
+	if b.venc, err = libav.NewVideoEncoder(cfg.Video); err != nil {
+		return nil, err
+	}
+	if b.aenc, err = libav.NewAudioEncoder(cfg.AudioBitrateKbps); err != nil {
+		b.venc.Close()
+		return nil, err
+	}
+	streams := []encoder.Stream{b.venc.Stream(), b.aenc.Stream()}
+	for _, t := range cfg.Targets {
+		d := outputs.NewDestination(t, cfg.Connectors[t.Protocol], streams, outputs.DestinationOptions{
+			Backoff: cfg.Backoff, OnEvent: cfg.OnEvent, DropThreshold: cfg.DropThreshold,
+		})
+		b.hub.Subscribe(d.Queue())
+		b.dests = append(b.dests, d)
+	}
+	b.rates = make([]float64, len(b.dests))
+	b.lastSent = make([]int64, len(b.dests))
+	return b, nil
+}
+
+// Run goes live: it connects every destination, encodes until the duration is
+// reached or ctx ends, then drains the queues and closes the streams cleanly.
+// It returns ErrNoDestination when no destination could be reached, or the
+// capture or encoder failure that stopped it.
+func (b *Broadcast) Run(ctx context.Context) error {
+	defer b.venc.Close()
+	defer b.aenc.Close()
+	b.mu.Lock()
+	b.started = time.Now()
+	b.lastTick = b.started
+	b.encoders = libav.OpenVideoEncoders()
+	b.mu.Unlock()
+
+	destCtx, destCancel := context.WithCancel(context.Background())
+	defer destCancel()
+	var wg sync.WaitGroup
+	for _, d := range b.dests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.Run(destCtx)
+		}()
+	}
+	stop := make(chan struct{})
+	var noDest bool
+	go func() {
+		for _, d := range b.dests {
+			select {
+			case <-d.FirstAttempt():
+			case <-stop:
+				return
+			}
+		}
+		for _, d := range b.dests {
+			if d.Stats().EverLive {
+				return
+			}
+		}
+		b.mu.Lock()
+		noDest = true
+		b.mu.Unlock()
+		destCancel()
+	}()
+
+	err := b.encode(ctx, destCtx.Done())
+	close(stop)
+	b.hub.Close()
+	drained := make(chan struct{})
+	go func() { wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(b.cfg.DrainTimeout):
+		destCancel()
+		<-drained
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if noDest {
+		return ErrNoDestination
+	}
+	return nil
+}
+
+func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
+	frames, skipped, stopVideo := b.studio.SubscribeVideo(8)
+	defer stopVideo()
+	chunks, _, stopAudio := b.studio.SubscribeAudio(128)
+	defer stopAudio()
+	b.mu.Lock()
+	b.skipped = skipped
+	b.mu.Unlock()
+
+	fps := int64(b.cfg.Video.FPS)
+	clock := b.studio.Clock
+	// Start on the next frame slot; audio starts at the same instant.
+	now := clock.Now()
+	seq0 := (int64(now)*fps + int64(time.Second) - 1) / int64(time.Second)
+	t0 := time.Duration(seq0) * time.Second / time.Duration(fps)
+	s0 := int64(t0) * capture.SampleRate / int64(time.Second)
+	endSeq, endSample := int64(-1), int64(-1)
+	if b.cfg.Duration > 0 {
+		endSeq = seq0 + int64(b.cfg.Duration)*fps/int64(time.Second)
+		endSample = s0 + int64(b.cfg.Duration)*capture.SampleRate/int64(time.Second)
+	}
+	videoDone, audioDone := false, false
+	publish := b.hub.Publish
+	for !(videoDone && audioDone) {
+		select {
+		case <-ctx.Done():
+			videoDone, audioDone = true, true
+		case <-abort:
+			videoDone, audioDone = true, true
+		case f := <-frames:
+			if f.Seq < seq0 || videoDone {
+				f.Release()
+				continue
+			}
+			if endSeq >= 0 && f.Seq >= endSeq {
+				f.Release()
+				videoDone = true
+				continue
+			}
+			err := b.venc.Encode(f, f.Seq-seq0, clock.Wall(f.At), publish)
+			f.Release()
+			if err != nil {
+				return err
+			}
+			b.mu.Lock()
+			b.frames++
+			b.mu.Unlock()
+		case c := <-chunks:
+			if audioDone {
+				continue
+			}
+			lo, hi := c.Start, c.Start+int64(len(c.Samples[0]))
+			if hi <= s0 {
+				continue
+			}
+			if endSample >= 0 && hi > endSample {
+				hi = endSample
+				audioDone = true
+			}
+			from := max(lo, s0)
+			part := &capture.AudioChunk{Start: from}
+			for ch := range part.Samples {
+				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
+			}
+			if err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publish); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.venc.Flush(publish); err != nil {
+		return err
+	}
+	return b.aenc.Flush(publish)
+}
+
+// BroadcastStats is a once-a-second snapshot for the status line and the UI.
+type BroadcastStats struct {
+	Elapsed        time.Duration
+	VideoEncoders  int
+	FramesEncoded  int64
+	EncoderSkipped int64 // frames the encoder was too slow to take
+	Studio         StudioStats
+	Destinations   []DestinationStatus
+}
+
+// DestinationStatus is one destination's health with its current bitrate.
+type DestinationStatus struct {
+	outputs.DestinationStats
+	BitrateKbps float64
+}
+
+// Stats returns a snapshot; bitrates are measured between calls at least a
+// second apart.
+func (b *Broadcast) Stats() BroadcastStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := BroadcastStats{
+		VideoEncoders: max(b.encoders, libav.OpenVideoEncoders()), FramesEncoded: b.frames, Studio: b.studio.Stats(),
+	}
+	b.encoders = s.VideoEncoders
+	if !b.started.IsZero() {
+		s.Elapsed = time.Since(b.started)
+	}
+	if b.skipped != nil {
+		s.EncoderSkipped = b.skipped()
+	}
+	now := time.Now()
+	dt := now.Sub(b.lastTick)
+	for i, d := range b.dests {
+		ds := d.Stats()
+		if dt >= time.Second {
+			b.rates[i] = float64(ds.BytesSent-b.lastSent[i]) * 8 / 1000 / dt.Seconds()
+			b.lastSent[i] = ds.BytesSent
+		}
+		s.Destinations = append(s.Destinations, DestinationStatus{DestinationStats: ds, BitrateKbps: b.rates[i]})
+	}
+	if dt >= time.Second {
+		b.lastTick = now
+	}
+	return s
+}

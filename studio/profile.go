@@ -1,0 +1,165 @@
+package studio
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"onair/outputs"
+)
+
+// Profile is a performer's saved set-up: canvas, encoder settings and
+// destinations. It lives in DefaultProfilePath unless told otherwise.
+type Profile struct {
+	Source       string        `json:"source"`
+	Canvas       Canvas        `json:"canvas"`
+	Video        VideoSettings `json:"video"`
+	Audio        AudioSettings `json:"audio"`
+	Destinations []Dest        `json:"destinations"`
+}
+
+// Canvas is the program's picture.
+type Canvas struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	FPS    int `json:"fps"`
+}
+
+// VideoSettings are the shared encoder's settings.
+type VideoSettings struct {
+	BitrateKbps int    `json:"bitrate_kbps"`
+	Preset      string `json:"preset"`
+	KeyframeSec int    `json:"keyframe_sec"`
+}
+
+// AudioSettings are the AAC encoder's settings.
+type AudioSettings struct {
+	BitrateKbps int `json:"bitrate_kbps"`
+}
+
+// Dest is one destination as saved.
+type Dest struct {
+	Name    string `json:"name,omitempty"`
+	URL     string `json:"url"`
+	Enabled *bool  `json:"enabled,omitempty"`
+}
+
+// On reports whether the destination is enabled (the default).
+func (d Dest) On() bool { return d.Enabled == nil || *d.Enabled }
+
+// DefaultProfile is what a first start gets.
+func DefaultProfile() Profile {
+	return Profile{
+		Source: "testcard",
+		Canvas: Canvas{Width: 1280, Height: 720, FPS: 30},
+		Video:  VideoSettings{BitrateKbps: 3000, Preset: "veryfast", KeyframeSec: 2},
+		Audio:  AudioSettings{BitrateKbps: 160},
+	}
+}
+
+// DefaultProfilePath is $XDG_CONFIG_HOME/onair/profile.json (~/.config/… on Linux).
+func DefaultProfilePath() string {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		dir = "."
+	}
+	return filepath.Join(dir, "onair", "profile.json")
+}
+
+// LoadProfile reads path. A missing file gives the defaults; a broken one an
+// error naming the file and what is wrong, never a half-read profile.
+func LoadProfile(path string) (Profile, error) {
+	p := DefaultProfile()
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return p, fmt.Errorf("reading profile %s: %w", path, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return DefaultProfile(), fmt.Errorf("profile %s is not valid: %s", path, redactJSONError(err))
+	}
+	if err := p.Validate(); err != nil {
+		return DefaultProfile(), fmt.Errorf("profile %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// redactJSONError keeps decoder errors from quoting a value that may be a key.
+func redactJSONError(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("JSON syntax error at byte %d", se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("field %q should be %s", te.Field, te.Type)
+	}
+	return strings.ReplaceAll(err.Error(), "json: ", "")
+}
+
+// Save writes the profile atomically (keys inside: readable by the user only).
+func (p Profile) Save(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Validate checks every setting and destination URL.
+func (p Profile) Validate() error {
+	c := p.Canvas
+	switch {
+	case p.Source != "testcard":
+		return fmt.Errorf("source %q is not available (use \"testcard\")", p.Source)
+	case c.Width < 64 || c.Height < 64 || c.Width > 4096 || c.Height > 2304 || c.Width%2 != 0 || c.Height%2 != 0:
+		return fmt.Errorf("canvas %dx%d: width and height must be even, 64 to 4096x2304", c.Width, c.Height)
+	case c.FPS < 1 || c.FPS > 120:
+		return fmt.Errorf("canvas fps %d: must be 1 to 120", c.FPS)
+	case p.Video.BitrateKbps < 100 || p.Video.BitrateKbps > 100000:
+		return fmt.Errorf("video bitrate %d kb/s: must be 100 to 100000", p.Video.BitrateKbps)
+	case p.Video.KeyframeSec < 1 || p.Video.KeyframeSec > 10:
+		return fmt.Errorf("keyframe interval %d s: must be 1 to 10", p.Video.KeyframeSec)
+	case p.Audio.BitrateKbps < 32 || p.Audio.BitrateKbps > 512:
+		return fmt.Errorf("audio bitrate %d kb/s: must be 32 to 512", p.Audio.BitrateKbps)
+	}
+	switch p.Video.Preset {
+	case "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow":
+	default:
+		return fmt.Errorf("x264 preset %q is unknown (use ultrafast … veryslow; veryfast is the usual choice)", p.Video.Preset)
+	}
+	_, err := p.Targets()
+	return err
+}
+
+// Targets parses the enabled destinations.
+func (p Profile) Targets() ([]outputs.Target, error) {
+	var ts []outputs.Target
+	for _, d := range p.Destinations {
+		if !d.On() {
+			continue
+		}
+		t, err := outputs.ParseTarget(d.URL)
+		if err != nil {
+			return nil, err
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
+}
