@@ -160,4 +160,3 @@ func mustWrite(t testing.TB, path, s string) {
 		t.Fatal(err)
 	}
 }
-
