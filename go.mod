@@ -9,8 +9,9 @@ require (
 )
 
 require (
+	fyne.io/fyne/v2 v2.7.3 // indirect
 	github.com/asticode/go-astikit v0.42.0 // indirect
 	github.com/mattn/go-pointer v0.0.1 // indirect
 	github.com/stretchr/testify v1.11.1 // indirect
-	golang.org/x/sys v0.0.0-20200926100807-9d91bd62050c // indirect
+	golang.org/x/sys v0.30.0 // indirect
 )

@@ -19,7 +19,10 @@ func RouteLogs(w io.Writer, redact func(string) string, verbose bool) {
 		level = astiav.LogLevelInfo
 	}
 	astiav.SetLogLevel(level)
-	astiav.SetLogCallback(func(_ astiav.Classer, _ astiav.LogLevel, _, msg string) {
+	astiav.SetLogCallback(func(c astiav.Classer, _ astiav.LogLevel, _, msg string) {
+		if !verbose && isNetwork(c) {
+			return // the destination reports these itself, in words
+		}
 		msg = strings.TrimSpace(redact(msg))
 		if msg == "" {
 			return
@@ -28,4 +31,17 @@ func RouteLogs(w io.Writer, redact func(string) string, verbose bool) {
 		io.WriteString(w, "libav: "+msg+"\n")
 		logMu.Unlock()
 	})
+}
+
+// isNetwork tells messages from protocol contexts (tcp, tls, rtmp), whose
+// failures the destinations already report.
+func isNetwork(c astiav.Classer) bool {
+	if c == nil || c.Class() == nil {
+		return false
+	}
+	switch c.Class().Name() {
+	case "URLContext", "AVIOContext", "TCP", "TLS", "RTMP", "rtmp", "tcp", "tls":
+		return true
+	}
+	return false
 }

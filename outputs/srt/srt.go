@@ -79,7 +79,7 @@ func connect(ctx context.Context, sock *srtgo.SrtSocket) error {
 	select {
 	case err := <-done:
 		if err != nil {
-			return fmt.Errorf("connecting: %v: is the SRT listener up, and do streamid and passphrase match?", err)
+			return fmt.Errorf("connecting: no SRT handshake (%v): is the listener up, and do streamid and passphrase match?", err)
 		}
 		return nil
 	case <-ctx.Done():
