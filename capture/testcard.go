@@ -80,7 +80,8 @@ func (c *TestCard) Latest(at time.Duration) (*Frame, error) {
 	copy(p.Y, c.bg.Y)
 	copy(p.Cb, c.bg.Cb)
 	copy(p.Cr, c.bg.Cr)
-	seq := int64(at * time.Duration(c.fps) / time.Second)
+	// Round: slot times like 1/30 s are not whole nanoseconds.
+	seq := int64((at*time.Duration(c.fps) + time.Second/2) / time.Second)
 	f.Seq, f.At = seq, at
 
 	// A box sweeping left and right once every 4 s, bobbing up and down.

@@ -222,6 +222,9 @@ func redactPath(s string) string {
 	}
 	slash := strings.IndexByte(s[start:], '/')
 	if slash < 0 {
+		if start == 0 && s != "" {
+			return mask // not a URL at all: it may be a bare key
+		}
 		return s
 	}
 	path := s[start+slash+1:]

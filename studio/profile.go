@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -102,6 +103,9 @@ func redactJSONError(err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		return fmt.Sprintf("field %q should be %s", te.Field, te.Type)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "JSON syntax error: the file ends too early"
 	}
 	return strings.ReplaceAll(err.Error(), "json: ", "")
 }

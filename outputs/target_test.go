@@ -1,0 +1,93 @@
+package outputs
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseTarget(t *testing.T) {
+	for _, tc := range []struct {
+		raw      string
+		want     Target
+		redacted string
+	}{
+		{"rtmp://live.twitch.tv/app/live_123_abc", Target{Protocol: RTMP, Host: "live.twitch.tv", Port: 1935, App: "app", Key: "live_123_abc"}, "rtmp://live.twitch.tv:1935/app/****"},
+		{"rtmps://a.rtmps.youtube.com/live2/abcd-efgh", Target{Protocol: RTMPS, Host: "a.rtmps.youtube.com", Port: 443, App: "live2", Key: "abcd-efgh"}, "rtmps://a.rtmps.youtube.com:443/live2/****"},
+		{"rtmp://127.0.0.1:1936/live/app2/k?bandwidthtest=true", Target{Protocol: RTMP, Host: "127.0.0.1", Port: 1936, App: "live/app2", Key: "k?bandwidthtest=true"}, "rtmp://127.0.0.1:1936/live/app2/****"},
+		{"srt://10.0.0.1:9000?streamid=publish:live/key&passphrase=0123456789&latency=200&pbkeylen=32", Target{Protocol: SRT, Host: "10.0.0.1", Port: 9000, StreamID: "publish:live/key", Passphrase: "0123456789", LatencyMs: 200, PBKeyLen: 32}, "srt://10.0.0.1:9000?streamid=****&passphrase=****&latency=200"},
+		{"srt://[::1]:9000", Target{Protocol: SRT, Host: "::1", Port: 9000}, "srt://[::1]:9000"},
+	} {
+		got, err := ParseTarget(tc.raw)
+		if err != nil {
+			t.Errorf("ParseTarget(%q): %v", tc.raw, err)
+			continue
+		}
+		tc.want.raw = tc.raw
+		if got != tc.want {
+			t.Errorf("ParseTarget(%q) = %+v, want %+v", tc.raw, got, tc.want)
+		}
+		if got.String() != tc.redacted {
+			t.Errorf("String() = %q, want %q", got.String(), tc.redacted)
+		}
+		if got.URL() != tc.raw {
+			t.Errorf("URL() = %q, want the original", got.URL())
+		}
+	}
+}
+
+func TestParseTargetErrorsNeverShowSecrets(t *testing.T) {
+	const key = "SECRETKEY42"
+	for _, raw := range []string{
+		"rtmp://host/" + key,
+		"rtmp://host:0/app/" + key,
+		"ftp://host/app/" + key,
+		"rtmp://user:" + key + "@host/app/x",
+		"srt://host?streamid=" + key,
+		"srt://host:1/path?streamid=" + key,
+		"srt://host:1?streamid=" + key + "&passphrase=" + key[:5],
+		"srt://host:1?passphrase=" + key + "&mode=listener",
+		"%%%" + key,
+		"",
+	} {
+		_, err := ParseTarget(raw)
+		if err == nil {
+			t.Errorf("ParseTarget(%q) accepted a bad URL", raw)
+			continue
+		}
+		if strings.Contains(err.Error(), key) || strings.Contains(err.Error(), key[:5]+"&") {
+			t.Errorf("error for %q shows the secret: %v", raw, err)
+		}
+		if !strings.HasPrefix(err.Error(), "destination ") {
+			t.Errorf("error %q does not name the destination", err)
+		}
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for raw, want := range map[string]string{
+		"rtmp://host/app/key":            "rtmp://host/app/****",
+		"rtmp://host/key":                "rtmp://host/****",
+		"rtmp://host":                    "rtmp://host",
+		"srt://h:1?streamid=a&latency=5": "srt://h:1?streamid=****&latency=****",
+		"rtmp://u:pw@host/app/key":       "rtmp://****@host/app/****",
+		"garbage":                        "****",
+		"host/app/key":                   "host/app/****",
+	} {
+		if got := RedactURL(raw); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+}
+
+func TestRedactor(t *testing.T) {
+	a, _ := ParseTarget("rtmp://h/app/live_abc123")
+	b, _ := ParseTarget("srt://h:1?streamid=my%20stream&passphrase=0123456789")
+	r := NewRedactor(a, b)
+	in := "publish live_abc123 failed; sid=my stream pass=0123456789 esc=my+stream"
+	got := r.Redact(in)
+	for _, s := range []string{"live_abc123", "my stream", "0123456789", "my+stream"} {
+		if strings.Contains(got, s) {
+			t.Errorf("Redact left %q in %q", s, got)
+		}
+	}
+}
