@@ -1,0 +1,27 @@
+# onair: `make run` opens the studio, `make test` runs every test.
+# Both install what is missing first (Debian packages via apt-get).
+
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
+export LANG ?= C.UTF-8
+
+BIN := bin/onair
+
+.PHONY: run build test setup setup-test clean
+
+run: build
+	./$(BIN)
+
+build: setup
+	go build -o $(BIN) ./cmd/onair
+
+test: setup-test
+	./scripts/test.sh
+
+setup:
+	@./scripts/setup.sh build
+
+setup-test:
+	@./scripts/setup.sh test
+
+clean:
+	rm -rf bin
