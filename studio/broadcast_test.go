@@ -1,0 +1,128 @@
+package studio
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"onair/capture"
+	"onair/encoder"
+	"onair/encoder/libav"
+	"onair/outputs"
+)
+
+// memConnector records every packet each destination receives.
+type memConnector struct {
+	mu   sync.Mutex
+	got  map[string][]*encoder.Packet
+	seen []encoder.Stream
+}
+
+type memSink struct {
+	c    *memConnector
+	name string
+}
+
+func (c *memConnector) Connect(_ context.Context, t outputs.Target, streams []encoder.Stream) (outputs.Sink, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen = streams
+	return memSink{c, t.App}, nil
+}
+
+func (s memSink) Write(p *encoder.Packet) (int, error) {
+	s.c.mu.Lock()
+	defer s.c.mu.Unlock()
+	s.c.got[s.name] = append(s.c.got[s.name], p)
+	return len(p.Data), nil
+}
+
+func (memSink) Close() error { return nil }
+
+// One encode feeds every destination the same packets: a keyframe every 2 s,
+// video and audio starting together and covering the whole duration.
+func TestBroadcastSharesOneEncode(t *testing.T) {
+	const w, h, fps = 320, 180, 30
+	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
+	card, err := capture.NewTestCard(w, h, fps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := NewStudio(w, h, fps, card, capture.Tone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go st.Run(ctx)
+
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	var targets []outputs.Target
+	for _, u := range []string{"rtmp://h/one/k1", "rtmp://h/two/k2", "rtmp://h/three/k3"} {
+		tg, _ := outputs.ParseTarget(u)
+		targets = append(targets, tg)
+	}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:    libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 500},
+		Targets:  targets,
+		Duration: 3 * time.Second,
+		Connectors: map[outputs.Protocol]outputs.Connector{
+			outputs.RTMP: mem,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := libav.OpenVideoEncoders(); n != 1 {
+		t.Errorf("%d video encoders open for 3 destinations, want 1", n)
+	}
+	if err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Stats(); s.FramesEncoded != 90 || s.VideoEncoders != 1 {
+		t.Errorf("stats %+v: want 90 frames from 1 encoder", s)
+	}
+	if n := libav.OpenVideoEncoders(); n != 0 {
+		t.Errorf("%d video encoders still open after the broadcast", n)
+	}
+	if len(mem.seen) != 2 || mem.seen[0].Codec != encoder.H264 || mem.seen[1].Codec != encoder.AAC || len(mem.seen[0].Extradata) == 0 {
+		t.Fatalf("streams %+v", mem.seen)
+	}
+	ref := mem.got["one"]
+	for _, name := range []string{"two", "three"} {
+		got := mem.got[name]
+		if len(got) != len(ref) {
+			t.Fatalf("%s got %d packets, one got %d", name, len(got), len(ref))
+		}
+		for i := range got {
+			if got[i] != ref[i] {
+				t.Fatalf("%s packet %d is not the shared packet", name, i)
+			}
+		}
+	}
+	var video, audio int
+	var audioEnd time.Duration
+	for _, p := range ref {
+		switch p.Kind {
+		case encoder.Video:
+			if p.Key != (p.PTS%60 == 0) {
+				t.Errorf("video pts %d key=%v: want keyframes exactly every 60", p.PTS, p.Key)
+			}
+			if p.PTS != int64(video) {
+				t.Errorf("video pts %d at index %d: gap", p.PTS, video)
+			}
+			video++
+		case encoder.Audio:
+			if p.PTS != int64(audio-1)*1024 {
+				t.Errorf("audio pts %d at index %d: want continuous 1024-sample frames from -1024", p.PTS, audio)
+			}
+			audio++
+			audioEnd = p.PTSTime() + 1024*time.Second/48000
+		}
+	}
+	if video != 90 {
+		t.Errorf("%d video packets, want 90", video)
+	}
+	if d := audioEnd - 3*time.Second; d < -25*time.Millisecond || d > 50*time.Millisecond {
+		t.Errorf("audio ends at %s, want 3 s", audioEnd)
+	}
+}
