@@ -1,11 +1,117 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"onair/assets"
+	"onair/outputs"
+	"onair/studio"
+	"onair/studio/ui"
+	_ "onair/studio/ui/posixlocale" // before Fyne reads the locale
 )
 
+// runStudio is `onair` with no arguments: the studio window. The preview runs
+// from the moment the window opens; closing it ends any broadcast cleanly.
 func runStudio(stderr io.Writer) int {
-	fmt.Fprintln(stderr, "onair: the studio window is not built yet")
-	return 1
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintln(stderr, "onair: no display to open the studio window on (neither DISPLAY nor WAYLAND_DISPLAY is set); use `onair live` to broadcast without a window")
+		return 1
+	}
+	path := studio.DefaultProfilePath()
+	p, profileErr := studio.LoadProfile(path)
+	if profileErr != nil {
+		// LoadProfile returns the defaults with the error: show it and carry on.
+		fmt.Fprintf(stderr, "onair: %v (using the defaults)\n", profileErr)
+	}
+	st, err := newStudio(p)
+	if err != nil {
+		fmt.Fprintf(stderr, "onair: %v\n", err)
+		return 1
+	}
+	targets, _ := p.Targets() // validated by LoadProfile
+	routeLibavLogs(stderr, targets)
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.String()
+	}
+
+	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	w, err := openWindow(a, ui.Config{
+		Feed:         st,
+		ProfilePath:  path,
+		ProfileErr:   profileErr,
+		Destinations: names,
+		GoLive: func() (ui.Broadcast, error) {
+			b, err := studio.NewBroadcast(st, broadcastConfig(p, targets))
+			if err != nil {
+				return nil, err
+			}
+			return b, nil
+		},
+		Redact: outputs.NewRedactor(targets...).Redact,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "onair: could not open the studio window on display %q (%v); is the X server running? `onair live` broadcasts without a window\n", os.Getenv("DISPLAY"), err)
+		return 1
+	}
+
+	studioCtx, stopStudio := context.WithCancel(context.Background())
+	studioDone := make(chan error, 1)
+	go func() { studioDone <- st.Run(studioCtx) }()
+	sig, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	// The watcher tells a capture failure in the window (which stays open) and
+	// closes the window on Ctrl-C or SIGTERM.
+	quit, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		stopped, signalled := studioDone, sig.Done()
+		for {
+			select {
+			case err := <-stopped:
+				if err != nil {
+					w.ShowError(fmt.Sprintf("The picture stopped: %v. Restart onair to get it back.", err))
+				}
+				studioDone <- err // for the final read below
+				stopped = nil
+			case <-signalled:
+				w.Close()
+				signalled = nil
+			case <-quit:
+				return
+			}
+		}
+	}()
+
+	w.Start()
+	a.Run()
+	w.Stop()
+	close(quit)
+	<-watched
+	stopStudio()
+	if err := <-studioDone; err != nil {
+		fmt.Fprintf(stderr, "onair: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// openWindow builds the window. Fyne panics when the display cannot be
+// opened (a DISPLAY nobody serves); that becomes an error here.
+func openWindow(a fyne.App, cfg ui.Config) (w *ui.Window, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return ui.NewWindow(a, cfg), nil
 }

@@ -75,9 +75,9 @@ var lumaTab, crToR, crToG, cbToG, cbToB = yuvTables()
 
 func yuvTables() (luma, rCr, gCr, gCb, bCb [256]int32) {
 	const (
-		one         = 1 << 16
-		kr, kb      = 0.2126, 0.0722
-		kg          = 1 - kr - kb
+		one              = 1 << 16
+		kr, kb           = 0.2126, 0.0722
+		kg               = 1 - kr - kb
 		crScale, cbScale = 1.5748, 1.8556
 	)
 	fix := func(v float64) int32 {

@@ -1,0 +1,341 @@
+// Package ui is the studio's desktop window: the live preview of the canvas,
+// Go Live / End, and each destination's health. It is the only package besides
+// cmd/onair that imports Fyne; what it drives comes in through Config.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"onair/outputs"
+	"onair/studio"
+)
+
+// Broadcast is a prepared Go Live session (*studio.Broadcast).
+type Broadcast interface {
+	Run(ctx context.Context) error
+	Stats() studio.BroadcastStats
+}
+
+// Config is what the window shows and drives.
+type Config struct {
+	// Feed gives the preview its frames.
+	Feed VideoFeed
+	// ProfilePath is where the profile lives; messages send the performer there.
+	ProfilePath string
+	// ProfileErr says why the profile could not be read (the defaults are in use).
+	ProfileErr error
+	// Destinations are the enabled destinations' redacted names (Target.String).
+	Destinations []string
+	// GoLive prepares a broadcast to every destination; the window runs it.
+	GoLive func() (Broadcast, error)
+	// Redact masks secrets in text from lower layers before it is shown.
+	Redact func(string) string
+	// PreviewWidth is the preview's width in pixels (default 640).
+	PreviewWidth int
+}
+
+// liveState is where Go Live is. The zero value is invalid.
+type liveState uint8
+
+const (
+	offAir liveState = iota + 1
+	starting
+	onAir
+	ending
+)
+
+// Window is the studio window. Build it with NewWindow, then Start it.
+type Window struct {
+	cfg Config
+	win fyne.Window
+	// do runs f on the UI goroutine (fyne.Do; tests swap in their own loop).
+	do func(func())
+
+	preview  *preview
+	button   *widget.Button
+	status   *widget.Label // off air / live with elapsed time and frames
+	message  *widget.Label // what went wrong, in words
+	destBox  *fyne.Container
+	destRows []*widget.Label
+
+	// UI goroutine only.
+	state      liveState
+	cancelLive context.CancelFunc
+
+	ctx       context.Context // the window's lifetime
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	mu        sync.Mutex // guards stopped and wg.Add against Stop
+	stopped   bool
+	wg        sync.WaitGroup
+}
+
+// NewWindow builds the window; nothing runs until Start.
+func NewWindow(a fyne.App, cfg Config) *Window {
+	if cfg.Redact == nil {
+		cfg.Redact = func(s string) string { return s }
+	}
+	if cfg.PreviewWidth <= 0 {
+		cfg.PreviewWidth = 640
+	}
+	w := &Window{cfg: cfg, win: a.NewWindow("onair"), do: fyne.Do, state: offAir}
+	w.ctx, w.cancel = context.WithCancel(context.Background())
+	w.preview = newPreview(cfg.PreviewWidth, func(f func()) { w.do(f) })
+	w.button = widget.NewButton("Go Live", w.tapGoLive)
+	w.button.Importance = widget.HighImportance
+	w.status = widget.NewLabel("Off air")
+	w.status.TextStyle.Bold = true
+	w.message = widget.NewLabel("")
+	w.message.Wrapping = fyne.TextWrapWord
+	w.destBox = container.NewVBox()
+	w.setRows(len(cfg.Destinations))
+	for i, name := range cfg.Destinations {
+		w.destRows[i].SetText(w.cfg.Redact(name) + " — not live")
+	}
+	if len(cfg.Destinations) == 0 {
+		w.destBox.Add(widget.NewLabel("No destination yet."))
+	}
+
+	switch {
+	case cfg.ProfileErr != nil:
+		w.showError("Your profile could not be read, so the defaults are in use: " + cfg.ProfileErr.Error())
+	case len(cfg.Destinations) == 0:
+		w.showInfo("Add a destination to " + cfg.ProfilePath + " to go live.")
+	}
+
+	bar := container.NewHBox(w.button, w.status)
+	dests := widget.NewLabel("Destinations")
+	dests.TextStyle.Bold = true
+	bottom := container.NewVBox(bar, w.message, dests, w.destBox)
+	w.win.SetContent(container.NewBorder(nil, bottom, nil, nil, w.preview.img))
+	w.win.Resize(fyne.NewSize(960, 640))
+	w.win.SetMaster()
+	w.win.SetCloseIntercept(w.Close)
+	return w
+}
+
+// Window is the Fyne window.
+func (w *Window) Window() fyne.Window { return w.win }
+
+// Start shows the window and starts the preview. Call it on the UI goroutine
+// (or before the app runs).
+func (w *Window) Start() {
+	if w.cfg.Feed != nil {
+		w.spawn(func() { w.preview.run(w.ctx, w.cfg.Feed) })
+	}
+	w.win.Show()
+}
+
+// spawn runs f in a goroutine Stop waits for; after Stop it runs nothing.
+func (w *Window) spawn(f func()) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return false
+	}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// Stop ends the broadcast (waiting for it to finish cleanly) and the
+// preview, and returns when they have stopped. Any goroutine but the UI's.
+func (w *Window) Stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
+	w.cancel()
+	w.wg.Wait()
+}
+
+// Close stops everything, then closes the window (which quits the app).
+// Safe from any goroutine; the UI stays responsive while a broadcast drains.
+func (w *Window) Close() {
+	w.closeOnce.Do(func() {
+		go func() {
+			w.do(func() {
+				if w.state == onAir || w.state == starting {
+					w.state = ending
+					w.button.Disable()
+					w.button.SetText("Ending…")
+				}
+			})
+			w.Stop()
+			w.do(w.win.Close)
+		}()
+	})
+}
+
+// ShowError puts msg on the message line. Safe from any goroutine.
+func (w *Window) ShowError(msg string) {
+	w.do(func() { w.showError(msg) })
+}
+
+func (w *Window) showError(msg string) {
+	w.message.Importance = widget.DangerImportance
+	w.message.SetText(w.cfg.Redact(msg))
+}
+
+func (w *Window) showInfo(msg string) {
+	w.message.Importance = widget.MediumImportance
+	w.message.SetText(w.cfg.Redact(msg))
+}
+
+func (w *Window) noDestination() string {
+	return fmt.Sprintf(`There is no destination to go live to: add a destination to %s, e.g. {"destinations": [{"url": "rtmp://host/app/STREAM-KEY"}]}, then restart onair.`, w.cfg.ProfilePath)
+}
+
+func (w *Window) tapGoLive() {
+	switch w.state {
+	case offAir:
+		if len(w.cfg.Destinations) == 0 || w.cfg.GoLive == nil {
+			w.showError(w.noDestination())
+			return
+		}
+		ctx, cancel := context.WithCancel(w.ctx)
+		w.state = starting
+		w.cancelLive = cancel
+		w.button.Disable()
+		w.button.SetText("Starting…")
+		w.showInfo("")
+		if !w.spawn(func() {
+			defer cancel()
+			w.runLive(ctx)
+		}) {
+			cancel()
+			w.setOffAir() // the window is closing
+		}
+	case onAir:
+		w.state = ending
+		w.button.Disable()
+		w.button.SetText("Ending…")
+		w.cancelLive()
+	}
+}
+
+// runLive prepares the broadcast, runs it until ctx ends or it fails, and
+// reports its stats once a second. It owns the broadcast's goroutine.
+func (w *Window) runLive(ctx context.Context) {
+	b, err := w.cfg.GoLive()
+	if err != nil {
+		w.do(func() {
+			w.setOffAir()
+			w.showError("Could not go live: " + err.Error())
+		})
+		return
+	}
+	if ctx.Err() != nil {
+		// The window closed while the encoders were opening: don't connect.
+		w.do(w.setOffAir)
+		return
+	}
+	w.do(func() {
+		if w.state == starting {
+			w.state = onAir
+			w.button.SetText("End")
+			w.button.Enable()
+		}
+		w.showInfo("")
+	})
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			s := b.Stats()
+			w.do(func() {
+				w.showStats(s)
+				w.setOffAir()
+				w.showResult(err, s)
+			})
+			return
+		case <-tick.C:
+			s := b.Stats()
+			w.do(func() { w.showStats(s) })
+		}
+	}
+}
+
+func (w *Window) setOffAir() {
+	w.state = offAir
+	w.cancelLive = nil
+	w.button.SetText("Go Live")
+	w.button.Enable()
+	w.status.SetText("Off air")
+}
+
+func (w *Window) showResult(err error, s studio.BroadcastStats) {
+	switch {
+	case errors.Is(err, studio.ErrNoDestination):
+		w.showError(fmt.Sprintf("No destination could be reached, so nothing was broadcast: check each URL and stream key in %s (the reason is beside each destination).", w.cfg.ProfilePath))
+	case err != nil:
+		w.showError("The broadcast stopped: " + err.Error())
+	default:
+		w.showInfo(fmt.Sprintf("Broadcast ended after %s.", clock(s.Elapsed)))
+	}
+}
+
+func (w *Window) showStats(s studio.BroadcastStats) {
+	if w.state == onAir || w.state == ending {
+		w.status.SetText(fmt.Sprintf("● LIVE  %s  %d frames", clock(s.Elapsed), s.FramesEncoded))
+	}
+	if len(s.Destinations) == 0 {
+		return
+	}
+	w.setRows(len(s.Destinations))
+	for i, d := range s.Destinations {
+		w.destRows[i].SetText(w.cfg.Redact(destLine(d)))
+	}
+}
+
+// setRows makes sure there is one label per destination.
+func (w *Window) setRows(n int) {
+	if len(w.destRows) == n {
+		return
+	}
+	w.destBox.RemoveAll()
+	w.destRows = w.destRows[:0]
+	for range n {
+		l := widget.NewLabel("")
+		l.Wrapping = fyne.TextWrapWord
+		w.destRows = append(w.destRows, l)
+		w.destBox.Add(l)
+	}
+}
+
+// destLine is one destination's row: its redacted name, state, bitrate,
+// dropped frames, and why it is not live.
+func destLine(d studio.DestinationStatus) string {
+	var b strings.Builder
+	kbps := d.BitrateKbps
+	if d.State != outputs.Live {
+		kbps = 0 // the last second's rate would linger after the stream ended
+	}
+	fmt.Fprintf(&b, "%s — %s — %.0f kb/s — %d dropped", d.Name, d.State, kbps, d.Queue.DroppedVideo)
+	if d.LastError != "" {
+		fmt.Fprintf(&b, " — %s", strings.TrimPrefix(d.LastError, d.Name+": "))
+	}
+	if d.RetryIn > 0 {
+		fmt.Fprintf(&b, " (retrying in %.0f s)", d.RetryIn.Seconds())
+	}
+	return b.String()
+}
+
+func clock(d time.Duration) string {
+	s := int(d / time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+}
