@@ -14,10 +14,7 @@ import (
 // AudioEncoder is the AAC encoder shared by every rendition: 48 kHz stereo.
 // It re-chunks whatever it is given into the codec's frame size.
 type AudioEncoder struct {
-	cc     *astiav.CodecContext
-	frame  *astiav.Frame
-	pkt    *astiav.Packet
-	stream encoder.Stream
+	codec
 	fifo   [capture.Channels][]float32
 	next   int64 // pts of the first sample in fifo
 	primed bool
@@ -31,7 +28,8 @@ func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
 	if codec == nil {
 		return nil, errors.New("the AAC encoder is missing from this FFmpeg build")
 	}
-	e := &AudioEncoder{cc: astiav.AllocCodecContext(codec)}
+	e := &AudioEncoder{}
+	e.codec = newCodec("AAC", codec, func(int64) time.Time { return e.composed })
 	cc := e.cc
 	cc.SetSampleFormat(astiav.SampleFormatFltp)
 	cc.SetSampleRate(capture.SampleRate)
@@ -64,9 +62,6 @@ func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
 	return e, nil
 }
 
-// Stream describes the encoder's output for muxers.
-func (e *AudioEncoder) Stream() encoder.Stream { return e.stream }
-
 // Encode queues the chunk's samples, whose first sample has timestamp pts
 // (in samples), and encodes every whole codec frame.
 func (e *AudioEncoder) Encode(c *capture.AudioChunk, pts int64, composed time.Time, emit func(*encoder.Packet)) error {
@@ -86,14 +81,11 @@ func (e *AudioEncoder) Encode(c *capture.AudioChunk, pts int64, composed time.Ti
 			return err
 		}
 		e.frame.SetPts(e.next)
-		if err := e.cc.SendFrame(e.frame); err != nil {
-			return fmt.Errorf("AAC encoder refused samples: %w", err)
-		}
 		for ch := range e.fifo {
 			e.fifo[ch] = append(e.fifo[ch][:0], e.fifo[ch][n:]...)
 		}
 		e.next += int64(n)
-		if err := e.drain(emit); err != nil {
+		if err := e.send(emit); err != nil {
 			return err
 		}
 		e.composed = composed
@@ -101,41 +93,5 @@ func (e *AudioEncoder) Encode(c *capture.AudioChunk, pts int64, composed time.Ti
 	return nil
 }
 
-// Flush drains the encoder at the end of the broadcast.
-func (e *AudioEncoder) Flush(emit func(*encoder.Packet)) error {
-	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
-		return fmt.Errorf("flushing the AAC encoder: %w", err)
-	}
-	return e.drain(emit)
-}
-
-func (e *AudioEncoder) drain(emit func(*encoder.Packet)) error {
-	for {
-		err := e.cc.ReceivePacket(e.pkt)
-		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("AAC encoder failed: %w", err)
-		}
-		p := &encoder.Packet{
-			Kind: encoder.Audio, Key: true, PTS: e.pkt.Pts(), DTS: e.pkt.Dts(),
-			TimeBase: e.stream.TimeBase, Data: e.pkt.Data(), Composed: e.composed,
-		}
-		e.pkt.Unref()
-		emit(p)
-	}
-}
-
 // Close frees the encoder.
-func (e *AudioEncoder) Close() {
-	if e.pkt != nil {
-		e.pkt.Free()
-	}
-	if e.frame != nil {
-		e.frame.Free()
-	}
-	if e.cc != nil {
-		e.cc.Free()
-	}
-}
+func (e *AudioEncoder) Close() { e.free() }

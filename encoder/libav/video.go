@@ -36,15 +36,12 @@ func (c *VideoConfig) fill() {
 
 // VideoEncoder is an H.264 encoder (libx264): zerolatency, CBR, fixed GOP.
 type VideoEncoder struct {
-	cfg    VideoConfig
-	cc     *astiav.CodecContext
-	frame  *astiav.Frame
-	pkt    *astiav.Packet
-	stream encoder.Stream
-	// composed remembers, by pts, when each picture reached the encoder.
-	composed [64]time.Time
-	frames   int64
-	open     bool
+	codec
+	cfg VideoConfig
+	// composedAt remembers, by pts, when each picture reached the encoder.
+	composedAt [64]time.Time
+	frames     int64
+	open       bool
 }
 
 // openVideo counts the video encoders open in this process: the proof that
@@ -64,7 +61,8 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	if codec == nil {
 		return nil, errors.New("the H.264 encoder libx264 is missing from this FFmpeg build")
 	}
-	e := &VideoEncoder{cfg: cfg, cc: astiav.AllocCodecContext(codec)}
+	e := &VideoEncoder{cfg: cfg}
+	e.codec = newCodec("H.264", codec, func(pts int64) time.Time { return e.composedAt[slot(pts)] })
 	cc := e.cc
 	cc.SetWidth(cfg.Width)
 	cc.SetHeight(cfg.Height)
@@ -117,9 +115,6 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	return e, nil
 }
 
-// Stream describes the encoder's output for muxers.
-func (e *VideoEncoder) Stream() encoder.Stream { return e.stream }
-
 // Encode codes pic as frame number pts (in 1/fps units) and hands each packet
 // that comes out to emit.
 func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time, emit func(*encoder.Packet)) error {
@@ -127,40 +122,9 @@ func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time,
 		return err
 	}
 	e.frame.SetPts(pts)
-	e.composed[slot(pts)] = composed
-	if err := e.cc.SendFrame(e.frame); err != nil {
-		return fmt.Errorf("H.264 encoder refused a picture: %w", err)
-	}
+	e.composedAt[slot(pts)] = composed
 	e.frames++
-	return e.drain(emit)
-}
-
-// Flush drains the encoder at the end of the broadcast.
-func (e *VideoEncoder) Flush(emit func(*encoder.Packet)) error {
-	if err := e.cc.SendFrame(nil); err != nil && !errors.Is(err, astiav.ErrEof) {
-		return fmt.Errorf("flushing the H.264 encoder: %w", err)
-	}
-	return e.drain(emit)
-}
-
-func (e *VideoEncoder) drain(emit func(*encoder.Packet)) error {
-	for {
-		err := e.cc.ReceivePacket(e.pkt)
-		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("H.264 encoder failed: %w", err)
-		}
-		p := &encoder.Packet{
-			Kind: encoder.Video, Key: e.pkt.Flags().Has(astiav.PacketFlagKey),
-			PTS: e.pkt.Pts(), DTS: e.pkt.Dts(), TimeBase: e.stream.TimeBase,
-			Data:     e.pkt.Data(),
-			Composed: e.composed[slot(e.pkt.Pts())],
-		}
-		e.pkt.Unref()
-		emit(p)
-	}
+	return e.send(emit)
 }
 
 // Close frees the encoder.
@@ -169,15 +133,7 @@ func (e *VideoEncoder) Close() {
 		openVideo.Add(-1)
 		e.open = false
 	}
-	if e.pkt != nil {
-		e.pkt.Free()
-	}
-	if e.frame != nil {
-		e.frame.Free()
-	}
-	if e.cc != nil {
-		e.cc.Free()
-	}
+	e.free()
 }
 
 func slot(pts int64) int { return int(uint64(pts) % 64) }
