@@ -130,8 +130,8 @@ func (p Profile) Save(path string) error {
 func (p Profile) Validate() error {
 	c := p.Canvas
 	switch {
-	case p.Source != "testcard":
-		return fmt.Errorf("source %q is not available (use \"testcard\")", p.Source)
+	case p.Source != "testcard" && (!strings.HasPrefix(p.Source, "file:") || len(p.Source) == len("file:")):
+		return fmt.Errorf("source %q is not available (use \"testcard\" or \"file:PATH\")", p.Source)
 	case c.Width < 64 || c.Height < 64 || c.Width > 4096 || c.Height > 2304 || c.Width%2 != 0 || c.Height%2 != 0:
 		return fmt.Errorf("canvas %dx%d: width and height must be even, 64 to 4096x2304", c.Width, c.Height)
 	case c.FPS < 1 || c.FPS > 120:

@@ -20,6 +20,12 @@ type AudioSource interface {
 	Fill(start int64, l, r []float32)
 }
 
+// Runner is a source with work of its own (decoding a file, reading a
+// device): the studio starts it with Run and stops it by cancelling ctx.
+type Runner interface {
+	Run(ctx context.Context, clock *capture.Clock) error
+}
+
 // Studio runs the sources and the compositor on one clock while the app is
 // open, whether or not it is live: the preview and the meters always move.
 type Studio struct {
@@ -64,13 +70,27 @@ func (s *Studio) Size() (w, h int) { return s.comp.Size() }
 func (s *Studio) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- s.runVideo(ctx) }()
-	go func() { errc <- s.runAudio(ctx) }()
+	var runners []func() error
+	runners = append(runners, func() error { return s.runVideo(ctx) }, func() error { return s.runAudio(ctx) })
+	sources := []any{s.video}
+	if any(s.audio) != any(s.video) {
+		sources = append(sources, s.audio) // one source giving both runs once
+	}
+	for _, src := range sources {
+		if r, ok := src.(Runner); ok {
+			runners = append(runners, func() error { return r.Run(ctx, s.Clock) })
+		}
+	}
+	errc := make(chan error, len(runners))
+	for _, run := range runners {
+		go func() { errc <- run() }()
+	}
 	err := <-errc
 	cancel()
-	if err2 := <-errc; err == nil {
-		err = err2
+	for range len(runners) - 1 {
+		if err2 := <-errc; err == nil {
+			err = err2
+		}
 	}
 	if ctx.Err() != nil && err == ctx.Err() {
 		return nil

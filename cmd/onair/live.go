@@ -29,7 +29,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		profilePath = fs.String("profile", "", "profile file to read settings and destinations from (default "+studio.DefaultProfilePath()+" if it exists)")
-		source      = fs.String("source", "", "video source: testcard")
+		source      = fs.String("source", "", "video source: testcard, or file:PATH for a media file played in a loop")
 		size        = fs.String("size", "", "canvas size WIDTHxHEIGHT, e.g. 1280x720")
 		fps         = fs.Int("fps", 0, "frames per second")
 		bitrate     = fs.Int("bitrate", 0, "video bitrate in kb/s")

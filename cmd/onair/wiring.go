@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"onair/capture"
+	"onair/capture/media"
 	"onair/encoder/libav"
 	"onair/outputs"
 	"onair/outputs/rtmp"
@@ -24,18 +26,21 @@ func connectors() map[outputs.Protocol]outputs.Connector {
 // newStudio builds the preview pipeline a profile describes.
 func newStudio(p studio.Profile) (*studio.Studio, error) {
 	c := p.Canvas
-	var src capture.VideoSource
-	switch p.Source {
-	case "testcard":
+	switch {
+	case p.Source == "testcard":
 		tc, err := capture.NewTestCard(c.Width, c.Height, c.FPS)
 		if err != nil {
 			return nil, err
 		}
-		src = tc
-	default:
-		return nil, fmt.Errorf("source %q is not available (use testcard)", p.Source)
+		return studio.NewStudio(c.Width, c.Height, c.FPS, tc, capture.Tone{}), nil
+	case strings.HasPrefix(p.Source, "file:"):
+		f, err := media.Open(strings.TrimPrefix(p.Source, "file:"), c.Width, c.Height, c.FPS)
+		if err != nil {
+			return nil, err
+		}
+		return studio.NewStudio(c.Width, c.Height, c.FPS, f, f), nil
 	}
-	return studio.NewStudio(c.Width, c.Height, c.FPS, src, capture.Tone{}), nil
+	return nil, fmt.Errorf("source %q is not available (use testcard or file:PATH)", p.Source)
 }
 
 // broadcastConfig turns a profile into Go Live settings.

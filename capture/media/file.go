@@ -1,0 +1,406 @@
+// Package media is the media file source: any file libav decodes, looped and
+// paced on the studio clock — the intro or "be right back" clip a performer
+// plays, and the benchmark's shared input.
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"onair/capture"
+)
+
+// lead is how far ahead of the studio clock the file is decoded.
+const lead = 150 * time.Millisecond
+
+// File plays a media file in a loop: its pictures scaled to the canvas, its
+// sound resampled to 48 kHz stereo.
+type File struct {
+	path       string
+	w, h, fps  int
+	pool       *capture.FramePool
+	hasAudio   bool
+	underflows atomic.Int64
+
+	mu     sync.Mutex
+	ready  []*capture.Frame // decoded, in time order
+	shown  *capture.Frame   // the last picture handed out
+	fifo   [capture.Channels][]float32
+	fifoAt int64 // studio sample index of fifo's first sample
+	black  *capture.Frame
+}
+
+// Open checks that path can be played: it has a video stream libav decodes.
+func Open(path string, w, h, fps int) (*File, error) {
+	f := &File{path: path, w: w, h: h, fps: fps, pool: capture.NewFramePool(w, h)}
+	d, err := f.openDecoders()
+	if err != nil {
+		return nil, err
+	}
+	f.hasAudio = d.adec != nil
+	d.close()
+	f.black = f.pool.Get()
+	for i := range f.black.Pic.Y {
+		f.black.Pic.Y[i] = 16
+	}
+	for i := range f.black.Pic.Cb {
+		f.black.Pic.Cb[i], f.black.Pic.Cr[i] = 128, 128
+	}
+	return f, nil
+}
+
+// Latest returns the newest decoded picture due at studio time at.
+func (f *File) Latest(at time.Duration) (*capture.Frame, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.ready) > 0 && f.ready[0].At <= at {
+		if f.shown != nil {
+			f.shown.Release()
+		}
+		f.shown = f.ready[0]
+		f.ready = f.ready[1:]
+	}
+	if f.shown == nil {
+		return f.black.Retain(), nil
+	}
+	return f.shown.Retain(), nil
+}
+
+// Fill copies the file's sound for studio samples [start, start+len(l)).
+// Sound not decoded yet (or no sound at all) is silence.
+func (f *File) Fill(start int64, l, r []float32) {
+	clear(l)
+	clear(r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	// Drop what is older than start.
+	if skip := start - f.fifoAt; skip > 0 {
+		n := int(min(skip, int64(len(f.fifo[0]))))
+		for ch := range f.fifo {
+			f.fifo[ch] = f.fifo[ch][n:]
+		}
+		f.fifoAt += int64(n)
+		if n < int(skip) {
+			f.fifoAt = start
+		}
+	}
+	off := int(f.fifoAt - start)
+	if off >= len(l) {
+		if f.hasAudio {
+			f.underflows.Add(1)
+		}
+		return
+	}
+	n := copy(l[off:], f.fifo[0])
+	copy(r[off:], f.fifo[1])
+	if off+n < len(l) && f.hasAudio {
+		f.underflows.Add(1)
+	}
+}
+
+// Run decodes the file again and again, ahead of the clock, until ctx ends.
+func (f *File) Run(ctx context.Context, clock *capture.Clock) error {
+	origin := clock.Now()
+	f.mu.Lock()
+	f.fifoAt = int64(origin) * capture.SampleRate / int64(time.Second)
+	f.mu.Unlock()
+	for loop := 0; ; loop++ {
+		length, err := f.playOnce(ctx, clock, origin)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("playing %s: %w", f.path, err)
+		}
+		if length <= 0 {
+			return fmt.Errorf("playing %s: the file has no pictures", f.path)
+		}
+		origin += length
+	}
+}
+
+// playOnce plays the file from the start, its time zero at studio time
+// origin, and returns its length.
+func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.Duration) (time.Duration, error) {
+	d, err := f.openDecoders()
+	if err != nil {
+		return 0, err
+	}
+	defer d.close()
+	var end, last time.Duration
+	var start *time.Duration
+	frameDur := time.Second / time.Duration(f.fps)
+	onPicture := func(fr *astiav.Frame, tb astiav.Rational) error {
+		t := last + frameDur // a picture without a timestamp follows the last
+		if fr.Pts() != astiav.NoPtsValue {
+			t = tsDuration(fr.Pts(), tb)
+			if start == nil {
+				start = &t
+			}
+			t -= *start
+		}
+		last = t
+		at := origin + t
+		if !clock.SleepUntil(at-lead, ctx.Done()) {
+			return ctx.Err()
+		}
+		pic := f.pool.Get()
+		copyPicture(pic.Pic, fr)
+		pic.At = at
+		f.mu.Lock()
+		f.ready = append(f.ready, pic)
+		f.mu.Unlock()
+		end = max(end, t+frameDur)
+		return nil
+	}
+	onSound := func(fr *astiav.Frame) {
+		n := fr.NbSamples()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for ch := range f.fifo {
+			f.fifo[ch] = append(f.fifo[ch], make([]float32, n)...)
+		}
+		m := len(f.fifo[0])
+		copySamples(f.fifo[0][m-n:], f.fifo[1][m-n:], fr)
+	}
+	if err := d.decode(onPicture, onSound); err != nil {
+		return 0, err
+	}
+	return end, nil
+}
+
+// Underflows counts audio chunks the decoder could not fill in time.
+func (f *File) Underflows() int64 { return f.underflows.Load() }
+
+// decoders is one pass over the file.
+type decoders struct {
+	fc         *astiav.FormatContext
+	vdec, adec *astiav.CodecContext
+	vidx, aidx int
+	vtb        astiav.Rational
+	vf, af     *graph
+	pkt        *astiav.Packet
+	frame      *astiav.Frame
+	out        *astiav.Frame
+	closers    []func()
+}
+
+func (f *File) openDecoders() (d *decoders, err error) {
+	if _, err := os.Stat(f.path); err != nil {
+		return nil, fmt.Errorf("media file %s: %w", f.path, errors.Unwrap(err))
+	}
+	d = &decoders{vidx: -1, aidx: -1}
+	defer func() {
+		if err != nil {
+			d.close()
+			d = nil
+		}
+	}()
+	d.fc = astiav.AllocFormatContext()
+	if err := d.fc.OpenInput(f.path, nil, nil); err != nil {
+		d.fc.Free()
+		d.fc = nil
+		return nil, fmt.Errorf("media file %s cannot be opened: %w", f.path, err)
+	}
+	d.closers = append(d.closers, d.fc.CloseInput) // it frees the context too
+	if err := d.fc.FindStreamInfo(nil); err != nil {
+		return nil, fmt.Errorf("media file %s: reading its streams: %w", f.path, err)
+	}
+	for _, s := range d.fc.Streams() {
+		cp := s.CodecParameters()
+		switch {
+		case cp.MediaType() == astiav.MediaTypeVideo && d.vidx < 0:
+			d.vidx, d.vtb = s.Index(), s.TimeBase()
+			if d.vdec, err = openDecoder(cp); err != nil {
+				return nil, fmt.Errorf("media file %s: video: %w", f.path, err)
+			}
+			d.closers = append(d.closers, d.vdec.Free)
+			spec := "null"
+			if cp.Width() != f.w || cp.Height() != f.h || d.vdec.PixelFormat() != astiav.PixelFormatYuv420P {
+				spec = fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,format=yuv420p", f.w, f.h, f.w, f.h)
+			}
+			if d.vf, err = newGraph("buffer", "buffersink", astiav.FilterArgs{
+				"pix_fmt":      strconv.Itoa(int(d.vdec.PixelFormat())),
+				"pixel_aspect": nonZero(d.vdec.SampleAspectRatio()).String(),
+				"time_base":    s.TimeBase().String(),
+				"video_size":   fmt.Sprintf("%dx%d", d.vdec.Width(), d.vdec.Height()),
+			}, spec); err != nil {
+				return nil, fmt.Errorf("media file %s: video filter: %w", f.path, err)
+			}
+			d.closers = append(d.closers, d.vf.g.Free)
+		case cp.MediaType() == astiav.MediaTypeAudio && d.aidx < 0:
+			d.aidx = s.Index()
+			if d.adec, err = openDecoder(cp); err != nil {
+				return nil, fmt.Errorf("media file %s: audio: %w", f.path, err)
+			}
+			d.closers = append(d.closers, d.adec.Free)
+			layout := d.adec.ChannelLayout().String()
+			if !d.adec.ChannelLayout().Valid() || layout == "" {
+				layout = "stereo"
+			}
+			if d.af, err = newGraph("abuffer", "abuffersink", astiav.FilterArgs{
+				"time_base":      s.TimeBase().String(),
+				"sample_rate":    strconv.Itoa(d.adec.SampleRate()),
+				"sample_fmt":     d.adec.SampleFormat().Name(),
+				"channel_layout": layout,
+			}, fmt.Sprintf("aresample=%d,aformat=sample_fmts=fltp:channel_layouts=stereo", capture.SampleRate)); err != nil {
+				return nil, fmt.Errorf("media file %s: audio filter: %w", f.path, err)
+			}
+			d.closers = append(d.closers, d.af.g.Free)
+		}
+	}
+	if d.vidx < 0 {
+		return nil, fmt.Errorf("media file %s has no video stream", f.path)
+	}
+	d.pkt, d.frame, d.out = astiav.AllocPacket(), astiav.AllocFrame(), astiav.AllocFrame()
+	d.closers = append(d.closers, d.pkt.Free, d.frame.Free, d.out.Free)
+	return d, nil
+}
+
+func nonZero(r astiav.Rational) astiav.Rational {
+	if r.Num() == 0 || r.Den() == 0 {
+		return astiav.NewRational(1, 1)
+	}
+	return r
+}
+
+func openDecoder(cp *astiav.CodecParameters) (*astiav.CodecContext, error) {
+	codec := astiav.FindDecoder(cp.CodecID())
+	if codec == nil {
+		return nil, fmt.Errorf("no decoder for %s", cp.CodecID())
+	}
+	cc := astiav.AllocCodecContext(codec)
+	if err := cp.ToCodecContext(cc); err != nil {
+		cc.Free()
+		return nil, err
+	}
+	cc.SetThreadCount(0)
+	if err := cc.Open(codec, nil); err != nil {
+		cc.Free()
+		return nil, err
+	}
+	return cc, nil
+}
+
+func (d *decoders) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
+}
+
+// decode reads the whole file, handing filtered pictures and sound on.
+func (d *decoders) decode(onPicture func(*astiav.Frame, astiav.Rational) error, onSound func(*astiav.Frame)) error {
+	for {
+		err := d.fc.ReadFrame(d.pkt)
+		if errors.Is(err, astiav.ErrEof) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading: %w", err)
+		}
+		idx := d.pkt.StreamIndex()
+		switch idx {
+		case d.vidx:
+			err = d.run(d.vdec, d.pkt, d.vf, func(fr *astiav.Frame) error { return onPicture(fr, d.vf.sink.Inputs()[0].TimeBase()) })
+		case d.aidx:
+			err = d.run(d.adec, d.pkt, d.af, func(fr *astiav.Frame) error { onSound(fr); return nil })
+		}
+		d.pkt.Unref()
+		if err != nil {
+			return err
+		}
+	}
+	if err := d.run(d.vdec, nil, d.vf, func(fr *astiav.Frame) error { return onPicture(fr, d.vf.sink.Inputs()[0].TimeBase()) }); err != nil {
+		return err
+	}
+	if d.adec != nil {
+		return d.run(d.adec, nil, d.af, func(fr *astiav.Frame) error { onSound(fr); return nil })
+	}
+	return nil
+}
+
+// run sends one packet (nil: drain) through a decoder and its filter graph.
+func (d *decoders) run(dec *astiav.CodecContext, pkt *astiav.Packet, g *graph, emit func(*astiav.Frame) error) error {
+	if err := dec.SendPacket(pkt); err != nil && !errors.Is(err, astiav.ErrEof) {
+		if pkt != nil && errors.Is(err, astiav.ErrInvaliddata) {
+			return nil // a damaged packet: skip it, as players do
+		}
+		return fmt.Errorf("decoding: %w", err)
+	}
+	for {
+		err := dec.ReceiveFrame(d.frame)
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("decoding: %w", err)
+		}
+		err = g.src.BuffersrcAddFrame(d.frame, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef))
+		d.frame.Unref()
+		if err != nil {
+			return fmt.Errorf("filtering: %w", err)
+		}
+		for {
+			err := g.sink.BuffersinkGetFrame(d.out, astiav.NewBuffersinkFlags())
+			if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("filtering: %w", err)
+			}
+			err = emit(d.out)
+			d.out.Unref()
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+
+func tsDuration(v int64, tb astiav.Rational) time.Duration {
+	return time.Duration(v) * time.Second * time.Duration(tb.Num()) / time.Duration(tb.Den())
+}
+
+// graph is a one-input, one-output libavfilter graph.
+type graph struct {
+	g         *astiav.FilterGraph
+	src, sink *astiav.FilterContext
+}
+
+func newGraph(srcName, sinkName string, args astiav.FilterArgs, spec string) (*graph, error) {
+	g := &graph{g: astiav.AllocFilterGraph()}
+	fail := func(err error) (*graph, error) { g.g.Free(); return nil, err }
+	var err error
+	if g.src, err = g.g.NewFilterContext(astiav.FindFilterByName(srcName), "in", args); err != nil {
+		return fail(err)
+	}
+	if g.sink, err = g.g.NewFilterContext(astiav.FindFilterByName(sinkName), "out", nil); err != nil {
+		return fail(err)
+	}
+	outputs, inputs := astiav.AllocFilterInOut(), astiav.AllocFilterInOut()
+	defer outputs.Free()
+	defer inputs.Free()
+	outputs.SetName("in")
+	outputs.SetFilterContext(g.src)
+	outputs.SetPadIdx(0)
+	inputs.SetName("out")
+	inputs.SetFilterContext(g.sink)
+	inputs.SetPadIdx(0)
+	if err := g.g.Parse(spec, inputs, outputs); err != nil {
+		return fail(err)
+	}
+	if err := g.g.Configure(); err != nil {
+		return fail(err)
+	}
+	return g, nil
+}
