@@ -366,7 +366,6 @@ func (d *decoders) run(dec *astiav.CodecContext, pkt *astiav.Packet, g *graph, e
 	}
 }
 
-
 func tsDuration(v int64, tb astiav.Rational) time.Duration {
 	return time.Duration(v) * time.Second * time.Duration(tb.Num()) / time.Duration(tb.Den())
 }
