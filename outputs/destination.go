@@ -204,6 +204,9 @@ func (d *Destination) Run(ctx context.Context) error {
 }
 
 func (d *Destination) pump(ctx context.Context, sink Sink) error {
+	// Latency counts pictures composed once the connection was up: what waited
+	// for the connection is the connect time, reported apart.
+	liveSince := time.Now()
 	for {
 		p, err := d.queue.Pop(ctx)
 		if err != nil {
@@ -217,7 +220,7 @@ func (d *Destination) pump(ctx context.Context, sink Sink) error {
 		d.mu.Lock()
 		d.bytes += int64(n)
 		d.packets++
-		if p.Kind == encoder.Video && !p.Composed.IsZero() {
+		if p.Kind == encoder.Video && p.Composed.After(liveSince) {
 			if len(d.latencies) < cap(d.latencies) {
 				d.latencies = append(d.latencies, lat)
 			} else {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +38,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		preset      = fs.String("preset", "", "x264 preset (veryfast …)")
 		duration    = fs.Duration("duration", 0, "stop after this long (e.g. 20s); 0 runs until Ctrl-C")
 		quiet       = fs.Bool("quiet", false, "no status line every second")
+		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
 		dests       destFlags
 	)
 	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…")
@@ -146,6 +148,11 @@ loop:
 	<-studioDone
 	s := b.Stats()
 	fmt.Fprintln(stdout, summaryLine(s))
+	if *statsFile != "" {
+		if err := writeStats(*statsFile, s); err != nil {
+			fmt.Fprintf(stderr, "onair live: writing %s: %v\n", *statsFile, err)
+		}
+	}
 	if runErr != nil {
 		if errors.Is(runErr, studio.ErrNoDestination) {
 			fmt.Fprintf(stderr, "onair live: %v; nothing was broadcast\n", runErr)
@@ -209,4 +216,35 @@ func summaryLine(s studio.BroadcastStats) string {
 	}
 	return fmt.Sprintf("onair: summary frames_encoded=%d video_encoders=%d destinations=%d reached=%d encoder_skipped=%d compositor_missed=%d",
 		s.FramesEncoded, s.VideoEncoders, len(s.Destinations), live, s.EncoderSkipped, s.Studio.Missed)
+}
+
+// writeStats saves the final statistics as JSON (names redacted).
+func writeStats(path string, s studio.BroadcastStats) error {
+	type dest struct {
+		Name         string  `json:"name"`
+		State        string  `json:"state"`
+		BytesSent    int64   `json:"bytes_sent"`
+		DroppedVideo int64   `json:"dropped_video"`
+		DroppedAudio int64   `json:"dropped_audio"`
+		LatencyP50Ms float64 `json:"latency_p50_ms"`
+		LatencyP99Ms float64 `json:"latency_p99_ms"`
+		LatencyMaxMs float64 `json:"latency_max_ms"`
+	}
+	out := struct {
+		FramesEncoded    int64  `json:"frames_encoded"`
+		VideoEncoders    int    `json:"video_encoders"`
+		EncoderSkipped   int64  `json:"encoder_skipped"`
+		CompositorMissed int64  `json:"compositor_missed"`
+		Destinations     []dest `json:"destinations"`
+	}{s.FramesEncoded, s.VideoEncoders, s.EncoderSkipped, s.Studio.Missed, nil}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	for _, d := range s.Destinations {
+		out.Destinations = append(out.Destinations, dest{d.Name, d.State.String(), d.BytesSent,
+			d.Queue.DroppedVideo, d.Queue.DroppedAudio, ms(d.LatencyP50), ms(d.LatencyP99), ms(d.LatencyMax)})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"testing"
 )
 
 // Probe is what ffprobe found in a recording.
@@ -76,7 +75,7 @@ func (p *Probe) PacketsOf(index int) []ProbePacket {
 }
 
 // FFprobe decodes the whole file (counting frames) and lists its packets.
-func FFprobe(t testing.TB, path string) *Probe {
+func FFprobe(t T, path string) *Probe {
 	t.Helper()
 	Require(t, "ffprobe")
 	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-show_streams",

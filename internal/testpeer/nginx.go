@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // RTMPModule is where Debian's libnginx-mod-rtmp puts the module.
@@ -20,7 +19,7 @@ type NginxRTMP struct {
 
 // StartNginxRTMP starts nginx on a free loopback port with one `live on;
 // record all;` application per name; app X records to Dir/X/<stream>.flv.
-func StartNginxRTMP(t testing.TB, apps ...string) *NginxRTMP {
+func StartNginxRTMP(t T, apps ...string) *NginxRTMP {
 	t.Helper()
 	Require(t, "nginx")
 	if _, err := os.Stat(RTMPModule); err != nil {

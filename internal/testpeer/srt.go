@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
 	"time"
 )
 
@@ -18,7 +17,7 @@ type SRTListener struct {
 
 // StartSRTListener starts the listener; query adds options such as
 // "&passphrase=…" to its URL.
-func StartSRTListener(t testing.TB, query string) *SRTListener {
+func StartSRTListener(t T, query string) *SRTListener {
 	t.Helper()
 	Require(t, "srt-live-transmit")
 	dir := t.TempDir()

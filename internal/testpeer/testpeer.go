@@ -10,13 +10,23 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"testing"
 	"time"
 )
 
+// T is what the peers need from their owner: *testing.T and *testing.B
+// satisfy it, and so does the benchmark harness.
+type T interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Skipf(format string, args ...any)
+	TempDir() string
+	Cleanup(func())
+}
+
 // Require skips the test when a peer program is missing, naming the package
 // that provides it (`make test` installs them all).
-func Require(t testing.TB, programs ...string) {
+func Require(t T, programs ...string) {
 	t.Helper()
 	for _, p := range programs {
 		if _, err := exec.LookPath(p); err != nil {
@@ -29,7 +39,7 @@ func Require(t testing.TB, programs ...string) {
 }
 
 // FreeTCPPort returns a loopback TCP port that was free a moment ago.
-func FreeTCPPort(t testing.TB) int {
+func FreeTCPPort(t T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -40,7 +50,7 @@ func FreeTCPPort(t testing.TB) int {
 }
 
 // FreeUDPPort returns a loopback UDP port that was free a moment ago.
-func FreeUDPPort(t testing.TB) int {
+func FreeUDPPort(t T) int {
 	t.Helper()
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -57,7 +67,7 @@ type Process struct {
 	Log  string // path of its combined stderr
 }
 
-func start(t testing.TB, dir, name string, stdout *os.File, args ...string) *Process {
+func start(t T, dir, name string, stdout *os.File, args ...string) *Process {
 	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
@@ -126,7 +136,7 @@ func logTail(path string) string {
 }
 
 // waitTCP waits until something accepts on addr.
-func waitTCP(t testing.TB, addr string, p *Process) {
+func waitTCP(t T, addr string, p *Process) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -143,7 +153,7 @@ func waitTCP(t testing.TB, addr string, p *Process) {
 }
 
 // Eventually polls cond every 50 ms until it holds or timeout passes.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+func Eventually(t T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -154,7 +164,7 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 	}
 }
 
-func mustWrite(t testing.TB, path, s string) {
+func mustWrite(t T, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
