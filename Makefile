@@ -12,7 +12,7 @@ run: build
 	./$(BIN)
 
 build: setup
-	go build -o $(BIN) ./cmd/onair
+	go build -o bin/ ./cmd/onair ./cmd/onair-studio
 
 test: setup-test
 	./scripts/test.sh

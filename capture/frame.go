@@ -17,8 +17,27 @@ type Frame struct {
 	// At is the studio-clock time the picture shows.
 	At time.Duration
 
-	pool *FramePool
-	refs atomic.Int32
+	pool   *FramePool
+	parent *Frame // a view's underlying frame
+	free   func() // for frames over memory the pool does not own
+	refs   atomic.Int32
+}
+
+// NewFrame wraps a picture whose memory someone else owns (a decoder's
+// buffer, say): free runs when the last reference is released.
+func NewFrame(pic *image.YCbCr, seq int64, at time.Duration, free func()) *Frame {
+	f := &Frame{Pic: pic, Seq: seq, At: at, free: free}
+	f.refs.Store(1)
+	return f
+}
+
+// View returns a new frame showing f's picture with its own Seq and At, so a
+// consumer can restamp a picture without copying it or touching f. The view
+// holds a reference to f until it is released.
+func (f *Frame) View(seq int64, at time.Duration) *Frame {
+	v := &Frame{Pic: f.Pic, Seq: seq, At: at, parent: f.Retain()}
+	v.refs.Store(1)
+	return v
 }
 
 // Retain adds a reference; each Retain needs a matching Release.
@@ -31,26 +50,33 @@ func (f *Frame) Retain() *Frame {
 func (f *Frame) Release() {
 	n := f.refs.Add(-1)
 	switch {
+	case n == 0 && f.parent != nil:
+		f.parent.Release()
 	case n == 0 && f.pool != nil:
-		f.pool.pool.Put(f)
+		f.pool.put(f)
+	case n == 0 && f.free != nil:
+		f.free()
 	case n < 0:
 		panic("capture: Frame released more often than retained")
 	}
 }
 
-// FramePool recycles frames of one size.
+// FramePool recycles frames of one size. Unlike a sync.Pool it keeps its
+// frames across garbage collections: a frame is megabytes, and a pipeline
+// needs the same handful every tick, so dropping them only makes garbage.
 type FramePool struct {
 	w, h int
-	pool sync.Pool
+	mu   sync.Mutex
+	free []*Frame
 }
 
 // NewFramePool makes a pool of w×h 4:2:0 frames (w and h even).
-func NewFramePool(w, h int) *FramePool {
-	p := &FramePool{w: w, h: h}
-	p.pool.New = func() any {
-		return &Frame{Pic: image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420), pool: p}
-	}
-	return p
+func NewFramePool(w, h int) *FramePool { return &FramePool{w: w, h: h} }
+
+func (p *FramePool) put(f *Frame) {
+	p.mu.Lock()
+	p.free = append(p.free, f)
+	p.mu.Unlock()
 }
 
 // Size is the pool's frame size.
@@ -59,7 +85,15 @@ func (p *FramePool) Size() (w, h int) { return p.w, p.h }
 // Get returns a frame holding one reference. Its pixels are whatever the last
 // user left: callers overwrite the whole picture.
 func (p *FramePool) Get() *Frame {
-	f := p.pool.Get().(*Frame)
+	p.mu.Lock()
+	var f *Frame
+	if n := len(p.free); n > 0 {
+		f, p.free = p.free[n-1], p.free[:n-1]
+	}
+	p.mu.Unlock()
+	if f == nil {
+		f = &Frame{Pic: image.NewYCbCr(image.Rect(0, 0, p.w, p.h), image.YCbCrSubsampleRatio420), pool: p}
+	}
 	f.refs.Store(1)
 	return f
 }

@@ -5,6 +5,7 @@ package overlay
 
 import (
 	"image"
+	"time"
 
 	"onair/capture"
 )
@@ -27,20 +28,18 @@ func NewCompositor(w, h int) *Compositor {
 // Size is the canvas size.
 func (c *Compositor) Size() (w, h int) { return c.w, c.h }
 
-// Compose draws src onto a fresh canvas frame and returns it (one reference,
-// the caller's). A source of the canvas's size is copied; any other is scaled
-// to fit, centred, with black bars.
-func (c *Compositor) Compose(src *capture.Frame) *capture.Frame {
-	dst := c.pool.Get()
-	dst.Seq, dst.At = src.Seq, src.At
-	s, d := src.Pic, dst.Pic
-	if s.Rect.Dx() == c.w && s.Rect.Dy() == c.h && s.YStride == d.YStride && s.CStride == d.CStride {
-		copy(d.Y, s.Y)
-		copy(d.Cb, s.Cb)
-		copy(d.Cr, s.Cr)
-		return dst
+// Compose places src on the canvas for slot seq at studio time at and returns
+// the program frame (one reference, the caller's). A source of the canvas's
+// size with nothing drawn on top is passed through without a copy; any other
+// is scaled to fit, centred, with black bars.
+func (c *Compositor) Compose(src *capture.Frame, seq int64, at time.Duration) *capture.Frame {
+	s := src.Pic
+	if s.Rect.Dx() == c.w && s.Rect.Dy() == c.h {
+		return src.View(seq, at)
 	}
-	c.scale(s, d)
+	dst := c.pool.Get()
+	dst.Seq, dst.At = seq, at
+	c.scale(s, dst.Pic)
 	return dst
 }
 

@@ -92,6 +92,12 @@ func (s *Studio) Run(ctx context.Context) error {
 			err = err2
 		}
 	}
+	// The studio owns its sources: free what they hold once nothing runs.
+	for _, src := range sources {
+		if c, ok := src.(interface{ Close() }); ok {
+			c.Close()
+		}
+	}
 	if ctx.Err() != nil && err == ctx.Err() {
 		return nil
 	}
@@ -116,9 +122,8 @@ func (s *Studio) runVideo(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("video source: %w", err)
 		}
-		f := s.comp.Compose(src)
+		f := s.comp.Compose(src, n, at)
 		src.Release()
-		f.Seq, f.At = n, at
 		s.composed.Add(1)
 		s.mu.Lock()
 		for sub := range s.videoSubs {
@@ -137,16 +142,28 @@ func (s *Studio) runVideo(ctx context.Context) error {
 // audioChunkSamples is 20 ms, what microphones deliver.
 const audioChunkSamples = capture.SampleRate / 50
 
+// audioRing is how many chunks the studio cycles through. A chunk is
+// rewritten only audioRing chunks later, and no subscriber may hold more than
+// maxAudioBuffer, so nobody ever reads a chunk being rewritten.
+const (
+	audioRing      = 128
+	maxAudioBuffer = audioRing / 2
+)
+
 func (s *Studio) runAudio(ctx context.Context) error {
-	for start := int64(0); ; start += audioChunkSamples {
+	var ring [audioRing]capture.AudioChunk
+	for i := range ring {
+		for ch := range ring[i].Samples {
+			ring[i].Samples[ch] = make([]float32, audioChunkSamples)
+		}
+	}
+	for k, start := 0, int64(0); ; k, start = k+1, start+audioChunkSamples {
 		end := time.Duration(start+audioChunkSamples) * time.Second / capture.SampleRate
 		if !s.Clock.SleepUntil(end, ctx.Done()) {
 			return ctx.Err()
 		}
-		c := &capture.AudioChunk{Start: start}
-		for ch := range c.Samples {
-			c.Samples[ch] = make([]float32, audioChunkSamples)
-		}
+		c := &ring[k%audioRing]
+		c.Start = start
 		s.audio.Fill(start, c.Samples[0], c.Samples[1])
 		var peak float32
 		for _, v := range c.Samples[0] {
@@ -188,9 +205,10 @@ func (s *Studio) SubscribeVideo(buf int) (frames <-chan *capture.Frame, skipped 
 	}
 }
 
-// SubscribeAudio delivers every audio chunk until cancel is called.
+// SubscribeAudio delivers every audio chunk until cancel is called. Chunks are
+// the studio's: read them, copy what you keep, and do not hold on to them.
 func (s *Studio) SubscribeAudio(buf int) (chunks <-chan *capture.AudioChunk, skipped func() int64, cancel func()) {
-	sub := &audioSub{ch: make(chan *capture.AudioChunk, buf)}
+	sub := &audioSub{ch: make(chan *capture.AudioChunk, min(buf, maxAudioBuffer))}
 	s.mu.Lock()
 	s.audioSubs[sub] = struct{}{}
 	s.mu.Unlock()

@@ -1,16 +1,10 @@
 package media
 
 // #cgo pkg-config: libavutil
+// #cgo pkg-config: libavcodec
+// #include <libavcodec/avcodec.h>
 // #include <libavutil/frame.h>
 // #include <string.h>
-//
-// static void onair_copy_out_yuv420(const AVFrame *f, uint8_t *y, int ys, uint8_t *u, uint8_t *v, int cs, int w, int h) {
-//     for (int i = 0; i < h; i++) memcpy(y + i * ys, f->data[0] + i * f->linesize[0], w);
-//     for (int i = 0; i < h / 2; i++) {
-//         memcpy(u + i * cs, f->data[1] + i * f->linesize[1], w / 2);
-//         memcpy(v + i * cs, f->data[2] + i * f->linesize[2], w / 2);
-//     }
-// }
 //
 // static void onair_copy_out_fltp2(const AVFrame *f, float *l, float *r, int n) {
 //     memcpy(l, f->data[0], n * sizeof(float));
@@ -25,12 +19,24 @@ import (
 	"github.com/asticode/go-astiav"
 )
 
-// copyPicture copies a yuv420p frame of dst's size out of libav memory.
-func copyPicture(dst *image.YCbCr, src *astiav.Frame) {
-	C.onair_copy_out_yuv420((*C.AVFrame)(src.UnsafePointer()),
-		(*C.uint8_t)(unsafe.Pointer(&dst.Y[0])), C.int(dst.YStride),
-		(*C.uint8_t)(unsafe.Pointer(&dst.Cb[0])), (*C.uint8_t)(unsafe.Pointer(&dst.Cr[0])), C.int(dst.CStride),
-		C.int(dst.Rect.Dx()), C.int(dst.Rect.Dy()))
+// wrapPicture returns a new reference to src (a yuv420p frame) and a picture
+// that reads its planes in place: decoded pictures reach the encoder without
+// a copy. release drops the reference; the picture must not be used after.
+func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, release func()) {
+	ref := src.Clone()
+	c := (*C.AVFrame)(ref.UnsafePointer())
+	w, h := int(c.width), int(c.height)
+	ys, cs := int(c.linesize[0]), int(c.linesize[1])
+	pic = &image.YCbCr{
+		Y:              unsafe.Slice((*uint8)(unsafe.Pointer(c.data[0])), ys*(h-1)+w),
+		Cb:             unsafe.Slice((*uint8)(unsafe.Pointer(c.data[1])), cs*(h/2-1)+w/2),
+		Cr:             unsafe.Slice((*uint8)(unsafe.Pointer(c.data[2])), cs*(h/2-1)+w/2),
+		YStride:        ys,
+		CStride:        cs,
+		SubsampleRatio: image.YCbCrSubsampleRatio420,
+		Rect:           image.Rect(0, 0, w, h),
+	}
+	return pic, ref.Free
 }
 
 // copySamples copies a stereo fltp frame's samples out of libav memory.
@@ -41,3 +47,17 @@ func copySamples(l, r []float32, src *astiav.Frame) {
 	C.onair_copy_out_fltp2((*C.AVFrame)(src.UnsafePointer()),
 		(*C.float)(unsafe.Pointer(&l[0])), (*C.float)(unsafe.Pointer(&r[0])), C.int(len(l)))
 }
+
+// flushDecoder empties a decoder after it was drained, so it can decode again
+// (go-astiav v0.16 has no binding for avcodec_flush_buffers).
+func flushDecoder(cc *astiav.CodecContext) {
+	C.avcodec_flush_buffers(codecContextC(cc))
+}
+
+// codecContextC is go-astiav's C pointer: CodecContext's first field, a
+// layout the pinned v0.16.0 guarantees and a test checks.
+func codecContextC(cc *astiav.CodecContext) *C.AVCodecContext {
+	return *(**C.AVCodecContext)(unsafe.Pointer(cc))
+}
+
+func codecContextWidth(cc *astiav.CodecContext) int { return int(codecContextC(cc).width) }

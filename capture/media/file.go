@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -19,7 +21,7 @@ import (
 )
 
 // lead is how far ahead of the studio clock the file is decoded.
-const lead = 150 * time.Millisecond
+const lead = 70 * time.Millisecond
 
 // File plays a media file in a loop: its pictures scaled to the canvas, its
 // sound resampled to 48 kHz stereo.
@@ -30,12 +32,13 @@ type File struct {
 	hasAudio   bool
 	underflows atomic.Int64
 
+	dec *decoders // opened once; each loop seeks back to the start
+
 	mu     sync.Mutex
 	ready  []*capture.Frame // decoded, in time order
 	shown  *capture.Frame   // the last picture handed out
 	fifo   [capture.Channels][]float32
 	fifoAt int64 // studio sample index of fifo's first sample
-	black  *capture.Frame
 }
 
 // Open checks that path can be played: it has a video stream libav decodes.
@@ -46,15 +49,25 @@ func Open(path string, w, h, fps int) (*File, error) {
 		return nil, err
 	}
 	f.hasAudio = d.adec != nil
-	d.close()
-	f.black = f.pool.Get()
-	for i := range f.black.Pic.Y {
-		f.black.Pic.Y[i] = 16
-	}
-	for i := range f.black.Pic.Cb {
-		f.black.Pic.Cb[i], f.black.Pic.Cr[i] = 128, 128
-	}
+	f.dec = d
 	return f, nil
+}
+
+// Close frees the decoders. Call it once Run has returned.
+func (f *File) Close() {
+	if f.dec != nil {
+		f.dec.close()
+		f.dec = nil
+	}
+}
+
+func fillBlack(p *image.YCbCr) {
+	for i := range p.Y {
+		p.Y[i] = 16
+	}
+	for i := range p.Cb {
+		p.Cb[i], p.Cr[i] = 128, 128
+	}
 }
 
 // Latest returns the newest decoded picture due at studio time at.
@@ -69,7 +82,11 @@ func (f *File) Latest(at time.Duration) (*capture.Frame, error) {
 		f.ready = f.ready[1:]
 	}
 	if f.shown == nil {
-		return f.black.Retain(), nil
+		// Nothing decoded yet: black (from the pool, so it costs nothing later).
+		b := f.pool.Get()
+		fillBlack(b.Pic)
+		b.At = at
+		return b, nil
 	}
 	return f.shown.Retain(), nil
 }
@@ -85,7 +102,8 @@ func (f *File) Fill(start int64, l, r []float32) {
 	if skip := start - f.fifoAt; skip > 0 {
 		n := int(min(skip, int64(len(f.fifo[0]))))
 		for ch := range f.fifo {
-			f.fifo[ch] = f.fifo[ch][n:]
+			// Compact in place so the buffer is reused rather than regrown.
+			f.fifo[ch] = f.fifo[ch][:copy(f.fifo[ch], f.fifo[ch][n:])]
 		}
 		f.fifoAt += int64(n)
 		if n < int(skip) {
@@ -130,11 +148,13 @@ func (f *File) Run(ctx context.Context, clock *capture.Clock) error {
 // playOnce plays the file from the start, its time zero at studio time
 // origin, and returns its length.
 func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.Duration) (time.Duration, error) {
-	d, err := f.openDecoders()
-	if err != nil {
+	d := f.dec
+	if d == nil {
+		return 0, errors.New("the file is closed")
+	}
+	if err := d.rewind(); err != nil {
 		return 0, err
 	}
-	defer d.close()
 	var end, last time.Duration
 	var start *time.Duration
 	frameDur := time.Second / time.Duration(f.fps)
@@ -152,9 +172,8 @@ func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.D
 		if !clock.SleepUntil(at-lead, ctx.Done()) {
 			return ctx.Err()
 		}
-		pic := f.pool.Get()
-		copyPicture(pic.Pic, fr)
-		pic.At = at
+		img, release := wrapPicture(fr)
+		pic := capture.NewFrame(img, 0, at, release)
 		f.mu.Lock()
 		f.ready = append(f.ready, pic)
 		f.mu.Unlock()
@@ -165,10 +184,10 @@ func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.D
 		n := fr.NbSamples()
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		m := len(f.fifo[0]) + n
 		for ch := range f.fifo {
-			f.fifo[ch] = append(f.fifo[ch], make([]float32, n)...)
+			f.fifo[ch] = slices.Grow(f.fifo[ch], n)[:m]
 		}
-		m := len(f.fifo[0])
 		copySamples(f.fifo[0][m-n:], f.fifo[1][m-n:], fr)
 	}
 	if err := d.decode(onPicture, onSound); err != nil {
@@ -191,19 +210,20 @@ type decoders struct {
 	frame      *astiav.Frame
 	out        *astiav.Frame
 	closers    []func()
+	drained    bool // read to the end: rewind before the next pass
 }
 
 func (f *File) openDecoders() (d *decoders, err error) {
 	if _, err := os.Stat(f.path); err != nil {
 		return nil, fmt.Errorf("media file %s: %w", f.path, errors.Unwrap(err))
 	}
-	d = &decoders{vidx: -1, aidx: -1}
+	dd := &decoders{vidx: -1, aidx: -1}
 	defer func() {
 		if err != nil {
-			d.close()
-			d = nil
+			dd.close()
 		}
 	}()
+	d = dd
 	d.fc = astiav.AllocFormatContext()
 	if err := d.fc.OpenInput(f.path, nil, nil); err != nil {
 		d.fc.Free()
@@ -290,6 +310,23 @@ func openDecoder(cp *astiav.CodecParameters) (*astiav.CodecContext, error) {
 	return cc, nil
 }
 
+// rewind goes back to the start of the file with empty decoders. A decoder
+// that has been drained must be flushed before it takes packets again.
+func (d *decoders) rewind() error {
+	if !d.drained {
+		return nil
+	}
+	if err := d.fc.SeekFrame(-1, 0, astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
+		return fmt.Errorf("seeking back to the start: %w", err)
+	}
+	flushDecoder(d.vdec)
+	if d.adec != nil {
+		flushDecoder(d.adec)
+	}
+	d.drained = false
+	return nil
+}
+
 func (d *decoders) close() {
 	for i := len(d.closers) - 1; i >= 0; i-- {
 		d.closers[i]()
@@ -319,6 +356,7 @@ func (d *decoders) decode(onPicture func(*astiav.Frame, astiav.Rational) error, 
 			return err
 		}
 	}
+	d.drained = true
 	if err := d.run(d.vdec, nil, d.vf, func(fr *astiav.Frame) error { return onPicture(fr, d.vf.sink.Inputs()[0].TimeBase()) }); err != nil {
 		return err
 	}

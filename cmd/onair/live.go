@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"onair/internal/wire"
 	"onair/outputs"
 	"onair/studio"
 )
@@ -97,16 +98,20 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: no destination: give --dest URL or add one to %s\n", path)
 		return 2
 	}
-	routeLibavLogs(stderr, targets)
+	wire.RouteLibavLogs(stderr, targets)
+	if dir := os.Getenv("ONAIR_PPROF"); dir != "" {
+		stopProfiles := startProfiles(dir, stderr)
+		defer stopProfiles()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := newStudio(p)
+	st, err := wire.NewStudio(p)
 	if err != nil {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
-	cfg := broadcastConfig(p, targets)
+	cfg := wire.BroadcastConfig(p, targets)
 	cfg.Duration = *duration
 	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
 	b, err := studio.NewBroadcast(st, cfg)

@@ -1,13 +1,17 @@
 // Command onair is the broadcasting studio: with no arguments it opens the
-// studio window; `onair live …` runs the same session headless.
+// studio window (the onair-studio program beside it); `onair live …` runs the
+// same session headless.
 package main
 
 import (
 	"fmt"
 	"os"
+
+	"onair/encoder/libav"
 )
 
 func main() {
+	libav.LimitMallocArenas(2)
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "live":

@@ -19,11 +19,14 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	onairBin = filepath.Join(dir, "onair")
-	build := exec.Command("go", "build", "-o", onairBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		os.RemoveAll(dir)
-		panic("building onair: " + err.Error())
+	// Both programs, side by side as installed: onair starts onair-studio.
+	for pkg, out := range map[string]string{".": onairBin, "../onair-studio": filepath.Join(dir, "onair-studio")} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			os.RemoveAll(dir)
+			panic("building " + out + ": " + err.Error())
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

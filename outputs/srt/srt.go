@@ -12,7 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/asticode/go-astiav"
 	"github.com/haivision/srtgo"
 
 	"onair/encoder"
@@ -104,159 +103,50 @@ func resolve(ctx context.Context, host string) (string, error) {
 
 type sink struct {
 	sock    *srtgo.SrtSocket
-	fc      *astiav.FormatContext
-	ioc     *astiav.IOContext
-	pkt     *astiav.Packet
-	tbs     []encoder.Rational // per output stream: the muxer's time base
-	index   map[encoder.Kind]int
-	extra   map[encoder.Kind][]byte
-	shift   time.Duration
-	err     error // first write error from the muxer's callback
-	sent    int
-	buf     []byte
+	mux     *tsMuxer
+	failed  bool
 	stopCtx func() bool
 }
 
 func (s *sink) startMux(streams []encoder.Stream) error {
-	fc, err := astiav.AllocOutputFormatContext(nil, "mpegts", "")
+	// Sends block (bounded by SRTO_SNDTIMEO) instead of failing when libsrt's
+	// buffer is momentarily full; a dead peer still surfaces as an error.
+	if err := s.sock.SetSockOptInt(srtoSndSyn, 1); err != nil {
+		return fmt.Errorf("starting SRT: %w", err)
+	}
+	if err := s.sock.SetSockOptInt(srtoSndTimeo, 5000); err != nil {
+		return fmt.Errorf("starting SRT: %w", err)
+	}
+	m, err := newTSMuxer(int(s.sock.GetSocket()), streams)
 	if err != nil {
-		return fmt.Errorf("starting MPEG-TS: %w", err)
+		return err
 	}
-	s.fc = fc
-	s.index = map[encoder.Kind]int{}
-	s.extra = map[encoder.Kind][]byte{}
-	for _, st := range streams {
-		ost := fc.NewStream(nil)
-		cp := ost.CodecParameters()
-		switch st.Codec {
-		case encoder.H264:
-			cp.SetCodecID(astiav.CodecIDH264)
-		case encoder.HEVC:
-			cp.SetCodecID(astiav.CodecIDHevc)
-		case encoder.AAC:
-			cp.SetCodecID(astiav.CodecIDAac)
-		default:
-			return fmt.Errorf("MPEG-TS cannot carry %s", st.Codec)
-		}
-		if st.Kind == encoder.Video {
-			cp.SetCodecType(astiav.MediaTypeVideo)
-			cp.SetWidth(st.Width)
-			cp.SetHeight(st.Height)
-			cp.SetPixelFormat(astiav.PixelFormatYuv420P)
-			ost.SetAvgFrameRate(astiav.NewRational(st.FPS, 1))
-			ost.SetRFrameRate(astiav.NewRational(st.FPS, 1))
-			// Receivers may join at any keyframe: repeat the parameter sets there.
-			s.extra[encoder.Video] = st.Extradata
-		} else {
-			cp.SetCodecType(astiav.MediaTypeAudio)
-			cp.SetSampleRate(st.SampleRate)
-			cp.SetChannelLayout(astiav.ChannelLayoutStereo)
-			cp.SetChannels(st.Channels)
-			cp.SetFrameSize(st.FrameSize)
-		}
-		if len(st.Extradata) > 0 {
-			if err := cp.SetExtraData(st.Extradata); err != nil {
-				return fmt.Errorf("starting MPEG-TS: %w", err)
-			}
-		}
-		ost.SetTimeBase(astiav.NewRational(st.TimeBase.Num, st.TimeBase.Den))
-		s.index[st.Kind] = ost.Index()
-		s.shift = max(s.shift, st.Delay)
-	}
-	ioc, err := astiav.AllocIOContext(MessageSize, true, nil, nil, s.send)
-	if err != nil {
-		return fmt.Errorf("starting MPEG-TS: %w", err)
-	}
-	s.ioc = ioc
-	fc.SetPb(ioc)
-	d := astiav.NewDictionary()
-	defer d.Free()
-	d.Set("flush_packets", "1", 0)
-	if err := fc.WriteHeader(d); err != nil {
-		return fmt.Errorf("starting MPEG-TS: %w", err)
-	}
-	if s.err != nil {
-		return fmt.Errorf("sending: %w", s.err)
-	}
-	for _, ost := range fc.Streams() {
-		tb := ost.TimeBase()
-		s.tbs = append(s.tbs, encoder.Rational{Num: tb.Num(), Den: tb.Den()})
-	}
-	s.pkt = astiav.AllocPacket()
+	s.mux = m
 	return nil
 }
 
-// send is the muxer's write callback: at most MessageSize bytes, whole TS packets.
-func (s *sink) send(b []byte) (int, error) {
-	if s.err != nil {
-		return 0, s.err
-	}
-	if _, err := s.sock.Write(b); err != nil {
-		s.err = err
-		return 0, err
-	}
-	s.sent += len(b)
-	return len(b), nil
-}
-
 func (s *sink) Write(p *encoder.Packet) (int, error) {
-	i, ok := s.index[p.Kind]
-	if !ok {
-		return 0, nil // a stream this destination does not carry
+	n, err := s.mux.write(p)
+	if err != nil {
+		s.failed = true
+		return n, fmt.Errorf("sending: %w", err)
 	}
-	data := p.Data
-	if p.Kind == encoder.Video && p.Key && len(s.extra[encoder.Video]) > 0 {
-		s.buf = append(append(s.buf[:0], s.extra[encoder.Video]...), p.Data...)
-		data = s.buf
-	}
-	if err := s.pkt.FromData(data); err != nil {
-		return 0, fmt.Errorf("sending: %w", err)
-	}
-	defer s.pkt.Unref()
-	tb := s.tbs[i]
-	unit := int64(time.Second) * int64(tb.Num)
-	shift := (int64(s.shift)*int64(tb.Den) + unit/2) / unit
-	s.pkt.SetPts(rescale(p.PTS, p.TimeBase, tb) + shift)
-	s.pkt.SetDts(rescale(p.DTS, p.TimeBase, tb) + shift)
-	s.pkt.SetStreamIndex(i)
-	if p.Key {
-		s.pkt.SetFlags(s.pkt.Flags().Add(astiav.PacketFlagKey))
-	}
-	before := s.sent
-	if err := s.fc.WriteFrame(s.pkt); err != nil {
-		return 0, fmt.Errorf("sending: %w", err)
-	}
-	if s.err != nil {
-		return 0, fmt.Errorf("sending: %w (the SRT listener went away?)", s.err)
-	}
-	return s.sent - before, nil
-}
-
-func rescale(v int64, from, to encoder.Rational) int64 {
-	return v * int64(from.Num) * int64(to.Den) / (int64(from.Den) * int64(to.Num))
+	return n, nil
 }
 
 func (s *sink) Close() error {
 	var err error
-	if s.fc != nil && s.pkt != nil && s.err == nil {
-		if e := s.fc.WriteTrailer(); e != nil {
-			err = e
-		}
+	if s.mux != nil && !s.failed {
+		err = s.mux.finish()
 	}
 	if s.stopCtx != nil {
 		s.stopCtx()
 	}
-	if s.err == nil {
+	if err == nil && !s.failed {
 		s.drain(time.Second)
 	}
-	if s.pkt != nil {
-		s.pkt.Free()
-	}
-	if s.fc != nil {
-		s.fc.Free()
-	}
-	if s.ioc != nil {
-		s.ioc.Free()
+	if s.mux != nil {
+		s.mux.free()
 	}
 	s.sock.Close()
 	return err

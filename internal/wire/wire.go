@@ -1,4 +1,7 @@
-package main
+// Package wire connects onair's implementations explicitly — which source,
+// which connector for which protocol — for both commands, the headless onair
+// and the onair-studio window.
+package wire
 
 import (
 	"fmt"
@@ -15,16 +18,16 @@ import (
 	"onair/studio"
 )
 
-// connectors wires each protocol to its implementation.
-func connectors() map[outputs.Protocol]outputs.Connector {
+// Connectors wires each protocol to its implementation.
+func Connectors() map[outputs.Protocol]outputs.Connector {
 	r := rtmp.Connector{}
 	return map[outputs.Protocol]outputs.Connector{
 		outputs.RTMP: r, outputs.RTMPS: r, outputs.SRT: srt.Connector{},
 	}
 }
 
-// newStudio builds the preview pipeline a profile describes.
-func newStudio(p studio.Profile) (*studio.Studio, error) {
+// NewStudio builds the preview pipeline a profile describes.
+func NewStudio(p studio.Profile) (*studio.Studio, error) {
 	c := p.Canvas
 	switch {
 	case p.Source == "testcard":
@@ -43,8 +46,8 @@ func newStudio(p studio.Profile) (*studio.Studio, error) {
 	return nil, fmt.Errorf("source %q is not available (use testcard or file:PATH)", p.Source)
 }
 
-// broadcastConfig turns a profile into Go Live settings.
-func broadcastConfig(p studio.Profile, targets []outputs.Target) studio.BroadcastConfig {
+// BroadcastConfig turns a profile into Go Live settings.
+func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.BroadcastConfig {
 	return studio.BroadcastConfig{
 		Video: libav.VideoConfig{
 			Width: p.Canvas.Width, Height: p.Canvas.Height, FPS: p.Canvas.FPS,
@@ -52,11 +55,11 @@ func broadcastConfig(p studio.Profile, targets []outputs.Target) studio.Broadcas
 		},
 		AudioBitrateKbps: p.Audio.BitrateKbps,
 		Targets:          targets,
-		Connectors:       connectors(),
+		Connectors:       Connectors(),
 	}
 }
 
-// routeLibavLogs keeps FFmpeg's messages, with every secret masked.
-func routeLibavLogs(w io.Writer, targets []outputs.Target) {
+// RouteLibavLogs keeps FFmpeg's messages, with every secret masked.
+func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
 	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "")
 }
