@@ -92,7 +92,14 @@ func main() {
 	out := flag.String("out", "bench/results.json", "where to write the results")
 	flag.Parse()
 	if *quick {
-		*runs, *dur = 1, 8*time.Second
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["runs"] {
+			*runs = 1
+		}
+		if !set["duration"] {
+			*dur = 8 * time.Second
+		}
 	}
 	h := newHarness()
 	defer h.close()

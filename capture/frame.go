@@ -16,6 +16,9 @@ type Frame struct {
 	Seq int64
 	// At is the studio-clock time the picture shows.
 	At time.Duration
+	// Native, when set, is the same picture in a form an encoder may take as
+	// is (a decoder's AVFrame): a consumer that recognises it skips a copy.
+	Native any
 
 	pool   *FramePool
 	parent *Frame // a view's underlying frame
@@ -35,7 +38,7 @@ func NewFrame(pic *image.YCbCr, seq int64, at time.Duration, free func()) *Frame
 // consumer can restamp a picture without copying it or touching f. The view
 // holds a reference to f until it is released.
 func (f *Frame) View(seq int64, at time.Duration) *Frame {
-	v := &Frame{Pic: f.Pic, Seq: seq, At: at, parent: f.Retain()}
+	v := &Frame{Pic: f.Pic, Native: f.Native, Seq: seq, At: at, parent: f.Retain()}
 	v.refs.Store(1)
 	return v
 }

@@ -22,8 +22,8 @@ import (
 // wrapPicture returns a new reference to src (a yuv420p frame) and a picture
 // that reads its planes in place: decoded pictures reach the encoder without
 // a copy. release drops the reference; the picture must not be used after.
-func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, release func()) {
-	ref := src.Clone()
+func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, ref *astiav.Frame) {
+	ref = src.Clone()
 	c := (*C.AVFrame)(ref.UnsafePointer())
 	w, h := int(c.width), int(c.height)
 	ys, cs := int(c.linesize[0]), int(c.linesize[1])
@@ -36,7 +36,7 @@ func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, release func()) {
 		SubsampleRatio: image.YCbCrSubsampleRatio420,
 		Rect:           image.Rect(0, 0, w, h),
 	}
-	return pic, ref.Free
+	return pic, ref
 }
 
 // copySamples copies a stereo fltp frame's samples out of libav memory.

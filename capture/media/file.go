@@ -172,8 +172,9 @@ func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.D
 		if !clock.SleepUntil(at-lead, ctx.Done()) {
 			return ctx.Err()
 		}
-		img, release := wrapPicture(fr)
-		pic := capture.NewFrame(img, 0, at, release)
+		img, ref := wrapPicture(fr)
+		pic := capture.NewFrame(img, 0, at, ref.Free)
+		pic.Native = ref
 		f.mu.Lock()
 		f.ready = append(f.ready, pic)
 		f.mu.Unlock()

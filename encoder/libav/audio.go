@@ -85,7 +85,7 @@ func (e *AudioEncoder) Encode(c *capture.AudioChunk, pts int64, composed time.Ti
 			e.fifo[ch] = append(e.fifo[ch][:0], e.fifo[ch][n:]...)
 		}
 		e.next += int64(n)
-		if err := e.send(emit); err != nil {
+		if err := e.send(e.frame, emit); err != nil {
 			return err
 		}
 		e.composed = composed

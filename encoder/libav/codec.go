@@ -22,9 +22,9 @@ type codec struct {
 	composed func(pts int64) time.Time
 }
 
-// send encodes the filled frame and emits what comes out.
-func (c *codec) send(emit func(*encoder.Packet)) error {
-	if err := c.cc.SendFrame(c.frame); err != nil {
+// send encodes frame and emits what comes out.
+func (c *codec) send(frame *astiav.Frame, emit func(*encoder.Packet)) error {
+	if err := c.cc.SendFrame(frame); err != nil {
 		return fmt.Errorf("%s encoder refused its input: %w", c.name, err)
 	}
 	return c.drain(emit)

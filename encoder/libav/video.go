@@ -40,6 +40,7 @@ type VideoEncoder struct {
 	cfg VideoConfig
 	// composedAt remembers, by pts, when each picture reached the encoder.
 	composedAt [64]time.Time
+	ref        *astiav.Frame // a decoded picture passed by reference
 	frames     int64
 	open       bool
 }
@@ -105,6 +106,7 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 		return nil, fmt.Errorf("allocating the encoder's picture: %w", err)
 	}
 	e.pkt = astiav.AllocPacket()
+	e.ref = astiav.AllocFrame()
 	openVideo.Add(1)
 	e.open = true
 	e.stream = encoder.Stream{
@@ -118,13 +120,25 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 // Encode codes pic as frame number pts (in 1/fps units) and hands each packet
 // that comes out to emit.
 func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time, emit func(*encoder.Packet)) error {
-	if err := copyPicture(e.frame, pic.Pic); err != nil {
+	in := e.frame
+	if nf, ok := pic.Native.(*astiav.Frame); ok && nf.Width() == e.cfg.Width && nf.Height() == e.cfg.Height && nf.PixelFormat() == astiav.PixelFormatYuv420P {
+		// A decoder's picture: hand it over by reference, no copy. What the
+		// decoder said of it must not steer x264 (an I picture would force a
+		// keyframe off our fixed GOP).
+		if err := e.ref.Ref(nf); err != nil {
+			return fmt.Errorf("referencing a decoded picture: %w", err)
+		}
+		defer e.ref.Unref()
+		e.ref.SetPictureType(astiav.PictureTypeNone)
+		e.ref.SetKeyFrame(false)
+		in = e.ref
+	} else if err := copyPicture(e.frame, pic.Pic); err != nil {
 		return err
 	}
-	e.frame.SetPts(pts)
+	in.SetPts(pts)
 	e.composedAt[slot(pts)] = composed
 	e.frames++
-	return e.send(emit)
+	return e.send(in, emit)
 }
 
 // Close frees the encoder.
@@ -132,6 +146,9 @@ func (e *VideoEncoder) Close() {
 	if e.open {
 		openVideo.Add(-1)
 		e.open = false
+	}
+	if e.ref != nil {
+		e.ref.Free()
 	}
 	e.free()
 }

@@ -1,35 +1,37 @@
 package flv
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 )
 
 // NALUnits splits an Annex B byte stream into NAL units (without start codes).
 func NALUnits(b []byte, fn func(nal []byte)) {
-	start := -1
-	i := 0
-	for i+2 < len(b) {
-		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
-			if start >= 0 {
-				end := i
-				for end > start && b[end-1] == 0 {
-					end--
-				}
-				fn(b[start:end])
-			}
-			i += 3
-			start = i
-			continue
+	i := bytes.Index(b, startCode)
+	if i < 0 {
+		if len(b) > 0 {
+			fn(b) // no start code at all: one NAL unit
 		}
-		i++
+		return
 	}
-	if start >= 0 && start < len(b) {
-		fn(b[start:])
-	} else if start < 0 && len(b) > 0 {
-		fn(b) // no start code at all: one NAL unit
+	b = b[i+3:]
+	for {
+		j := bytes.Index(b, startCode)
+		if j < 0 {
+			fn(b)
+			return
+		}
+		end := j
+		for end > 0 && b[end-1] == 0 {
+			end-- // the leading zero of a 4-byte start code
+		}
+		fn(b[:end])
+		b = b[j+3:]
 	}
 }
+
+var startCode = []byte{0, 0, 1}
 
 // AppendAVCC appends the Annex B access unit in au as 4-byte length-prefixed
 // NAL units, leaving out access unit delimiters (FLV does not carry them).

@@ -1,0 +1,59 @@
+package libav
+
+import (
+	"testing"
+	"time"
+
+	"onair/capture"
+	"onair/encoder"
+)
+
+func TestVideoEncoderKeyframesAndPackets(t *testing.T) {
+	e, err := NewVideoEncoder(VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	card, _ := capture.NewTestCard(320, 180, 30)
+	var got []*encoder.Packet
+	emit := func(p *encoder.Packet) { got = append(got, p) }
+	for i := int64(0); i < 65; i++ {
+		f, _ := card.Latest(time.Duration(i) * time.Second / 30)
+		if err := e.Encode(f, i, time.Now(), emit); err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+	}
+	if err := e.Flush(emit); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 65 || e.Frames() != 65 {
+		t.Fatalf("%d packets from %d frames, want 65 (zerolatency: one out per picture)", len(got), e.Frames())
+	}
+	for i, p := range got {
+		if p.Key != (i%30 == 0) || p.PTS != int64(i) || len(p.Data) == 0 {
+			t.Fatalf("packet %d: key=%v pts=%d size=%d; want a keyframe exactly every 30", i, p.Key, p.PTS, len(p.Data))
+		}
+	}
+	if s := e.Stream(); len(s.Extradata) == 0 || s.Width != 320 {
+		t.Errorf("stream %+v", s)
+	}
+}
+
+func BenchmarkCopyPicture720p(b *testing.B) {
+	e, err := NewVideoEncoder(VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 3000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	card, _ := capture.NewTestCard(1280, 720, 30)
+	f, _ := card.Latest(0)
+	defer f.Release()
+	b.ReportAllocs()
+	b.SetBytes(1280 * 720 * 3 / 2)
+	for b.Loop() {
+		if err := copyPicture(e.frame, f.Pic); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
