@@ -71,7 +71,7 @@ func (s *Studio) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var runners []func() error
-	runners = append(runners, func() error { return s.runVideo(ctx) }, func() error { return s.runAudio(ctx) })
+	runners = append(runners, func() error { return s.run(ctx) })
 	sources := []any{s.video}
 	if any(s.audio) != any(s.video) {
 		sources = append(sources, s.audio) // one source giving both runs once
@@ -104,12 +104,24 @@ func (s *Studio) Run(ctx context.Context) error {
 	return err
 }
 
-func (s *Studio) runVideo(ctx context.Context) error {
+// run is the studio's one clock: each tick composes the picture for its slot
+// and captures the sound up to that instant. One wake-up per frame drives
+// both, so the encoder receives them together.
+func (s *Studio) run(ctx context.Context) error {
 	interval := time.Second / time.Duration(s.FPS)
+	audio := newAudioRing(capture.SampleRate / s.FPS)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
 	for n := int64(0); ; n++ {
 		at := time.Duration(n) * time.Second / time.Duration(s.FPS)
-		if !s.Clock.SleepUntil(at, ctx.Done()) {
-			return ctx.Err()
+		if d := at - s.Clock.Now(); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
 		if late := s.Clock.Now() - at; late > interval {
 			// We fell behind (a stall): skip the slots we missed, keep the clock.
@@ -118,53 +130,73 @@ func (s *Studio) runVideo(ctx context.Context) error {
 			n += skip
 			at = time.Duration(n) * time.Second / time.Duration(s.FPS)
 		}
-		src, err := s.video.Latest(at)
-		if err != nil {
-			return fmt.Errorf("video source: %w", err)
+		s.captureAudio(audio, int64(at)*capture.SampleRate/int64(time.Second))
+		if err := s.composeVideo(n, at); err != nil {
+			return err
 		}
-		f := s.comp.Compose(src, n, at)
-		src.Release()
-		s.composed.Add(1)
-		s.mu.Lock()
-		for sub := range s.videoSubs {
-			select {
-			case sub.ch <- f.Retain():
-			default:
-				f.Release()
-				sub.skipped.Add(1)
-			}
-		}
-		s.mu.Unlock()
-		f.Release()
 	}
 }
 
-// audioChunkSamples is 20 ms, what microphones deliver.
-const audioChunkSamples = capture.SampleRate / 50
-
-// audioRing is how many chunks the studio cycles through. A chunk is
-// rewritten only audioRing chunks later, and no subscriber may hold more than
-// maxAudioBuffer, so nobody ever reads a chunk being rewritten.
-const (
-	audioRing      = 128
-	maxAudioBuffer = audioRing / 2
-)
-
-func (s *Studio) runAudio(ctx context.Context) error {
-	var ring [audioRing]capture.AudioChunk
-	for i := range ring {
-		for ch := range ring[i].Samples {
-			ring[i].Samples[ch] = make([]float32, audioChunkSamples)
+func (s *Studio) composeVideo(n int64, at time.Duration) error {
+	src, err := s.video.Latest(at)
+	if err != nil {
+		return fmt.Errorf("video source: %w", err)
+	}
+	f := s.comp.Compose(src, n, at)
+	src.Release()
+	s.composed.Add(1)
+	s.mu.Lock()
+	for sub := range s.videoSubs {
+		select {
+		case sub.ch <- f.Retain():
+		default:
+			f.Release()
+			sub.skipped.Add(1)
 		}
 	}
-	for k, start := 0, int64(0); ; k, start = k+1, start+audioChunkSamples {
-		end := time.Duration(start+audioChunkSamples) * time.Second / capture.SampleRate
-		if !s.Clock.SleepUntil(end, ctx.Done()) {
-			return ctx.Err()
+	s.mu.Unlock()
+	f.Release()
+	return nil
+}
+
+// audioRing is the studio's sound, in chunks of one frame's worth. A chunk is
+// rewritten only len(chunks) chunks later, and no subscriber may hold more
+// than maxAudioBuffer, so nobody ever reads a chunk being rewritten.
+type audioRing struct {
+	chunks []capture.AudioChunk
+	size   int   // samples a chunk holds at most
+	next   int   // chunk to fill next
+	upTo   int64 // studio sample index captured so far
+}
+
+const (
+	audioRingChunks = 128
+	maxAudioBuffer  = audioRingChunks / 2
+)
+
+func newAudioRing(size int) *audioRing {
+	r := &audioRing{chunks: make([]capture.AudioChunk, audioRingChunks), size: size}
+	for i := range r.chunks {
+		for ch := range r.chunks[i].Samples {
+			r.chunks[i].Samples[ch] = make([]float32, size)
 		}
-		c := &ring[k%audioRing]
-		c.Start = start
-		s.audio.Fill(start, c.Samples[0], c.Samples[1])
+	}
+	return r
+}
+
+// captureAudio takes the sound from where it stopped up to sample end and
+// hands it to every audio subscriber.
+func (s *Studio) captureAudio(r *audioRing, end int64) {
+	for r.upTo < end {
+		n := int(min(end-r.upTo, int64(r.size)))
+		c := &r.chunks[r.next]
+		r.next = (r.next + 1) % len(r.chunks)
+		c.Start = r.upTo
+		for ch := range c.Samples {
+			c.Samples[ch] = c.Samples[ch][:n]
+		}
+		r.upTo += int64(n)
+		s.audio.Fill(c.Start, c.Samples[0], c.Samples[1])
 		var peak float32
 		for _, v := range c.Samples[0] {
 			peak = max(peak, v, -v)
