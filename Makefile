@@ -6,7 +6,7 @@ export LANG ?= C.UTF-8
 
 BIN := bin/onair
 
-.PHONY: run build test setup setup-test clean
+.PHONY: run build test bench setup setup-test clean
 
 run: build
 	./$(BIN)
@@ -16,6 +16,12 @@ build: setup
 
 test: setup-test
 	./scripts/test.sh
+
+# make bench: Go micro-benchmarks of the hot paths, then onair against the
+# ffmpeg command line (bench/results.json). QUICK=1: one short case of each kind.
+bench: setup-test
+	go test -run '^$$' -bench . -benchmem $(if $(QUICK),-benchtime 200ms,) ./capture/... ./overlay ./encoder/... ./outputs/... ./studio/ui
+	go run ./bench $(if $(QUICK),-quick,)
 
 setup:
 	@./scripts/setup.sh build
