@@ -47,6 +47,19 @@ func (h *Hub) Publish(p *Packet) {
 	h.pub.Unlock()
 }
 
+// PublishBatch hands ps, in order, to every queue, waking each destination
+// once for the lot.
+func (h *Hub) PublishBatch(ps []*Packet) {
+	if len(ps) == 0 {
+		return
+	}
+	h.pub.Lock()
+	for _, q := range *h.queues.Load() {
+		q.PushBatch(ps)
+	}
+	h.pub.Unlock()
+}
+
 // Close closes every queue; Pop drains them and then reports ErrQueueClosed.
 func (h *Hub) Close() {
 	h.mu.Lock()

@@ -61,7 +61,29 @@ func NewQueue(capacity int, threshold time.Duration) *Queue {
 // Push offers p to the destination. It never blocks.
 func (q *Queue) Push(p *Packet) {
 	q.mu.Lock()
-	defer q.mu.Unlock()
+	q.pushLocked(p)
+	q.mu.Unlock()
+	q.wake()
+}
+
+// PushBatch offers ps in order, with one wake-up for the destination.
+func (q *Queue) PushBatch(ps []*Packet) {
+	q.mu.Lock()
+	for _, p := range ps {
+		q.pushLocked(p)
+	}
+	q.mu.Unlock()
+	q.wake()
+}
+
+func (q *Queue) wake() {
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (q *Queue) pushLocked(p *Packet) {
 	if q.closed {
 		return
 	}
@@ -118,10 +140,6 @@ func (q *Queue) Push(p *Packet) {
 	}
 	q.ring[(q.head+q.n)%len(q.ring)] = p
 	q.n++
-	select {
-	case q.notify <- struct{}{}:
-	default:
-	}
 }
 
 // Pop waits for the next packet. It returns ErrQueueClosed when the queue is
@@ -169,10 +187,7 @@ func (q *Queue) Unpark() {
 		q.waitKey = true
 	}
 	q.mu.Unlock()
-	select {
-	case q.notify <- struct{}{}:
-	default:
-	}
+	q.wake()
 }
 
 // Close ends the queue: Pop drains what is left, then returns ErrQueueClosed.
@@ -184,10 +199,7 @@ func (q *Queue) Close() {
 	q.closed = true
 	q.parked = false
 	q.mu.Unlock()
-	select {
-	case q.notify <- struct{}{}:
-	default:
-	}
+	q.wake()
 }
 
 // Done is closed when the queue is closed: the broadcast is ending.

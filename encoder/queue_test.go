@@ -191,6 +191,31 @@ func TestHubPublishDoesNotAllocate(t *testing.T) {
 	}
 }
 
+func TestHubBatchKeepsOrderWithoutAllocating(t *testing.T) {
+	h := NewHub()
+	a, b := NewQueue(4096, time.Hour), NewQueue(4096, time.Hour)
+	h.Subscribe(a)
+	h.Subscribe(b)
+	batch := []*Packet{audio(0), video(0, true), audio(1)}
+	h.PublishBatch(batch)
+	for _, q := range []*Queue{a, b} {
+		got := drain(q)
+		if len(got) != 3 || got[0] != batch[0] || got[1] != batch[1] || got[2] != batch[2] {
+			t.Fatalf("batch arrived as %v", got)
+		}
+	}
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(500, func() {
+		h.PublishBatch(batch)
+		for range batch {
+			a.Pop(ctx)
+			b.Pop(ctx)
+		}
+	}); n != 0 {
+		t.Errorf("%.1f allocations per batch", n)
+	}
+}
+
 func BenchmarkHubPublish4(b *testing.B) {
 	h := NewHub()
 	qs := make([]*Queue, 4)

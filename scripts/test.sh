@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: go vet, the pure-Go packages under the race detector, then
 # everything else (the end-to-end tests start nginx-rtmp, srt-live-transmit,
-# Xvfb and ffprobe themselves). Ends with one summary line.
+# Xvfb and ffprobe themselves). Ends with one summary line; exits non-zero if
+# anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,14 +14,22 @@ race_pkgs=(./capture ./encoder ./outputs ./outputs/flv ./overlay)
 mapfile -t other_pkgs < <(go list ./... | grep -v -x -e onair/capture -e onair/encoder -e onair/outputs -e onair/outputs/flv -e onair/overlay)
 
 status=0
-echo "== go vet"
-go vet ./... || status=1
-echo "== go test -race (pure Go)"
-go test -race -count=1 -v "${race_pkgs[@]}" 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|---|panic)|^\s+--- FAIL' || true
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-echo "== go test (libav, outputs, studio, window, end to end)"
-go test -count=1 -timeout 30m -v "${other_pkgs[@]}" 2>&1 | tee -a "$log" | grep -E '^(ok|FAIL|---|panic)|^\s+--- (FAIL|SKIP)|^\s+\S+_test.go:' || true
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+step() { # step NAME CMD...: runs CMD, its output into the log, and shows the verdicts
+  echo "== $1"
+  shift
+  "$@" >"$log.part" 2>&1
+  local rc=$?
+  cat "$log.part" >>"$log"
+  grep -E '^(ok|FAIL|---|panic)|^\s+--- (FAIL|SKIP)|^\s+\S+_test\.go:|^#|\.go:[0-9]+:[0-9]+: ' "$log.part"
+  rm -f "$log.part"
+  [ "$rc" -eq 0 ] || status=1
+}
+
+step "go vet" go vet ./...
+step "go test -race (pure Go)" go test -race -count=1 -v "${race_pkgs[@]}"
+# One package at a time: the end-to-end tests broadcast in real time, and two
+# encoders racing for two cores would make them miss frames.
+step "go test (libav, outputs, studio, window, end to end)" go test -p 1 -count=1 -timeout 30m -v "${other_pkgs[@]}"
 
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")

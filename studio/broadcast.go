@@ -185,7 +185,17 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 		endSample = s0 + int64(b.cfg.Duration)*capture.SampleRate/int64(time.Second)
 	}
 	videoDone, audioDone := false, false
-	publish := b.hub.Publish
+	// Packets go out in one batch per picture: the sound encoded since the last
+	// picture rides with it, so each destination wakes once a frame, not once
+	// a packet (audio waits at most one frame interval).
+	var pending []*encoder.Packet
+	publish := func(p *encoder.Packet) { pending = append(pending, p) }
+	flush := func() {
+		b.hub.PublishBatch(pending)
+		clear(pending)
+		pending = pending[:0]
+	}
+	defer flush()
 	for !(videoDone && audioDone) {
 		select {
 		case <-ctx.Done():
@@ -207,6 +217,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			if err != nil {
 				return err
 			}
+			flush()
 			b.mu.Lock()
 			b.frames++
 			b.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // RTMPModule is where Debian's libnginx-mod-rtmp puts the module.
@@ -55,4 +56,35 @@ func (n *NginxRTMP) URL(app, stream string) string {
 // Recording is the file app records stream into.
 func (n *NginxRTMP) Recording(app, stream string) string {
 	return filepath.Join(n.Dir, app, stream+".flv")
+}
+
+// Stop waits until every recording has stopped growing (nginx has written
+// what it received), then stops nginx.
+func (n *NginxRTMP) Stop() {
+	waitQuiet(n.Dir, 400*time.Millisecond, 10*time.Second)
+	n.Process.Stop()
+}
+
+// waitQuiet waits until the total size of the recordings under dir has not
+// changed for quiet, or until limit.
+func waitQuiet(dir string, quiet, limit time.Duration) {
+	size := func() (total int64) {
+		filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+			if err == nil && strings.HasSuffix(fi.Name(), ".flv") {
+				total += fi.Size()
+			}
+			return nil
+		})
+		return total
+	}
+	deadline := time.Now().Add(limit)
+	last, since := size(), time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		if s := size(); s != last {
+			last, since = s, time.Now()
+		} else if time.Since(since) >= quiet {
+			return
+		}
+	}
 }
