@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -15,6 +16,7 @@ const (
 	RTMP Protocol = iota + 1
 	RTMPS
 	SRT
+	File // a local recording
 )
 
 func (p Protocol) String() string {
@@ -25,6 +27,8 @@ func (p Protocol) String() string {
 		return "rtmps"
 	case SRT:
 		return "srt"
+	case File:
+		return "file"
 	}
 	return "invalid"
 }
@@ -38,6 +42,9 @@ type Target struct {
 
 	// RTMP(S): rtmp://host[:port]/app[/more]/KEY
 	App, Key string
+
+	// File: file:///path/show.mkv, a local recording.
+	Path string
 
 	// SRT: srt://host:port?streamid=…&passphrase=…&latency=…&pbkeylen=…
 	StreamID   string
@@ -56,9 +63,12 @@ func ParseTarget(raw string) (Target, error) {
 	fail := func(format string, a ...any) (Target, error) {
 		return Target{}, fmt.Errorf("destination %s: %s", RedactURL(raw), fmt.Sprintf(format, a...))
 	}
+	if rest, ok := strings.CutPrefix(raw, "file://"); ok {
+		return parseFile(raw, rest)
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fail("not a valid URL (expected rtmp://host/app/key, rtmps://… or srt://host:port)")
+		return fail("not a valid URL (expected rtmp://host/app/key, rtmps://…, srt://host:port or file:///path.mkv)")
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "rtmp":
@@ -68,7 +78,7 @@ func ParseTarget(raw string) (Target, error) {
 	case "srt":
 		t.Protocol = SRT
 	default:
-		return fail("unsupported protocol %q (use rtmp, rtmps or srt)", u.Scheme)
+		return fail("unsupported protocol %q (use rtmp, rtmps, srt or file)", u.Scheme)
 	}
 	if u.User != nil {
 		return fail("user and password in the URL are not supported")
@@ -98,6 +108,23 @@ func ParseTarget(raw string) (Target, error) {
 		t.Key += "?" + u.RawQuery // e.g. Twitch's ?bandwidthtest=true rides on the key
 	}
 	return t, nil
+}
+
+// parseFile takes file:///absolute/path.mkv (the recording's container comes
+// from its extension: .mkv, or .ts).
+func parseFile(raw, path string) (Target, error) {
+	fail := func(format string, a ...any) (Target, error) {
+		return Target{}, fmt.Errorf("recording %s: %s", raw, fmt.Sprintf(format, a...))
+	}
+	if !filepath.IsAbs(path) {
+		return fail("give an absolute path: file:///home/you/Videos/show.mkv")
+	}
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".mkv", ".ts":
+	default:
+		return fail("record to .mkv (Matroska) or .ts (MPEG-TS): both stay playable if onair is killed")
+	}
+	return Target{Protocol: File, Path: filepath.Clean(path), raw: raw}, nil
 }
 
 func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) (Target, error) {
@@ -158,6 +185,8 @@ func (t Target) String() string {
 	switch t.Protocol {
 	case RTMP, RTMPS:
 		return fmt.Sprintf("%s://%s/%s/%s", t.Protocol, t.Address(), t.App, mask)
+	case File:
+		return "file://" + t.Path
 	case SRT:
 		var q []string
 		if t.StreamID != "" {

@@ -16,6 +16,7 @@ func TestParseTarget(t *testing.T) {
 		{"rtmp://127.0.0.1:1936/live/app2/k?bandwidthtest=true", Target{Protocol: RTMP, Host: "127.0.0.1", Port: 1936, App: "live/app2", Key: "k?bandwidthtest=true"}, "rtmp://127.0.0.1:1936/live/app2/****"},
 		{"srt://10.0.0.1:9000?streamid=publish:live/key&passphrase=0123456789&latency=200&pbkeylen=32", Target{Protocol: SRT, Host: "10.0.0.1", Port: 9000, StreamID: "publish:live/key", Passphrase: "0123456789", LatencyMs: 200, PBKeyLen: 32}, "srt://10.0.0.1:9000?streamid=****&passphrase=****&latency=200"},
 		{"srt://[::1]:9000", Target{Protocol: SRT, Host: "::1", Port: 9000}, "srt://[::1]:9000"},
+		{"file:///home/me/Videos/show.mkv", Target{Protocol: File, Path: "/home/me/Videos/show.mkv"}, "file:///home/me/Videos/show.mkv"},
 	} {
 		got, err := ParseTarget(tc.raw)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"onair/internal/wire"
 	"onair/outputs"
+	"onair/outputs/record"
 	"onair/studio"
 )
 
@@ -39,6 +40,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		preset      = fs.String("preset", "", "x264 preset (veryfast …)")
 		duration    = fs.Duration("duration", 0, "stop after this long (e.g. 20s); 0 runs until Ctrl-C")
 		quiet       = fs.Bool("quiet", false, "no status line every second")
+		recordTo    = fs.Bool("record", false, "also record the program to a file in your video folder (or give --dest file:///path.mkv)")
 		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
 		dests       destFlags
 	)
@@ -88,6 +90,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		for _, d := range dests {
 			p.Destinations = append(p.Destinations, studio.Dest{URL: d})
 		}
+	}
+	if *recordTo {
+		p.Destinations = append(p.Destinations, studio.Dest{Name: "recording", URL: "file://" + record.DefaultPath(time.Now())})
 	}
 	if err := p.Validate(); err != nil {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -16,11 +17,28 @@ type NginxRTMP struct {
 	*Process
 	Port int
 	Dir  string
+	conf string
 }
 
 // StartNginxRTMP starts nginx on a free loopback port with one `live on;
 // record all;` application per name; app X records to Dir/X/<stream>.flv.
 func StartNginxRTMP(t T, apps ...string) *NginxRTMP {
+	t.Helper()
+	return StartNginxRTMPWith(t, NginxOptions{}, apps...)
+}
+
+// NginxOptions vary the RTMP server.
+type NginxOptions struct {
+	// UniqueRecordings keeps every publish in its own file
+	// (Dir/app/stream-<time>.flv) instead of overwriting one.
+	UniqueRecordings bool
+	// OnPublish is an HTTP URL nginx asks before accepting a stream (2xx
+	// accepts, anything else refuses the stream key).
+	OnPublish string
+}
+
+// StartNginxRTMPWith starts nginx like StartNginxRTMP, with options.
+func StartNginxRTMPWith(t T, o NginxOptions, apps ...string) *NginxRTMP {
 	t.Helper()
 	Require(t, "nginx")
 	if _, err := os.Stat(RTMPModule); err != nil {
@@ -31,21 +49,43 @@ func StartNginxRTMP(t T, apps ...string) *NginxRTMP {
 	var b strings.Builder
 	fmt.Fprintf(&b, "load_module %s;\ndaemon off;\nmaster_process off;\nerror_log %s/error.log info;\npid %s/nginx.pid;\n", RTMPModule, dir, dir)
 	fmt.Fprintf(&b, "events { worker_connections 128; }\nrtmp {\n  server {\n    listen 127.0.0.1:%d;\n    chunk_size 4096;\n", port)
+	unique := "off"
+	if o.UniqueRecordings {
+		unique = "on"
+	}
 	for _, app := range apps {
 		rec := filepath.Join(dir, app)
 		if err := os.MkdirAll(rec, 0o777); err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(&b, "    application %s { live on; record all; record_path %s; record_unique off; }\n", app, rec)
+		extra := ""
+		if o.OnPublish != "" {
+			extra = " on_publish " + o.OnPublish + ";"
+		}
+		fmt.Fprintf(&b, "    application %s { live on; record all; record_path %s; record_unique %s;%s }\n", app, rec, unique, extra)
 	}
 	b.WriteString("  }\n}\n")
 	conf := filepath.Join(dir, "nginx.conf")
 	mustWrite(t, conf, b.String())
-	p := start(t, dir, "nginx", nil, "nginx", "-p", dir, "-c", conf, "-e", filepath.Join(dir, "error.log"))
-	n := &NginxRTMP{Process: p, Port: port, Dir: dir}
-	n.Log = filepath.Join(dir, "error.log")
-	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), p)
+	n := &NginxRTMP{Port: port, Dir: dir, conf: conf}
+	n.Restart(t)
 	return n
+}
+
+// Restart starts nginx again with the same port and configuration (after
+// Kill, say).
+func (n *NginxRTMP) Restart(t T) {
+	t.Helper()
+	n.Process = start(t, n.Dir, "nginx", nil, "nginx", "-p", n.Dir, "-c", n.conf, "-e", filepath.Join(n.Dir, "error.log"))
+	n.Log = filepath.Join(n.Dir, "error.log")
+	waitTCP(t, fmt.Sprintf("127.0.0.1:%d", n.Port), n.Process)
+}
+
+// Recordings lists the files app recorded, oldest first.
+func (n *NginxRTMP) Recordings(app string) []string {
+	files, _ := filepath.Glob(filepath.Join(n.Dir, app, "*.flv"))
+	slices.Sort(files)
+	return files
 }
 
 // URL is rtmp://127.0.0.1:port/app/stream.

@@ -13,6 +13,7 @@ import (
 	"onair/capture/media"
 	"onair/encoder/libav"
 	"onair/outputs"
+	"onair/outputs/record"
 	"onair/outputs/rtmp"
 	"onair/outputs/srt"
 	"onair/studio"
@@ -22,7 +23,7 @@ import (
 func Connectors() map[outputs.Protocol]outputs.Connector {
 	r := rtmp.Connector{}
 	return map[outputs.Protocol]outputs.Connector{
-		outputs.RTMP: r, outputs.RTMPS: r, outputs.SRT: srt.Connector{},
+		outputs.RTMP: r, outputs.RTMPS: r, outputs.SRT: srt.Connector{}, outputs.File: record.Connector{},
 	}
 }
 
