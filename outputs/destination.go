@@ -54,6 +54,11 @@ type Connector interface {
 	Connect(ctx context.Context, t Target, streams []encoder.Stream) (Sink, error)
 }
 
+// ErrKeyRefused is a destination that answered but would not take the
+// stream: almost always a wrong or expired stream key. It is retried less
+// eagerly (retrying does not fix a key).
+var ErrKeyRefused = errors.New("stream key refused — check it in your profile")
+
 // Backoff is the reconnect schedule: First, then ×Factor with up to 5 %
 // jitter, never more than Max.
 type Backoff struct {
@@ -186,6 +191,9 @@ func (d *Destination) Run(ctx context.Context) error {
 			return err
 		}
 		wait := d.backoff.Delay(attempt + 1)
+		if errors.Is(err, ErrKeyRefused) {
+			wait = max(4*wait, min(30*time.Second, d.backoff.Max))
+		}
 		d.setState(Reconnecting, err, wait)
 		t := time.NewTimer(wait)
 		select {

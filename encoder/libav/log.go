@@ -13,15 +13,24 @@ var logMu sync.Mutex
 // RouteLogs sends FFmpeg's warnings and errors to w, one line each, after
 // passing them through redact so no stream key reaches a log. verbose lowers
 // the level to info.
-func RouteLogs(w io.Writer, redact func(string) string, verbose bool) {
-	level := astiav.LogLevelError
+// take, when given, sees every line first and keeps those it returns true
+// for (a destination quoting its server, say).
+func RouteLogs(w io.Writer, redact func(string) string, verbose bool, take ...func(string) bool) {
+	print := astiav.LogLevelError
 	if verbose {
-		level = astiav.LogLevelInfo
+		print = astiav.LogLevelInfo
 	}
-	astiav.SetLogLevel(level)
-	astiav.SetLogCallback(func(c astiav.Classer, _ astiav.LogLevel, _, msg string) {
-		if !verbose && isNetwork(c) {
-			return // the destination reports these itself, in words
+	// Info reaches the callback even when only errors are printed: some
+	// failures are told at that level ("Peer certificate failed verification").
+	astiav.SetLogLevel(astiav.LogLevelInfo)
+	astiav.SetLogCallback(func(c astiav.Classer, level astiav.LogLevel, _, msg string) {
+		for _, t := range take {
+			if t(strings.TrimSpace(msg)) && !verbose {
+				return
+			}
+		}
+		if level > print || (!verbose && isNetwork(c)) {
+			return
 		}
 		msg = strings.TrimSpace(redact(msg))
 		if msg == "" {

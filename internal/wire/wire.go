@@ -62,5 +62,5 @@ func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.Broadcas
 
 // RouteLibavLogs keeps FFmpeg's messages, with every secret masked.
 func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
-	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "")
+	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "", rtmp.NoteLog)
 }

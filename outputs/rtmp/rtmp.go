@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asticode/go-astiav"
 
 	"onair/encoder"
 	"onair/outputs"
@@ -40,8 +43,13 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	s.stopCtx = context.AfterFunc(ctx, s.io.interrupt)
 	s.wg.Add(1)
 	go s.watch(stall)
-	if err := s.io.open(t.URL(), stall); err != nil {
+	// SSL_CERT_FILE, as for OpenSSL and Go, names extra CAs to trust.
+	if err := s.io.open(t.URL(), stall, os.Getenv("SSL_CERT_FILE")); err != nil {
+		said := s.io.said()
 		s.release()
+		if e := refusal(err, outputs.NewRedactor(t).Redact(said)); e != nil {
+			return nil, e
+		}
 		return nil, explain(err, s.stalled, "connecting")
 	}
 	s.flv = flv.NewWriter(s.io)
@@ -122,6 +130,23 @@ func (s *sink) release() {
 	s.wg.Wait()
 	s.stopCtx()
 	s.io.free()
+}
+
+// refusal recognises a server that took the connection but not the stream:
+// it says so ("Server error: …", e.g. NetStream.Publish.BadName), or, like
+// nginx-rtmp when its on_publish check fails, hangs up during the publish.
+func refusal(err error, said string) error {
+	if strings.Contains(said, "certificate") {
+		return fmt.Errorf("connecting: the server's certificate was not accepted (%s); for a server with its own CA, name the CA file in SSL_CERT_FILE", strings.TrimSpace(said))
+	}
+	if i := strings.Index(said, "Server error:"); i >= 0 {
+		reason := strings.TrimSpace(said[i+len("Server error:"):])
+		return fmt.Errorf("%w: the server said %q", outputs.ErrKeyRefused, reason)
+	}
+	if errors.Is(err, astiav.ErrEio) || errors.Is(err, astiav.ErrEof) {
+		return fmt.Errorf("%w: the server hung up when asked to publish (or it is not an RTMP server)", outputs.ErrKeyRefused)
+	}
+	return nil
 }
 
 // explain turns libav's terse errors into words a performer can act on.

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"onair/internal/testpeer"
+)
+
+// slowProxy forwards TCP to backend, the upstream direction at most
+// bytesPerSec: a performer's destination on a thin upload.
+func slowProxy(t *testing.T, backend string, bytesPerSec int) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { l.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			b, err := net.Dial("tcp", backend)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			// A small receive buffer so the sender feels the limit at once.
+			c.(*net.TCPConn).SetReadBuffer(16 << 10)
+			wg.Add(2)
+			go func() { defer wg.Done(); io.Copy(c, b); c.Close() }()
+			go func() {
+				defer wg.Done()
+				defer b.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if _, err := b.Write(buf[:n]); err != nil {
+							return
+						}
+						time.Sleep(time.Duration(n) * time.Second / time.Duration(bytesPerSec))
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// One destination on a link slower than the stream: it drops frames (counted),
+// its queue and the process's memory stay bounded, and the others get every
+// frame.
+func TestSlowDestination(t *testing.T) {
+	nginx := testpeer.StartNginxRTMP(t, "fast", "slow")
+	slow := slowProxy(t, fmt.Sprintf("127.0.0.1:%d", nginx.Port), 40_000) // ~320 kb/s for a 1500 kb/s stream
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	cmd := exec.Command(onairBin, "live", "--size", "854x480", "--bitrate", "1500", "--duration", "20s", "--quiet",
+		"--stats-file", stats, "--dest", nginx.URL("fast", "sk_fast_1"), "--dest", "rtmp://"+slow+"/slow/sk_slow_1")
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	peakRSS := 0
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("onair: %v\n%s", err, stderr.String())
+			}
+			break wait
+		case <-tick.C:
+			peakRSS = max(peakRSS, rssKB(cmd.Process.Pid))
+		}
+	}
+	var st struct {
+		Destinations []struct {
+			DroppedVideo int64 `json:"dropped_video"`
+		} `json:"destinations"`
+	}
+	b, _ := os.ReadFile(stats)
+	if err := json.Unmarshal(b, &st); err != nil || len(st.Destinations) != 2 {
+		t.Fatalf("stats %s: %v", b, err)
+	}
+	if fast, slow := st.Destinations[0].DroppedVideo, st.Destinations[1].DroppedVideo; fast != 0 || slow == 0 {
+		t.Errorf("dropped frames: fast %d (want 0), slow %d (want > 0)", fast, slow)
+	}
+	if peakRSS > 200<<10 {
+		t.Errorf("peak RSS %d MB while one destination lagged: not bounded", peakRSS>>10)
+	}
+	t.Logf("peak RSS %d MB, slow destination dropped %d frames", peakRSS>>10, st.Destinations[1].DroppedVideo)
+	nginx.Stop()
+	checkRecording(t, nginx.Recording("fast", "sk_fast_1"), 854, 480, 30, 20*time.Second)
+}
+
+func rssKB(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return n
+		}
+	}
+	return 0
+}
