@@ -92,6 +92,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs per case (the median is reported)")
 	dur := flag.Duration("duration", 20*time.Second, "media length of each run")
 	out := flag.String("out", "bench/results.json", "where to write the results")
+	only := flag.String("only", "", "run only the cases of this resolution (720p30, 1080p30), destinations 1 and 4")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
@@ -105,7 +106,7 @@ func main() {
 	}
 	h := newHarness()
 	defer h.close()
-	if err := h.run(*quick, *runs, *dur, *out); err != nil {
+	if err := h.run(*quick, *runs, *dur, *out, *only); err != nil {
 		h.close()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -153,7 +154,7 @@ func (h *harness) close() {
 	os.RemoveAll(h.tmp)
 }
 
-func (h *harness) run(quick bool, runs int, dur time.Duration, outPath string) error {
+func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only string) error {
 	testpeer.Require(h, "ffmpeg", "ffprobe", "nginx", "srt-live-transmit")
 	bin := filepath.Join("bench", "cache", "onair")
 	fmt.Println("building onair …")
@@ -174,6 +175,12 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath string) e
 	}
 	if quick {
 		cases = []kase{{resolutions[0], 1}, {resolutions[0], 4}}
+	}
+	if only != "" {
+		cases = slices.DeleteFunc(cases, func(k kase) bool { return k.res.name != only || k.dests == 2 })
+		if len(cases) == 0 {
+			return fmt.Errorf("-only %q: no such resolution (720p30, 1080p30)", only)
+		}
 	}
 	res := results{
 		Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Quick: quick,
