@@ -8,3 +8,11 @@ import _ "embed"
 //
 //go:embed icon.png
 var Icon []byte
+
+// PresetsJSON lists the streaming platforms onair knows: ingest URL and the
+// encoder limits each accepts (codecs, max bitrate, keyframe interval, max
+// fps, B-frames, profile), from the widely used OBS service list. Limits are
+// data: a destination's preset decides which rendition it can share.
+//
+//go:embed presets.json
+var PresetsJSON []byte

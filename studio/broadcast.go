@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +22,9 @@ type BroadcastConfig struct {
 	Video            libav.VideoConfig
 	AudioBitrateKbps int
 	Targets          []outputs.Target
+	// Presets[i], when set, is Targets[i]'s platform: its limits decide which
+	// rendition (encoder) the destination shares.
+	Presets []*Preset
 	// Duration stops the broadcast after this much media (0: until cancelled).
 	Duration   time.Duration
 	Connectors map[outputs.Protocol]outputs.Connector
@@ -38,10 +42,10 @@ type BroadcastConfig struct {
 type Broadcast struct {
 	cfg    BroadcastConfig
 	studio *Studio
-	venc   *libav.VideoEncoder
+	rends  []*rendition
 	aenc   *libav.AudioEncoder
-	hub    *encoder.Hub
 	dests  []*outputs.Destination
+	destR  []int // destination i's rendition
 
 	mu       sync.Mutex
 	started  time.Time
@@ -52,6 +56,15 @@ type Broadcast struct {
 	lastTick time.Time
 	encoders int // most video encoders seen open during the broadcast
 }
+
+// rendition is one video encoder and the hub of the destinations it feeds.
+type rendition struct {
+	venc    *libav.VideoEncoder
+	hub     *encoder.Hub
+	pending []*encoder.Packet
+}
+
+func (r *rendition) collect(p *encoder.Packet) { r.pending = append(r.pending, p) }
 
 // NewBroadcast opens the encoders (so a bad setting fails before anything
 // connects) and prepares the destinations.
@@ -75,21 +88,39 @@ func NewBroadcast(st *Studio, cfg BroadcastConfig) (*Broadcast, error) {
 	if cfg.DrainTimeout == 0 {
 		cfg.DrainTimeout = 5 * time.Second
 	}
-	b := &Broadcast{cfg: cfg, studio: st, hub: encoder.NewHub()}
-	var err error
-	if b.venc, err = libav.NewVideoEncoder(cfg.Video); err != nil {
+	presets := cfg.Presets
+	if len(presets) == 0 {
+		presets = make([]*Preset, len(cfg.Targets))
+	}
+	if len(presets) != len(cfg.Targets) {
+		return nil, errors.New("one preset (or none) per destination")
+	}
+	plan, err := PlanRenditions(cfg.Video, presets)
+	if err != nil {
 		return nil, err
 	}
+	b := &Broadcast{cfg: cfg, studio: st, destR: make([]int, len(cfg.Targets))}
 	if b.aenc, err = libav.NewAudioEncoder(cfg.AudioBitrateKbps); err != nil {
-		b.venc.Close()
 		return nil, err
 	}
-	streams := []encoder.Stream{b.venc.Stream(), b.aenc.Stream()}
-	for _, t := range cfg.Targets {
+	for ri, r := range plan {
+		venc, err := libav.NewVideoEncoder(r.Video)
+		if err != nil {
+			b.close()
+			return nil, err
+		}
+		b.rends = append(b.rends, &rendition{venc: venc, hub: encoder.NewHub()})
+		for _, i := range r.Destinations {
+			b.destR[i] = ri
+		}
+	}
+	for i, t := range cfg.Targets {
+		r := b.rends[b.destR[i]]
+		streams := []encoder.Stream{r.venc.Stream(), b.aenc.Stream()}
 		d := outputs.NewDestination(t, cfg.Connectors[t.Protocol], streams, outputs.DestinationOptions{
 			Backoff: cfg.Backoff, OnEvent: cfg.OnEvent, DropThreshold: cfg.DropThreshold,
 		})
-		b.hub.Subscribe(d.Queue())
+		r.hub.Subscribe(d.Queue())
 		b.dests = append(b.dests, d)
 	}
 	b.rates = make([]float64, len(b.dests))
@@ -102,8 +133,7 @@ func NewBroadcast(st *Studio, cfg BroadcastConfig) (*Broadcast, error) {
 // It returns ErrNoDestination when no destination could be reached, or the
 // capture or encoder failure that stopped it.
 func (b *Broadcast) Run(ctx context.Context) error {
-	defer b.venc.Close()
-	defer b.aenc.Close()
+	defer b.close()
 	b.mu.Lock()
 	b.started = time.Now()
 	b.lastTick = b.started
@@ -143,7 +173,9 @@ func (b *Broadcast) Run(ctx context.Context) error {
 
 	err := b.encode(ctx, destCtx.Done())
 	close(stop)
-	b.hub.Close()
+	for _, r := range b.rends {
+		r.hub.Close()
+	}
 	drained := make(chan struct{})
 	go func() { wg.Wait(); close(drained) }()
 	select {
@@ -187,13 +219,20 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	videoDone, audioDone := false, false
 	// Packets go out in one batch per picture: the sound encoded since the last
 	// picture rides with it, so each destination wakes once a frame, not once
-	// a packet (audio waits at most one frame interval).
-	var pending []*encoder.Packet
-	publish := func(p *encoder.Packet) { pending = append(pending, p) }
+	// a packet (audio waits at most one frame interval). Sound is encoded once
+	// for every rendition.
+	var sound, batch []*encoder.Packet
+	publishSound := func(p *encoder.Packet) { sound = append(sound, p) }
 	flush := func() {
-		b.hub.PublishBatch(pending)
-		clear(pending)
-		pending = pending[:0]
+		for _, r := range b.rends {
+			batch = append(append(batch[:0], sound...), r.pending...)
+			r.hub.PublishBatch(batch)
+			clear(r.pending)
+			r.pending = r.pending[:0]
+		}
+		clear(batch)
+		clear(sound)
+		sound = sound[:0]
 	}
 	defer flush()
 	for !(videoDone && audioDone) {
@@ -212,11 +251,13 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				videoDone = true
 				continue
 			}
-			err := b.venc.Encode(f, f.Seq-seq0, clock.Wall(f.At), publish)
-			f.Release()
-			if err != nil {
-				return err
+			for _, r := range b.rends {
+				if err := r.venc.Encode(f, f.Seq-seq0, clock.Wall(f.At), r.collect); err != nil {
+					f.Release()
+					return err
+				}
 			}
+			f.Release()
 			flush()
 			b.mu.Lock()
 			b.frames++
@@ -238,15 +279,46 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			for ch := range part.Samples {
 				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
 			}
-			if err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publish); err != nil {
+			if err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound); err != nil {
 				return err
 			}
 		}
 	}
-	if err := b.venc.Flush(publish); err != nil {
-		return err
+	for _, r := range b.rends {
+		if err := r.venc.Flush(r.collect); err != nil {
+			return err
+		}
 	}
-	return b.aenc.Flush(publish)
+	return b.aenc.Flush(publishSound)
+}
+
+// Renditions describes each encoder and the destinations it feeds, in words.
+func (b *Broadcast) Renditions() []string {
+	var out []string
+	for ri, r := range b.rends {
+		v := r.venc.Config()
+		var names []string
+		for i, t := range b.cfg.Targets {
+			if b.destR[i] == ri {
+				names = append(names, t.String())
+			}
+		}
+		out = append(out, fmt.Sprintf("rendition %d: H.264 %dx%d@%d %d kb/s, keyframe every %d s, %s profile — for %s",
+			ri+1, v.Width, v.Height, v.FPS, v.BitrateKbps, v.KeyframeSec, v.Profile, strings.Join(names, ", ")))
+	}
+	return out
+}
+
+// close frees the encoders.
+func (b *Broadcast) close() {
+	for _, r := range b.rends {
+		r.venc.Close()
+	}
+	b.rends = nil
+	if b.aenc != nil {
+		b.aenc.Close()
+		b.aenc = nil
+	}
 }
 
 // BroadcastStats is a once-a-second snapshot for the status line and the UI.
@@ -263,6 +335,8 @@ type BroadcastStats struct {
 type DestinationStatus struct {
 	outputs.DestinationStats
 	BitrateKbps float64
+	// Rendition numbers the encoder feeding this destination (from 1).
+	Rendition int
 }
 
 // Stats returns a snapshot; bitrates are measured between calls at least a
@@ -288,7 +362,7 @@ func (b *Broadcast) Stats() BroadcastStats {
 			b.rates[i] = float64(ds.BytesSent-b.lastSent[i]) * 8 / 1000 / dt.Seconds()
 			b.lastSent[i] = ds.BytesSent
 		}
-		s.Destinations = append(s.Destinations, DestinationStatus{DestinationStats: ds, BitrateKbps: b.rates[i]})
+		s.Destinations = append(s.Destinations, DestinationStatus{DestinationStats: ds, BitrateKbps: b.rates[i], Rendition: b.destR[i] + 1})
 	}
 	if dt >= time.Second {
 		b.lastTick = now

@@ -45,8 +45,11 @@ type AudioSettings struct {
 
 // Dest is one destination as saved.
 type Dest struct {
-	Name    string `json:"name,omitempty"`
-	URL     string `json:"url"`
+	Name string `json:"name,omitempty"`
+	URL  string `json:"url"`
+	// Preset names the platform (assets/presets.json: twitch, cam4, …) whose
+	// limits the destination's encoding must respect.
+	Preset  string `json:"preset,omitempty"`
 	Enabled *bool  `json:"enabled,omitempty"`
 }
 
@@ -148,8 +151,34 @@ func (p Profile) Validate() error {
 	default:
 		return fmt.Errorf("x264 preset %q is unknown (use ultrafast … veryslow; veryfast is the usual choice)", p.Video.Preset)
 	}
-	_, err := p.Targets()
+	if _, err := p.Targets(); err != nil {
+		return err
+	}
+	_, err := p.Presets()
 	return err
+}
+
+// Presets returns each enabled destination's platform preset (nil: none),
+// checked against the canvas.
+func (p Profile) Presets() ([]*Preset, error) {
+	var ps []*Preset
+	for _, d := range p.Destinations {
+		if !d.On() {
+			continue
+		}
+		var pr *Preset
+		if d.Preset != "" {
+			var err error
+			if pr, err = FindPreset(d.Preset); err != nil {
+				return nil, fmt.Errorf("destination %s: %w", outputs.RedactURL(d.URL), err)
+			}
+			if pr.MaxFPS > 0 && p.Canvas.FPS > pr.MaxFPS {
+				return nil, fmt.Errorf("destination %s: %s takes at most %d fps; the canvas runs at %d", outputs.RedactURL(d.URL), pr.Name, pr.MaxFPS, p.Canvas.FPS)
+			}
+		}
+		ps = append(ps, pr)
+	}
+	return ps, nil
 }
 
 // Targets parses the enabled destinations.

@@ -47,6 +47,8 @@ func TestProfileBrokenIsRefusedClearly(t *testing.T) {
 		"fps":     {`{"canvas": {"width": 1280, "height": 720, "fps": 500}}`, "fps 500"},
 		"url":     {`{"destinations": [{"url": "rtmp://h/live_secret_1"}]}`, "needs an application and a stream key"},
 		"keytype": {`{"destinations": [{"url": 42}]}`, `field "destinations.url"`},
+		"preset":  {`{"destinations": [{"url": "rtmp://h/app/live_secret_1", "preset": "myspace"}]}`, `unknown platform preset "myspace"`},
+		"maxfps":  {`{"canvas": {"width": 1280, "height": 720, "fps": 60}, "destinations": [{"url": "rtmp://h/app/k1", "preset": "camsoda"}]}`, "CamSoda takes at most 30 fps"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".json")

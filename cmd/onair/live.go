@@ -44,7 +44,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
 		dests       destFlags
 	)
-	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…")
+	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…, file:///path.mkv; PRESET=URL applies a platform's limits (twitch=rtmp://…, cam4=…)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,7 +88,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if len(dests) > 0 {
 		p.Destinations = nil
 		for _, d := range dests {
-			p.Destinations = append(p.Destinations, studio.Dest{URL: d})
+			preset, url := splitPreset(d)
+			p.Destinations = append(p.Destinations, studio.Dest{URL: url, Preset: preset})
 		}
 	}
 	if *recordTo {
@@ -123,6 +124,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 1
+	}
+	for _, r := range b.Renditions() {
+		fmt.Fprintln(stderr, r)
 	}
 
 	studioCtx, stopStudio := context.WithCancel(context.Background())
@@ -202,7 +206,7 @@ func statusLine(s studio.BroadcastStats) string {
 		int(el.Hours()), int(el.Minutes())%60, int(el.Seconds())%60,
 		s.FramesEncoded, s.VideoEncoders, s.EncoderSkipped, s.Studio.Missed)
 	for _, d := range s.Destinations {
-		fmt.Fprintf(&b, " | %s %s %.0f kb/s dropped %d (%.1f%%)", d.Name, d.State, d.BitrateKbps,
+		fmt.Fprintf(&b, " | %s r%d %s %.0f kb/s dropped %d (%.1f%%)", d.Name, d.Rendition, d.State, d.BitrateKbps,
 			d.Queue.DroppedVideo, dropPercent(d))
 	}
 	return b.String()
@@ -257,4 +261,19 @@ func writeStats(path string, s studio.BroadcastStats) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// splitPreset reads "cam4=rtmp://…" as the preset cam4 for that URL.
+func splitPreset(d string) (preset, url string) {
+	i := strings.IndexByte(d, '=')
+	j := strings.Index(d, "://")
+	if i <= 0 || j < 0 || i > j {
+		return "", d
+	}
+	for _, r := range d[:i] {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return "", d
+		}
+	}
+	return d[:i], d[i+1:]
 }

@@ -53,7 +53,13 @@ func TestLiveToTwoRTMPAndOneSRT(t *testing.T) {
 // checkRecording asserts what arrived: H.264 of the right size and rate, the
 // right number of frames, AAC 48 kHz stereo, monotonic timestamps, and a
 // keyframe exactly every 2 s.
-func checkRecording(t *testing.T, path string, w, h, fps int, d time.Duration) {
+func checkRecording(t *testing.T, path string, w, h, fps int, d time.Duration) *testpeer.Probe {
+	t.Helper()
+	return checkRecordingGOP(t, path, w, h, fps, d, 2*fps)
+}
+
+// checkRecordingGOP is checkRecording with a keyframe every gop frames.
+func checkRecordingGOP(t *testing.T, path string, w, h, fps int, d time.Duration, gop int) *testpeer.Probe {
 	t.Helper()
 	p := testpeer.FFprobe(t, path)
 	v, ok := p.Stream("video")
@@ -96,13 +102,13 @@ func checkRecording(t *testing.T, path string, w, h, fps int, d time.Duration) {
 			last = *k.DTS
 		}
 	}
-	gop := 2 * fps
 	for i, k := range p.PacketsOf(v.Index) {
 		isKey := strings.Contains(k.Flags, "K")
 		if isKey != (i%gop == 0) {
 			t.Fatalf("video packet %d key=%v: want a keyframe exactly every %d frames", i, isKey, gop)
 		}
 	}
+	return p
 }
 
 var summaryRE = regexp.MustCompile(`onair: summary (.*)`)

@@ -22,6 +22,12 @@ type VideoConfig struct {
 	Profile            string // "baseline", "main" or "high"
 }
 
+// Filled returns c with the defaults in place of unset fields.
+func (c VideoConfig) Filled() VideoConfig {
+	c.fill()
+	return c
+}
+
 func (c *VideoConfig) fill() {
 	if c.KeyframeSec <= 0 {
 		c.KeyframeSec = 2
@@ -51,6 +57,9 @@ var openVideo atomic.Int64
 
 // OpenVideoEncoders is how many video encoders are open right now.
 func OpenVideoEncoders() int { return int(openVideo.Load()) }
+
+// Config is the encoder's settings, defaults filled in.
+func (e *VideoEncoder) Config() VideoConfig { return e.cfg }
 
 // Frames is how many pictures this encoder has taken.
 func (e *VideoEncoder) Frames() int64 { return e.frames }

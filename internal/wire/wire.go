@@ -56,6 +56,7 @@ func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.Broadcas
 		},
 		AudioBitrateKbps: p.Audio.BitrateKbps,
 		Targets:          targets,
+		Presets:          presets(p),
 		Connectors:       Connectors(),
 	}
 }
@@ -63,4 +64,14 @@ func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.Broadcas
 // RouteLibavLogs keeps FFmpeg's messages, with every secret masked.
 func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
 	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "", rtmp.NoteLog)
+}
+
+// presets are the profile's per-destination platform presets (validated
+// with the profile; nil when there are none).
+func presets(p studio.Profile) []*studio.Preset {
+	ps, err := p.Presets()
+	if err != nil {
+		return nil
+	}
+	return ps
 }
