@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,9 @@ type Broadcast struct {
 	destR  []int // destination i's rendition
 
 	mu       sync.Mutex
+	live     bool // destinations may be added (Run is sending)
+	destCtx  context.Context
+	destWG   *sync.WaitGroup
 	started  time.Time
 	frames   int64
 	skipped  func() int64
@@ -143,24 +147,24 @@ func (b *Broadcast) Run(ctx context.Context) error {
 	destCtx, destCancel := context.WithCancel(context.Background())
 	defer destCancel()
 	var wg sync.WaitGroup
-	for _, d := range b.dests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			d.Run(destCtx)
-		}()
+	b.mu.Lock()
+	b.live, b.destCtx, b.destWG = true, destCtx, &wg
+	initial := slices.Clone(b.dests)
+	for _, d := range initial {
+		b.startLocked(d)
 	}
+	b.mu.Unlock()
 	stop := make(chan struct{})
 	var noDest bool
 	go func() {
-		for _, d := range b.dests {
+		for _, d := range initial {
 			select {
 			case <-d.FirstAttempt():
 			case <-stop:
 				return
 			}
 		}
-		for _, d := range b.dests {
+		for _, d := range initial {
 			if d.Stats().EverLive {
 				return
 			}
@@ -172,6 +176,9 @@ func (b *Broadcast) Run(ctx context.Context) error {
 	}()
 
 	err := b.encode(ctx, destCtx.Done())
+	b.mu.Lock()
+	b.live = false
+	b.mu.Unlock()
 	close(stop)
 	for _, r := range b.rends {
 		r.hub.Close()
@@ -292,8 +299,66 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	return b.aenc.Flush(publishSound)
 }
 
+func (b *Broadcast) startLocked(d *outputs.Destination) {
+	b.destWG.Add(1)
+	go func() {
+		defer b.destWG.Done()
+		d.Run(b.destCtx)
+	}()
+}
+
+// AddDestination starts sending to t while live, without touching the
+// others. It joins the rendition whose settings its preset accepts and
+// starts at the next keyframe with fresh headers. A destination that would
+// need an encoder of its own cannot join a running broadcast yet.
+func (b *Broadcast) AddDestination(t outputs.Target, p *Preset) (int, error) {
+	c := b.cfg.Connectors[t.Protocol]
+	if c == nil {
+		return 0, fmt.Errorf("destination %s: %s is not supported here", t, t.Protocol)
+	}
+	want, err := p.Constrain(b.cfg.Video.Filled())
+	if err != nil {
+		return 0, fmt.Errorf("destination %s: %w", t, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.live {
+		return 0, fmt.Errorf("destination %s: the broadcast is not running", t)
+	}
+	ri := slices.IndexFunc(b.rends, func(r *rendition) bool { return r.venc.Config() == want })
+	if ri < 0 {
+		return 0, fmt.Errorf("destination %s needs its own encoder (%d kb/s, keyframe every %d s, %s): add it before going live", t, want.BitrateKbps, want.KeyframeSec, want.Profile)
+	}
+	r := b.rends[ri]
+	d := outputs.NewDestination(t, c, []encoder.Stream{r.venc.Stream(), b.aenc.Stream()}, outputs.DestinationOptions{
+		Backoff: b.cfg.Backoff, OnEvent: b.cfg.OnEvent, DropThreshold: b.cfg.DropThreshold,
+	})
+	r.hub.Subscribe(d.Queue())
+	b.dests = append(b.dests, d)
+	b.destR = append(b.destR, ri)
+	b.rates = append(b.rates, 0)
+	b.lastSent = append(b.lastSent, 0)
+	b.cfg.Targets = append(b.cfg.Targets, t)
+	b.startLocked(d)
+	return len(b.dests) - 1, nil
+}
+
+// RemoveDestination stops destination i while live, without touching the
+// others: it sends what it has queued and closes its stream cleanly.
+func (b *Broadcast) RemoveDestination(i int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i < 0 || i >= len(b.dests) || b.rends == nil {
+		return fmt.Errorf("no destination %d in this broadcast", i)
+	}
+	b.rends[b.destR[i]].hub.Unsubscribe(b.dests[i].Queue())
+	return nil
+}
+
 // Renditions describes each encoder and the destinations it feeds, in words.
 func (b *Broadcast) Renditions() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	var out []string
 	for ri, r := range b.rends {
 		v := r.venc.Config()
@@ -311,6 +376,8 @@ func (b *Broadcast) Renditions() []string {
 
 // close frees the encoders.
 func (b *Broadcast) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, r := range b.rends {
 		r.venc.Close()
 	}

@@ -3,6 +3,7 @@ package studio
 import (
 	"context"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,5 +125,74 @@ func TestBroadcastSharesOneEncode(t *testing.T) {
 	}
 	if d := audioEnd - 3*time.Second; d < -25*time.Millisecond || d > 50*time.Millisecond {
 		t.Errorf("audio ends at %s, want 3 s", audioEnd)
+	}
+}
+
+// Destinations come and go while live without touching the others: one added
+// mid-show starts on a keyframe with the shared encoder, one removed stops
+// cleanly, the rest get every packet.
+func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
+	const w, h, fps = 320, 180, 30
+	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
+	card, _ := capture.NewTestCard(w, h, fps)
+	st := NewStudio(w, h, fps, card, capture.Tone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go st.Run(ctx)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	target := func(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:      libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 400, KeyframeSec: 1},
+		Targets:    []outputs.Target{target("rtmp://h/one/k1"), target("rtmp://h/two/k2")},
+		Duration:   4 * time.Second,
+		Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.AddDestination(target("rtmp://h/early/k"), nil); err == nil {
+		t.Error("a destination was added before the broadcast ran")
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := b.AddDestination(target("rtmp://h/late/k3"), nil); err != nil {
+		t.Fatal(err)
+	}
+	cam4, _ := FindPreset("cam4")
+	if _, err := b.AddDestination(target("rtmp://h/cam4/k4"), cam4); err == nil || !strings.Contains(err.Error(), "needs its own encoder") {
+		t.Errorf("adding a destination that needs another encoder: %v", err)
+	}
+	if err := b.RemoveDestination(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	frames := func(name string) (n int, firstKey bool) {
+		mem.mu.Lock()
+		defer mem.mu.Unlock()
+		for _, p := range mem.got[name] {
+			if p.Kind == encoder.Video {
+				if n == 0 {
+					firstKey = p.Key
+				}
+				n++
+			}
+		}
+		return
+	}
+	if n, _ := frames("one"); n != 120 {
+		t.Errorf("the untouched destination got %d frames, want all 120", n)
+	}
+	if n, _ := frames("two"); n < 30 || n > 70 {
+		t.Errorf("the removed destination got %d frames, want about 1.5 s worth", n)
+	}
+	if n, key := frames("late"); n < 45 || n > 75 || !key {
+		t.Errorf("the added destination got %d frames (first a keyframe: %v), want 2–2.5 s from a keyframe", n, key)
+	}
+	s := b.Stats()
+	if s.VideoEncoders != 1 || len(s.Destinations) != 3 || s.Destinations[1].State != outputs.Stopped {
+		t.Errorf("stats: %d encoders, %d destinations, removed one %s", s.VideoEncoders, len(s.Destinations), s.Destinations[1].State)
 	}
 }
