@@ -60,12 +60,16 @@ type Window struct {
 	// do runs f on the UI goroutine (fyne.Do; tests swap in their own loop).
 	do func(func())
 
-	preview  *preview
-	button   *widget.Button
-	status   *widget.Label // off air / live with elapsed time and frames
-	message  *widget.Label // what went wrong, in words
-	destBox  *fyne.Container
-	destRows []*widget.Label
+	preview   *preview
+	button    *widget.Button
+	status    *widget.Label // off air / live with elapsed time and frames
+	message   *widget.Label // what went wrong, in words
+	destBox   *fyne.Container
+	destRows  []*widget.Label
+	destStops []*widget.Button
+
+	// UI goroutine only: the broadcast on air, for per-destination actions.
+	onAirNow Broadcast
 
 	// UI goroutine only.
 	state      liveState
@@ -247,6 +251,7 @@ func (w *Window) runLive(ctx context.Context) {
 			w.button.SetText("End")
 			w.button.Enable()
 		}
+		w.onAirNow = b
 		w.showInfo("")
 	})
 	done := make(chan error, 1)
@@ -273,6 +278,10 @@ func (w *Window) runLive(ctx context.Context) {
 func (w *Window) setOffAir() {
 	w.state = offAir
 	w.cancelLive = nil
+	w.onAirNow = nil
+	for _, b := range w.destStops {
+		b.Disable()
+	}
 	w.button.SetText("Go Live")
 	w.button.Enable()
 	w.status.SetText("Off air")
@@ -297,9 +306,35 @@ func (w *Window) showStats(s studio.BroadcastStats) {
 		return
 	}
 	w.setRows(len(s.Destinations))
+	_, canStop := w.onAirNow.(destinationStopper)
 	for i, d := range s.Destinations {
 		w.destRows[i].SetText(w.cfg.Redact(destLine(d)))
+		if canStop && w.state == onAir && d.State != outputs.Stopped && d.State != outputs.Failed {
+			w.destStops[i].Enable()
+		} else {
+			w.destStops[i].Disable()
+		}
 	}
+}
+
+// destinationStopper is a broadcast that can stop one destination while the
+// others stream on (*studio.Broadcast).
+type destinationStopper interface {
+	RemoveDestination(i int) error
+}
+
+// stopDestination ends destination i's stream while live.
+func (w *Window) stopDestination(i int) {
+	ds, ok := w.onAirNow.(destinationStopper)
+	if !ok || w.state != onAir {
+		return
+	}
+	w.destStops[i].Disable()
+	w.spawn(func() {
+		if err := ds.RemoveDestination(i); err != nil {
+			w.do(func() { w.showError("Could not stop that destination: " + err.Error()) })
+		}
+	})
 }
 
 // setRows makes sure there is one label per destination.
@@ -308,12 +343,15 @@ func (w *Window) setRows(n int) {
 		return
 	}
 	w.destBox.RemoveAll()
-	w.destRows = w.destRows[:0]
-	for range n {
+	w.destRows, w.destStops = w.destRows[:0], w.destStops[:0]
+	for i := range n {
 		l := widget.NewLabel("")
 		l.Wrapping = fyne.TextWrapWord
+		stop := widget.NewButton("Stop", func() { w.stopDestination(i) })
+		stop.Disable()
 		w.destRows = append(w.destRows, l)
-		w.destBox.Add(l)
+		w.destStops = append(w.destStops, stop)
+		w.destBox.Add(container.NewBorder(nil, nil, nil, stop, l))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -507,5 +508,65 @@ func TestWindowGoLiveAfterStop(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if n := calls.Load(); n != 0 {
 		t.Errorf("GoLive ran %d times after Stop", n)
+	}
+}
+
+// stoppableBroadcast records which destination the window stopped.
+type stoppableBroadcast struct {
+	fakeBroadcast
+	mu      sync.Mutex
+	stopped []int
+}
+
+func (b *stoppableBroadcast) RemoveDestination(i int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopped = append(b.stopped, i)
+	b.dests[i].State = outputs.Stopped
+	return nil
+}
+
+func (b *stoppableBroadcast) Stats() studio.BroadcastStats {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return studio.BroadcastStats{Elapsed: time.Second, Destinations: slices.Clone(b.dests)}
+}
+
+// A destination can be stopped while live without ending the show.
+func TestWindowStopsOneDestination(t *testing.T) {
+	names, redact := targets(t, rtmpURL, srtURL)
+	fb := &stoppableBroadcast{fakeBroadcast: fakeBroadcast{started: make(chan struct{}), dests: []studio.DestinationStatus{
+		{DestinationStats: outputs.DestinationStats{Name: names[0], State: outputs.Live}},
+		{DestinationStats: outputs.DestinationStats{Name: names[1], State: outputs.Live}},
+	}}}
+	w, loop := newTestWindow(t, Config{
+		ProfilePath: profile, Destinations: names, Redact: redact,
+		GoLive: func() (Broadcast, error) { return fb, nil },
+	})
+	for _, b := range w.destStops {
+		if !b.Disabled() {
+			t.Fatal("a Stop button is enabled while off air")
+		}
+	}
+	test.Tap(button(t, w, "Go Live"))
+	loop.until(t, 3*time.Second, "the Stop buttons to be enabled", func() bool {
+		return len(w.destStops) == 2 && !w.destStops[1].Disabled()
+	})
+	test.Tap(w.destStops[1])
+	loop.until(t, 3*time.Second, "the second destination to stop", func() bool {
+		return strings.Contains(shownText(w), "srt://127.0.0.1:9000?streamid=****&passphrase=**** — stopped")
+	})
+	fb.mu.Lock()
+	if len(fb.stopped) != 1 || fb.stopped[0] != 1 {
+		t.Errorf("stopped %v, want destination 1 only", fb.stopped)
+	}
+	fb.mu.Unlock()
+	if w.button.Text != "End" || !strings.Contains(shownText(w), "rtmp://live.example.com:1935/app/**** — live") {
+		t.Errorf("stopping one destination disturbed the show: %s", shownText(w))
+	}
+	test.Tap(button(t, w, "End"))
+	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
+	if !w.destStops[0].Disabled() {
+		t.Error("a Stop button stays enabled off air")
 	}
 }
