@@ -64,6 +64,13 @@ func Ticks(v int64, tb Rational) time.Duration {
 	return time.Duration(v) * time.Second * time.Duration(tb.Num) / time.Duration(tb.Den)
 }
 
+// InTicks converts a duration to tb units, rounded to the nearest tick (1/48000 s
+// of a 21.33 ms priming delay is 1024, not 1023).
+func InTicks(d time.Duration, tb Rational) int64 {
+	unit := int64(time.Second) * int64(tb.Num)
+	return (int64(d)*int64(tb.Den) + unit/2) / unit
+}
+
 // DTSTime is the packet's decode time as a duration.
 func (p *Packet) DTSTime() time.Duration { return Ticks(p.DTS, p.TimeBase) }
 

@@ -171,6 +171,15 @@ func TestHubFansOutToEveryQueue(t *testing.T) {
 	}
 }
 
+func TestInTicksRounds(t *testing.T) {
+	if got := InTicks(1024*time.Second/48000, Rational{1, 48000}); got != 1024 {
+		t.Errorf("AAC priming is %d ticks of 1/48000, want 1024", got)
+	}
+	if got := InTicks(1024*time.Second/48000, Rational{1, 90000}); got != 1920 {
+		t.Errorf("AAC priming is %d ticks of 1/90000, want 1920", got)
+	}
+}
+
 func TestHubPublishDoesNotAllocate(t *testing.T) {
 	h := NewHub()
 	qs := make([]*Queue, 4)

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,15 +17,9 @@ func TestServerKilledAndRestarted(t *testing.T) {
 	steady := testpeer.StartNginxRTMP(t, "one", "two")
 	flaky := testpeer.StartNginxRTMPWith(t, testpeer.NginxOptions{UniqueRecordings: true}, "live")
 	stats := filepath.Join(t.TempDir(), "stats.json")
-	cmd := exec.Command(onairBin, "live", "--size", "640x360", "--fps", "30", "--bitrate", "800", "--duration", "32s",
+	cmd, _, stderr := startOnair(t, nil, "live", "--size", "640x360", "--fps", "30", "--bitrate", "800", "--duration", "32s",
 		"--stats-file", stats,
 		"--dest", steady.URL("one", "sk_one_7788"), "--dest", steady.URL("two", "sk_two_7788"), "--dest", flaky.URL("live", "sk_flaky_7788"))
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	testpeer.Eventually(t, 10*time.Second, "not all destinations went live", func() bool {

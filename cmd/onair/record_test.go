@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -18,14 +16,8 @@ import (
 func TestRecordingSurvivesKill(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "show", "tonight.mkv")
 	down := fmt.Sprintf("rtmp://127.0.0.1:%d/live/sk_down_445566", testpeer.FreeTCPPort(t))
-	cmd := exec.Command(onairBin, "live", "--size", "640x360", "--fps", "30", "--bitrate", "800",
+	cmd, _, stderr := startOnair(t, nil, "live", "--size", "640x360", "--fps", "30", "--bitrate", "800",
 		"--dest", "file://"+out, "--dest", down)
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	testpeer.Eventually(t, 10*time.Second, "the recording never went live", func() bool {
 		return strings.Contains(stderr.String(), "destination file://"+out+": live")
 	})

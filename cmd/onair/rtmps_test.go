@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -15,19 +13,10 @@ import (
 func TestLiveOverRTMPS(t *testing.T) {
 	nginx := testpeer.StartNginxRTMP(t, "live")
 	front := testpeer.StartTLSFront(t, nginx)
-	run := func(extraEnv ...string) result {
+	run := func(env ...string) result {
 		t.Helper()
-		cmd := exec.Command(onairBin, "live", "--size", "640x360", "--bitrate", "800", "--duration", "6s", "--quiet",
+		return runOnairEnv(t, 60*time.Second, env, "live", "--size", "640x360", "--bitrate", "800", "--duration", "6s", "--quiet",
 			"--dest", front.URL("live", "sk_tls_5566"))
-		cmd.Env = append(append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir()), extraEnv...)
-		var out, errb syncBuffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		}
-		return r
 	}
 	if r := run(); r.code != 1 || !strings.Contains(r.stderr, "rtmps://localhost:") || !strings.Contains(r.stderr, "certificate was not accepted") {
 		t.Errorf("an untrusted certificate: want exit 1 and a word on the certificate, got exit %d:\n%s", r.code, r.stderr)

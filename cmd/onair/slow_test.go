@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -73,14 +72,8 @@ func TestSlowDestination(t *testing.T) {
 	nginx := testpeer.StartNginxRTMP(t, "fast", "slow")
 	slow := slowProxy(t, fmt.Sprintf("127.0.0.1:%d", nginx.Port), 40_000) // ~320 kb/s for a 1500 kb/s stream
 	stats := filepath.Join(t.TempDir(), "stats.json")
-	cmd := exec.Command(onairBin, "live", "--size", "854x480", "--bitrate", "1500", "--duration", "20s", "--quiet",
+	cmd, _, stderr := startOnair(t, nil, "live", "--size", "854x480", "--bitrate", "1500", "--duration", "20s", "--quiet",
 		"--stats-file", stats, "--dest", nginx.URL("fast", "sk_fast_1"), "--dest", "rtmp://"+slow+"/slow/sk_slow_1")
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	peakRSS := 0
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

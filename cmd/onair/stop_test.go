@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -16,13 +15,7 @@ import (
 // Ctrl-C ends the broadcast cleanly: exit 0, and the recording is whole.
 func TestLiveStopsCleanlyOnInterrupt(t *testing.T) {
 	nginx := testpeer.StartNginxRTMP(t, "live")
-	cmd := exec.Command(onairBin, "live", "--size", "640x360", "--fps", "30", "--bitrate", "800", "--dest", nginx.URL("live", "sk_int_123456"))
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+t.TempDir())
-	var out, errb syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, out, errb := startOnair(t, nil, "live", "--size", "640x360", "--fps", "30", "--bitrate", "800", "--dest", nginx.URL("live", "sk_int_123456"))
 	testpeer.Eventually(t, 15*time.Second, "onair never reported the destination live", func() bool {
 		return strings.Contains(out.String(), " live ")
 	})

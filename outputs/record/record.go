@@ -140,8 +140,7 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 	}
 	defer s.pkt.Unref()
 	tb := s.tbs[i]
-	unit := int64(time.Second) * int64(p.TimeBase.Num)
-	shift := (int64(s.shift)*int64(p.TimeBase.Den) + unit/2) / unit
+	shift := encoder.InTicks(s.shift, p.TimeBase)
 	from := astiav.NewRational(p.TimeBase.Num, p.TimeBase.Den)
 	s.pkt.SetPts(astiav.RescaleQ(p.PTS+shift, from, tb))
 	s.pkt.SetDts(astiav.RescaleQ(p.DTS+shift, from, tb))

@@ -193,8 +193,7 @@ func (m *tsMuxer) write(p *encoder.Packet) (int, error) {
 		prefix = m.extra
 	}
 	// Shift every timestamp by the audio priming so none is negative.
-	unit := int64(time.Second) * int64(p.TimeBase.Num)
-	shift := (int64(m.shift)*int64(p.TimeBase.Den) + unit/2) / unit
+	shift := encoder.InTicks(m.shift, p.TimeBase)
 	key := C.int(0)
 	if p.Key {
 		key = 1
