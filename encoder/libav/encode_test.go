@@ -9,7 +9,13 @@ import (
 )
 
 func TestVideoEncoderKeyframesAndPackets(t *testing.T) {
-	e, err := NewVideoEncoder(VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1})
+	for _, codec := range []encoder.Codec{encoder.H264, encoder.HEVC} {
+		t.Run(codec.String(), func(t *testing.T) { testKeyframesAndPackets(t, codec) })
+	}
+}
+
+func testKeyframesAndPackets(t *testing.T, codec encoder.Codec) {
+	e, err := NewVideoEncoder(VideoConfig{Codec: codec, Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1, Preset: "ultrafast"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +41,7 @@ func TestVideoEncoderKeyframesAndPackets(t *testing.T) {
 			t.Fatalf("packet %d: key=%v pts=%d size=%d; want a keyframe exactly every 30", i, p.Key, p.PTS, len(p.Data))
 		}
 	}
-	if s := e.Stream(); len(s.Extradata) == 0 || s.Width != 320 {
+	if s := e.Stream(); len(s.Extradata) == 0 || s.Width != 320 || s.Codec != codec {
 		t.Errorf("stream %+v", s)
 	}
 }

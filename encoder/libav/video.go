@@ -1,9 +1,7 @@
 package libav
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -15,11 +13,15 @@ import (
 
 // VideoConfig is one rendition's video settings.
 type VideoConfig struct {
+	Codec              encoder.Codec // H264 (the zero value means H264) or HEVC
 	Width, Height, FPS int
 	BitrateKbps        int
 	KeyframeSec        int    // keyframe interval; exact, no scene-cut keyframes
-	Preset             string // x264 preset, e.g. "veryfast"
-	Profile            string // "baseline", "main" or "high"
+	Preset             string // software preset, e.g. "veryfast"
+	Profile            string // H.264: "baseline", "main" or "high"; HEVC: "main"
+	// Encoder is "software" (libx264/libx265, the default) or a hardware
+	// family: "nvenc", "vaapi", "qsv".
+	Encoder string
 }
 
 // Filled returns c with the defaults in place of unset fields.
@@ -29,18 +31,41 @@ func (c VideoConfig) Filled() VideoConfig {
 }
 
 func (c *VideoConfig) fill() {
+	if c.Codec == 0 {
+		c.Codec = encoder.H264
+	}
+	if c.Encoder == "" {
+		c.Encoder = Software
+	}
 	if c.KeyframeSec <= 0 {
 		c.KeyframeSec = 2
 	}
 	if c.Preset == "" {
 		c.Preset = "veryfast"
 	}
-	if c.Profile == "" {
+	if c.Profile == "" || c.Codec == encoder.HEVC {
 		c.Profile = "high"
+		if c.Codec == encoder.HEVC {
+			c.Profile = "main" // 8-bit 4:2:0; H.264 profiles do not apply
+		}
 	}
 }
 
-// VideoEncoder is an H.264 encoder (libx264): zerolatency, CBR, fixed GOP.
+// Describe is the settings in words, for the session's rendition lines.
+func (c VideoConfig) Describe() string {
+	c.fill()
+	return fmt.Sprintf("%s %s %dx%d@%d %d kb/s, keyframe every %d s, %s", codecName(c.Codec), encoderName(c), c.Width, c.Height, c.FPS, c.BitrateKbps, c.KeyframeSec, c.Profile)
+}
+
+func codecName(c encoder.Codec) string {
+	if c == encoder.HEVC {
+		return "HEVC"
+	}
+	return "H.264"
+}
+
+// VideoEncoder is an H.264 or HEVC encoder: zerolatency, CBR, fixed GOP, no
+// B-frames (libx264, libx265, or a hardware encoder).
 type VideoEncoder struct {
 	codec
 	cfg VideoConfig
@@ -64,15 +89,16 @@ func (e *VideoEncoder) Config() VideoConfig { return e.cfg }
 // Frames is how many pictures this encoder has taken.
 func (e *VideoEncoder) Frames() int64 { return e.frames }
 
-// NewVideoEncoder opens libx264 with cfg.
+// NewVideoEncoder opens the encoder cfg names.
 func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	cfg.fill()
-	codec := astiav.FindEncoderByName("libx264")
+	name := encoderName(cfg)
+	codec := astiav.FindEncoderByName(name)
 	if codec == nil {
-		return nil, errors.New("the H.264 encoder libx264 is missing from this FFmpeg build")
+		return nil, fmt.Errorf("the %s encoder %s is missing from this FFmpeg build", codecName(cfg.Codec), name)
 	}
 	e := &VideoEncoder{cfg: cfg}
-	e.codec = newCodec("H.264", codec, func(pts int64) time.Time { return e.composedAt[slot(pts)] })
+	e.codec = newCodec(codecName(cfg.Codec), codec, func(pts int64) time.Time { return e.composedAt[slot(pts)] })
 	cc := e.cc
 	cc.SetWidth(cfg.Width)
 	cc.SetHeight(cfg.Height)
@@ -87,24 +113,15 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 
 	d := astiav.NewDictionary()
 	defer d.Free()
-	bps := fmt.Sprint(cfg.BitrateKbps * 1000)
-	x264 := []string{
-		fmt.Sprintf("keyint=%d", gop), fmt.Sprintf("min-keyint=%d", gop), "scenecut=0",
-		"nal-hrd=cbr", "force-cfr=1", "colorprim=bt709", "transfer=bt709", "colormatrix=bt709",
-	}
-	for k, v := range map[string]string{
-		"preset": cfg.Preset, "tune": "zerolatency", "profile": cfg.Profile,
-		"maxrate": bps, "minrate": bps, "bufsize": bps, "sc_threshold": "0",
-		"x264-params": strings.Join(x264, ":"),
-	} {
-		if err := d.Set(k, v, 0); err != nil {
+	for _, o := range encoderOptions(cfg) {
+		if err := d.Set(o[0], o[1], 0); err != nil {
 			e.Close()
-			return nil, fmt.Errorf("setting x264 option %s: %w", k, err)
+			return nil, fmt.Errorf("setting %s option %s: %w", name, o[0], err)
 		}
 	}
 	if err := cc.Open(codec, d); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("opening the H.264 encoder at %dx%d %d fps %d kb/s: %w", cfg.Width, cfg.Height, cfg.FPS, cfg.BitrateKbps, err)
+		return nil, fmt.Errorf("opening the %s encoder %s at %dx%d %d fps %d kb/s: %w", codecName(cfg.Codec), name, cfg.Width, cfg.Height, cfg.FPS, cfg.BitrateKbps, err)
 	}
 	e.frame = astiav.AllocFrame()
 	e.frame.SetWidth(cfg.Width)
@@ -119,7 +136,7 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	openVideo.Add(1)
 	e.open = true
 	e.stream = encoder.Stream{
-		Kind: encoder.Video, Codec: encoder.H264, TimeBase: encoder.Rational{Num: 1, Den: cfg.FPS},
+		Kind: encoder.Video, Codec: cfg.Codec, TimeBase: encoder.Rational{Num: 1, Den: cfg.FPS},
 		Extradata: cc.ExtraData(), BitrateKbps: cfg.BitrateKbps,
 		Width: cfg.Width, Height: cfg.Height, FPS: cfg.FPS,
 	}
@@ -132,7 +149,7 @@ func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time,
 	in := e.frame
 	if nf, ok := pic.Native.(*astiav.Frame); ok && nf.Width() == e.cfg.Width && nf.Height() == e.cfg.Height && nf.PixelFormat() == astiav.PixelFormatYuv420P {
 		// A decoder's picture: hand it over by reference, no copy. What the
-		// decoder said of it must not steer x264 (an I picture would force a
+		// decoder said of it must not steer the encoder (an I picture would force a
 		// keyframe off our fixed GOP).
 		if err := e.ref.Ref(nf); err != nil {
 			return fmt.Errorf("referencing a decoded picture: %w", err)

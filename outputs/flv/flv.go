@@ -1,6 +1,7 @@
-// Package flv writes FLV tags for RTMP: legacy AVC and AAC tags, and the
-// metadata the ingest servers read. Each tag is handed to the writer in one
-// Write call so a transport can send it as one RTMP message.
+// Package flv writes FLV tags for RTMP: legacy AVC and AAC tags, Enhanced
+// RTMP (veovera v1) tags for HEVC, and the metadata the ingest servers read.
+// Each tag is handed to the writer in one Write call so a transport can send
+// it as one RTMP message.
 package flv
 
 import (
@@ -20,6 +21,23 @@ const (
 	tagVideo  = 9
 	tagScript = 18
 )
+
+// Enhanced RTMP video tags: the first byte is IsExHeader (0x80) | FrameType<<4
+// | PacketType, then a FourCC.
+const (
+	exHeader      = 0x80
+	frameKey      = 1 << 4
+	frameInter    = 2 << 4
+	pktSeqStart   = 0 // body: the decoder configuration record (hvcC)
+	pktCoded      = 1 // body: 3-byte signed composition time, then NAL units
+	pktSeqEnd     = 2
+	pktCodedNoCTS = 3 // CodedFramesX: NAL units, composition time 0
+)
+
+// fourCCHEVC is 'hvc1'; onMetaData's videocodecid carries it as a number.
+var fourCCHEVC = []byte("hvc1")
+
+const fourCCHEVCNumber = 0x68766331
 
 // Writer turns encoder packets into an FLV byte stream.
 type Writer struct {
@@ -42,7 +60,7 @@ func (fw *Writer) WriteHeader(streams []encoder.Stream) error {
 	for i := range streams {
 		s := &streams[i]
 		switch {
-		case s.Kind == encoder.Video && s.Codec == encoder.H264:
+		case s.Kind == encoder.Video && (s.Codec == encoder.H264 || s.Codec == encoder.HEVC):
 			fw.video = s
 			flags |= 1
 		case s.Kind == encoder.Audio && s.Codec == encoder.AAC:
@@ -61,11 +79,10 @@ func (fw *Writer) WriteHeader(streams []encoder.Stream) error {
 		return err
 	}
 	if v := fw.video; v != nil {
-		avcc, err := AVCDecoderConfig(v.Extradata)
+		body, err := sequenceStart(v)
 		if err != nil {
 			return err
 		}
-		body := append([]byte{0x17, 0, 0, 0, 0}, avcc...)
 		if err := fw.writeTag(tagVideo, 0, body); err != nil {
 			return err
 		}
@@ -90,6 +107,10 @@ func (fw *Writer) WritePacket(p *encoder.Packet) (int, error) {
 			return 0, errors.New("flv: video packet but no video stream")
 		}
 		cts := (p.PTSTime() - p.DTSTime()).Milliseconds()
+		if fw.video.Codec == encoder.HEVC {
+			fw.nal = codedFramesHEVC(fw.nal[:0], p.Key, cts, p.Data)
+			return fw.tag(tagVideo, dts, fw.nal)
+		}
 		first := byte(0x27)
 		if p.Key {
 			first = 0x17
@@ -105,6 +126,53 @@ func (fw *Writer) WritePacket(p *encoder.Packet) (int, error) {
 		return fw.tag(tagAudio, dts, fw.nal)
 	}
 	return 0, fmt.Errorf("flv: packet of kind %s", p.Kind)
+}
+
+// WriteEnd marks the end of the video sequence (a clean end of stream); the
+// transport is closed by the caller.
+func (fw *Writer) WriteEnd() error {
+	if fw.video == nil {
+		return nil
+	}
+	body := []byte{0x17, 2, 0, 0, 0}
+	if fw.video.Codec == encoder.HEVC {
+		body = append([]byte{exHeader | frameKey | pktSeqEnd}, fourCCHEVC...)
+	}
+	_, err := fw.tag(tagVideo, fw.lastTS[tagVideo%3], body)
+	return err
+}
+
+// sequenceStart is the video sequence header tag body: legacy AVC with avcC,
+// or Enhanced RTMP SequenceStart 'hvc1' with hvcC.
+func sequenceStart(v *encoder.Stream) ([]byte, error) {
+	if v.Codec == encoder.HEVC {
+		hvcc, err := HEVCDecoderConfig(v.Extradata)
+		if err != nil {
+			return nil, err
+		}
+		return append(append([]byte{exHeader | frameKey | pktSeqStart}, fourCCHEVC...), hvcc...), nil
+	}
+	avcc, err := AVCDecoderConfig(v.Extradata)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{0x17, 0, 0, 0, 0}, avcc...), nil
+}
+
+// codedFramesHEVC appends an Enhanced RTMP coded frame: CodedFramesX when the
+// composition offset is zero (no B-frames), CodedFrames with it otherwise.
+func codedFramesHEVC(b []byte, key bool, cts int64, au []byte) []byte {
+	frame := byte(frameInter)
+	if key {
+		frame = frameKey
+	}
+	if cts == 0 {
+		b = append(append(b, exHeader|frame|pktCodedNoCTS), fourCCHEVC...)
+	} else {
+		b = append(append(b, exHeader|frame|pktCoded), fourCCHEVC...)
+		b = append(b, byte(cts>>16), byte(cts>>8), byte(cts))
+	}
+	return AppendHVCC(b, au)
 }
 
 func (fw *Writer) tag(typ byte, ts int64, body []byte) (int, error) {
@@ -131,7 +199,7 @@ func (fw *Writer) metadata() []byte {
 	if v := fw.video; v != nil {
 		props = append(props,
 			amfProp{"width", float64(v.Width)}, amfProp{"height", float64(v.Height)},
-			amfProp{"framerate", float64(v.FPS)}, amfProp{"videocodecid", 7.0},
+			amfProp{"framerate", float64(v.FPS)}, amfProp{"videocodecid", videoCodecID(v.Codec)},
 			amfProp{"videodatarate", float64(v.BitrateKbps)})
 	}
 	if a := fw.audio; a != nil {
@@ -161,6 +229,15 @@ func (fw *Writer) metadata() []byte {
 		}
 	}
 	return append(b, 0, 0, 9)
+}
+
+// videoCodecID is onMetaData's videocodecid: 7 for AVC, the FourCC for
+// Enhanced RTMP codecs.
+func videoCodecID(c encoder.Codec) float64 {
+	if c == encoder.HEVC {
+		return fourCCHEVCNumber
+	}
+	return 7
 }
 
 type amfProp struct {

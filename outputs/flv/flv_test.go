@@ -132,8 +132,11 @@ func TestWriterTags(t *testing.T) {
 
 func TestWriterRefusesUnknownCodec(t *testing.T) {
 	w := NewWriter(&bytes.Buffer{})
-	if err := w.WriteHeader([]encoder.Stream{{Kind: encoder.Video, Codec: encoder.HEVC}}); err == nil {
-		t.Error("HEVC accepted by the legacy FLV writer")
+	if err := w.WriteHeader([]encoder.Stream{{Kind: encoder.Audio, Codec: encoder.HEVC}}); err == nil {
+		t.Error("an HEVC audio stream accepted")
+	}
+	if err := w.WriteHeader([]encoder.Stream{{Kind: encoder.Video, Codec: encoder.HEVC, Extradata: annexB(sps, pps)}}); err == nil {
+		t.Error("HEVC with H.264 parameter sets accepted")
 	}
 }
 

@@ -33,11 +33,17 @@ func NALUnits(b []byte, fn func(nal []byte)) {
 
 var startCode = []byte{0, 0, 1}
 
-// AppendAVCC appends the Annex B access unit in au as 4-byte length-prefixed
-// NAL units, leaving out access unit delimiters (FLV does not carry them).
-func AppendAVCC(dst, au []byte) []byte {
+// AppendAVCC appends the Annex B H.264 access unit in au as 4-byte
+// length-prefixed NAL units, leaving out access unit delimiters (FLV does not
+// carry them).
+func AppendAVCC(dst, au []byte) []byte { return appendLengthPrefixed(dst, au, false) }
+
+// AppendHVCC is AppendAVCC for HEVC.
+func AppendHVCC(dst, au []byte) []byte { return appendLengthPrefixed(dst, au, true) }
+
+func appendLengthPrefixed(dst, au []byte, hevc bool) []byte {
 	NALUnits(au, func(n []byte) {
-		if len(n) == 0 || n[0]&0x1f == 9 {
+		if len(n) == 0 || !hevc && n[0]&0x1f == 9 || hevc && hevcType(n) == hevcAUD {
 			return
 		}
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(n)))

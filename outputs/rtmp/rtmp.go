@@ -54,6 +54,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	}
 	s.flv = flv.NewWriter(s.io)
 	if err := s.flv.WriteHeader(streams); err != nil {
+		s.broken = true
 		s.Close()
 		return nil, explain(err, s.stalled, "starting the stream")
 	}
@@ -80,6 +81,7 @@ type sink struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	stalled bool
+	broken  bool // a write failed: the connection is not worth a goodbye
 }
 
 // watch interrupts a call that has made no progress for stall.
@@ -105,6 +107,7 @@ func (s *sink) watch(stall time.Duration) {
 func (s *sink) Write(p *encoder.Packet) (int, error) {
 	n, err := s.flv.WritePacket(p)
 	if err != nil {
+		s.broken = true
 		return n, explain(err, s.wasStalled(), "sending")
 	}
 	return n, nil
@@ -117,6 +120,9 @@ func (s *sink) wasStalled() bool {
 }
 
 func (s *sink) Close() error {
+	if !s.broken {
+		s.flv.WriteEnd() // best effort: the server learns the sequence ended
+	}
 	err := s.io.close()
 	s.release()
 	if err != nil && !errors.Is(err, errInterrupted) {
