@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages onair needs, and only those that are missing.
 #   scripts/setup.sh build   what `make run` needs: Go, cgo toolchain, FFmpeg, libsrt, GL/X11 headers
-#   scripts/setup.sh test    the above plus the real peers the tests talk to
+#   scripts/setup.sh test    the above plus the real peers the tests talk to (and
+#                            node-media-server from npm, pinned by scripts/nms/package-lock.json,
+#                            into ~/.cache/onair/node-media-server)
 # Silent and quick when everything is already there.
 set -euo pipefail
 
@@ -17,6 +19,12 @@ case "${1:-build}" in
 esac
 
 missing=()
+if [ "${1:-build}" = test ]; then
+  # Node.js may come from elsewhere (nodesource bundles npm): ask for the
+  # Debian packages only when the commands are missing.
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
@@ -52,4 +60,17 @@ fi
 if ! command -v go >/dev/null; then
   echo "setup: Go is not installed (or not on PATH): onair needs Go 1.26 — see https://go.dev/doc/install" >&2
   exit 1
+fi
+
+if [ "${1:-build}" = test ]; then
+  # node-media-server 4.x: the Enhanced RTMP (HEVC) peer. npm ci from our
+  # lock file, again only when the lock file changed.
+  here=$(cd "$(dirname "$0")" && pwd)
+  nms="${ONAIR_NMS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/onair/node-media-server}"
+  if ! cmp -s "$here/nms/package-lock.json" "$nms/package-lock.json" || [ ! -f "$nms/node_modules/node-media-server/package.json" ]; then
+    echo "setup: installing node-media-server into $nms"
+    mkdir -p "$nms"
+    cp "$here/nms/package.json" "$here/nms/package-lock.json" "$nms/"
+    (cd "$nms" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
 fi

@@ -361,15 +361,13 @@ func (b *Broadcast) Renditions() []string {
 	defer b.mu.Unlock()
 	var out []string
 	for ri, r := range b.rends {
-		v := r.venc.Config()
 		var names []string
 		for i, t := range b.cfg.Targets {
 			if b.destR[i] == ri {
 				names = append(names, t.String())
 			}
 		}
-		out = append(out, fmt.Sprintf("rendition %d: H.264 %dx%d@%d %d kb/s, keyframe every %d s, %s profile — for %s",
-			ri+1, v.Width, v.Height, v.FPS, v.BitrateKbps, v.KeyframeSec, v.Profile, strings.Join(names, ", ")))
+		out = append(out, fmt.Sprintf("rendition %d: %s — for %s", ri+1, r.venc.Config().Describe(), strings.Join(names, ", ")))
 	}
 	return out
 }

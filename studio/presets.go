@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"onair/assets"
+	"onair/encoder"
 	"onair/encoder/libav"
 )
 
@@ -52,15 +53,21 @@ func FindPreset(id string) (*Preset, error) {
 	return nil, fmt.Errorf("unknown platform preset %q (known: %s)", id, strings.Join(ids, ", "))
 }
 
-// Constrain returns base as this platform accepts it: bitrate capped,
-// keyframe interval and profile as it requires. Every onair rendition is
-// zerolatency without B-frames, which every preset accepts.
+// Constrain returns base as this platform accepts it: the codec asked for
+// if the platform takes it (H.264 otherwise), bitrate capped, keyframe
+// interval and profile as it requires. Every onair rendition is zerolatency
+// without B-frames, which every preset accepts.
 func (p *Preset) Constrain(base libav.VideoConfig) (libav.VideoConfig, error) {
+	base = base.Filled()
 	if p == nil {
 		return base, nil
 	}
-	if !slices.Contains(p.Codecs, "h264") {
-		return base, fmt.Errorf("%s does not take H.264", p.Name)
+	if !slices.Contains(p.Codecs, base.Codec.String()) {
+		if !slices.Contains(p.Codecs, encoder.H264.String()) {
+			return base, fmt.Errorf("%s takes neither %s nor H.264", p.Name, base.Codec)
+		}
+		base.Codec, base.Profile = encoder.H264, ""
+		base = base.Filled()
 	}
 	if p.MaxFPS > 0 && base.FPS > p.MaxFPS {
 		return base, fmt.Errorf("%s takes at most %d fps; the canvas runs at %d", p.Name, p.MaxFPS, base.FPS)
@@ -72,7 +79,7 @@ func (p *Preset) Constrain(base libav.VideoConfig) (libav.VideoConfig, error) {
 	if p.KeyframeSec > 0 {
 		c.KeyframeSec = p.KeyframeSec
 	}
-	if p.Profile != "" {
+	if p.Profile != "" && c.Codec == encoder.H264 {
 		c.Profile = p.Profile
 	}
 	return c, nil

@@ -1,9 +1,11 @@
 package studio
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"onair/encoder"
 	"onair/encoder/libav"
 )
 
@@ -62,5 +64,31 @@ func TestPlanRenditions(t *testing.T) {
 	}
 	if _, err := PlanRenditions(libav.VideoConfig{Width: 1280, Height: 720, FPS: 60, BitrateKbps: 3000}, []*Preset{mustPreset(t, "camsoda")}); err == nil {
 		t.Error("CamSoda accepted 60 fps")
+	}
+}
+
+// HEVC where the platform takes it (YouTube, custom SRT, a destination with
+// no preset), H.264 where it does not, with the platform's own profile.
+func TestPlanRenditionsHEVC(t *testing.T) {
+	base := libav.VideoConfig{Codec: encoder.HEVC, Width: 1280, Height: 720, FPS: 30, BitrateKbps: 4000}
+	plan, err := PlanRenditions(base, []*Preset{mustPreset(t, "youtube"), mustPreset(t, "twitch"), mustPreset(t, "custom-srt"), mustPreset(t, "cam4"), nil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 3 {
+		t.Fatalf("%d renditions: %+v", len(plan), plan)
+	}
+	hevc, h264, cam4 := plan[0], plan[1], plan[2]
+	if hevc.Video.Codec != encoder.HEVC || hevc.Video.Profile != "main" || !slices.Equal(hevc.Destinations, []int{0, 2, 4}) {
+		t.Errorf("YouTube, custom SRT and the preset-less destination should share HEVC main: %+v", hevc)
+	}
+	if h264.Video.Codec != encoder.H264 || h264.Video.Profile != "high" || !slices.Equal(h264.Destinations, []int{1}) {
+		t.Errorf("Twitch takes H.264 only: %+v", h264)
+	}
+	if cam4.Video.Codec != encoder.H264 || cam4.Video.Profile != "baseline" {
+		t.Errorf("CAM4: %+v", cam4)
+	}
+	if _, err := (&Preset{Name: "AV1 only", Codecs: []string{"av1"}}).Constrain(base); err == nil {
+		t.Error("a platform taking neither HEVC nor H.264 was accepted")
 	}
 }

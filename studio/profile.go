@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
+	"onair/encoder"
+	"onair/encoder/libav"
 	"onair/outputs"
 )
 
@@ -36,6 +39,14 @@ type VideoSettings struct {
 	BitrateKbps int    `json:"bitrate_kbps"`
 	Preset      string `json:"preset"`
 	KeyframeSec int    `json:"keyframe_sec"`
+	// Codec is the codec wanted where the platform takes it: "h264" (the
+	// default) or "hevc" (destinations whose preset takes only H.264 get
+	// an H.264 rendition of their own).
+	Codec string `json:"codec,omitempty"`
+	// Encoder is "software" (the default) or a hardware encoder family:
+	// "nvenc", "vaapi", "qsv". When it is missing, onair says so and encodes
+	// in software.
+	Encoder string `json:"encoder,omitempty"`
 }
 
 // AudioSettings are the AAC encoder's settings.
@@ -151,6 +162,12 @@ func (p Profile) Validate() error {
 	default:
 		return fmt.Errorf("x264 preset %q is unknown (use ultrafast … veryslow; veryfast is the usual choice)", p.Video.Preset)
 	}
+	if _, err := ParseCodec(p.Video.Codec); err != nil {
+		return err
+	}
+	if e := p.Video.Encoder; e != "" && !slices.Contains(libav.EncoderFamilies, e) {
+		return fmt.Errorf("video encoder %q is unknown (use %s)", e, strings.Join(libav.EncoderFamilies, ", "))
+	}
 	if _, err := p.Targets(); err != nil {
 		return err
 	}
@@ -195,4 +212,16 @@ func (p Profile) Targets() ([]outputs.Target, error) {
 		ts = append(ts, t)
 	}
 	return ts, nil
+}
+
+// ParseCodec reads a codec name as profiles and flags give it: "h264" (or
+// empty) or "hevc" ("h265" too).
+func ParseCodec(name string) (encoder.Codec, error) {
+	switch strings.ToLower(name) {
+	case "", "h264", "avc":
+		return encoder.H264, nil
+	case "hevc", "h265":
+		return encoder.HEVC, nil
+	}
+	return 0, fmt.Errorf("video codec %q is unknown (use h264 or hevc)", name)
 }

@@ -48,6 +48,8 @@ func TestProfileBrokenIsRefusedClearly(t *testing.T) {
 		"url":     {`{"destinations": [{"url": "rtmp://h/live_secret_1"}]}`, "needs an application and a stream key"},
 		"keytype": {`{"destinations": [{"url": 42}]}`, `field "destinations.url"`},
 		"preset":  {`{"destinations": [{"url": "rtmp://h/app/live_secret_1", "preset": "myspace"}]}`, `unknown platform preset "myspace"`},
+		"codec":   {`{"video": {"codec": "vp8"}}`, `video codec "vp8" is unknown (use h264 or hevc)`},
+		"encoder": {`{"video": {"encoder": "gpu"}}`, `video encoder "gpu" is unknown (use software, nvenc, vaapi, qsv)`},
 		"maxfps":  {`{"canvas": {"width": 1280, "height": 720, "fps": 60}, "destinations": [{"url": "rtmp://h/app/k1", "preset": "camsoda"}]}`, "CamSoda takes at most 30 fps"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -37,7 +37,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fps         = fs.Int("fps", 0, "frames per second")
 		bitrate     = fs.Int("bitrate", 0, "video bitrate in kb/s")
 		abitrate    = fs.Int("audio-bitrate", 0, "audio bitrate in kb/s")
-		preset      = fs.String("preset", "", "x264 preset (veryfast …)")
+		preset      = fs.String("preset", "", "x264/x265 preset (veryfast …)")
+		codec       = fs.String("codec", "", "video codec where the platform takes it: h264 (default) or hevc")
+		encoderName = fs.String("encoder", "", "video encoder: software (default), nvenc, vaapi or qsv (falls back to software with a notice when missing)")
 		duration    = fs.Duration("duration", 0, "stop after this long (e.g. 20s); 0 runs until Ctrl-C")
 		quiet       = fs.Bool("quiet", false, "no status line every second")
 		recordTo    = fs.Bool("record", false, "also record the program to a file in your video folder (or give --dest file:///path.mkv)")
@@ -84,6 +86,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	}
 	if *preset != "" {
 		p.Video.Preset = *preset
+	}
+	if *codec != "" {
+		p.Video.Codec = *codec
+	}
+	if *encoderName != "" {
+		p.Video.Encoder = *encoderName
 	}
 	if len(dests) > 0 {
 		p.Destinations = nil

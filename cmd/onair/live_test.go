@@ -61,13 +61,19 @@ func checkRecording(t *testing.T, path string, w, h, fps int, d time.Duration) *
 // checkRecordingGOP is checkRecording with a keyframe every gop frames.
 func checkRecordingGOP(t *testing.T, path string, w, h, fps int, d time.Duration, gop int) *testpeer.Probe {
 	t.Helper()
+	return checkRecordingCodec(t, path, "h264", w, h, fps, d, gop)
+}
+
+// checkRecordingCodec is checkRecordingGOP for a video codec ("h264", "hevc").
+func checkRecordingCodec(t *testing.T, path, codec string, w, h, fps int, d time.Duration, gop int) *testpeer.Probe {
+	t.Helper()
 	p := testpeer.FFprobe(t, path)
 	v, ok := p.Stream("video")
 	if !ok {
 		t.Fatalf("%s has no video stream", path)
 	}
-	if v.CodecName != "h264" || v.Width != w || v.Height != h {
-		t.Errorf("video is %s %dx%d, want h264 %dx%d", v.CodecName, v.Width, v.Height, w, h)
+	if v.CodecName != codec || v.Width != w || v.Height != h {
+		t.Errorf("video is %s %dx%d, want %s %dx%d", v.CodecName, v.Width, v.Height, codec, w, h)
 	}
 	if r := testpeer.Rate(v.RFrameRate); r != float64(fps) {
 		t.Errorf("video frame rate %s, want %d", v.RFrameRate, fps)

@@ -22,7 +22,7 @@ func TestPresetsShareRenditions(t *testing.T) {
 	if sum := summary(t, r.stdout); sum["video_encoders"] != 2 || sum["reached"] != 3 {
 		t.Errorf("summary %v: want 2 video encoders for 3 destinations", sum)
 	}
-	if !strings.Contains(r.stderr, "rendition 2: H.264 640x360@30 1000 kb/s, keyframe every 1 s, baseline profile — for rtmp://") {
+	if !strings.Contains(r.stderr, "rendition 2: H.264 640x360@30 1000 kb/s, keyframe every 1 s, baseline profile (libx264) — for rtmp://") {
 		t.Errorf("the renditions are not shown:\n%s", r.stderr)
 	}
 	assertNoSecrets(t, r, "sk_tw_1", "sk_sc_1", "sk_c4_1")

@@ -54,7 +54,7 @@ func (c *VideoConfig) fill() {
 // Describe is the settings in words, for the session's rendition lines.
 func (c VideoConfig) Describe() string {
 	c.fill()
-	return fmt.Sprintf("%s %s %dx%d@%d %d kb/s, keyframe every %d s, %s", codecName(c.Codec), encoderName(c), c.Width, c.Height, c.FPS, c.BitrateKbps, c.KeyframeSec, c.Profile)
+	return fmt.Sprintf("%s %dx%d@%d %d kb/s, keyframe every %d s, %s profile (%s)", codecName(c.Codec), c.Width, c.Height, c.FPS, c.BitrateKbps, c.KeyframeSec, c.Profile, encoderName(c))
 }
 
 func codecName(c encoder.Codec) string {

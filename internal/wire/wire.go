@@ -49,10 +49,12 @@ func NewStudio(p studio.Profile) (*studio.Studio, error) {
 
 // BroadcastConfig turns a profile into Go Live settings.
 func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.BroadcastConfig {
+	codec, _ := studio.ParseCodec(p.Video.Codec) // validated with the profile
 	return studio.BroadcastConfig{
 		Video: libav.VideoConfig{
 			Width: p.Canvas.Width, Height: p.Canvas.Height, FPS: p.Canvas.FPS,
 			BitrateKbps: p.Video.BitrateKbps, KeyframeSec: p.Video.KeyframeSec, Preset: p.Video.Preset,
+			Codec: codec, Encoder: p.Video.Encoder,
 		},
 		AudioBitrateKbps: p.Audio.BitrateKbps,
 		Targets:          targets,
