@@ -58,7 +58,8 @@ type Broadcast struct {
 	rates    []float64 // kb/s per destination over the last second
 	lastSent []int64
 	lastTick time.Time
-	encoders int // most video encoders seen open during the broadcast
+	encoders int      // most video encoders seen open during the broadcast
+	notices  []string // what the performer should know (a hardware fallback)
 }
 
 // rendition is one video encoder and the hub of the destinations it feeds.
@@ -108,10 +109,13 @@ func NewBroadcast(st *Studio, cfg BroadcastConfig) (*Broadcast, error) {
 		return nil, err
 	}
 	for ri, r := range plan {
-		venc, err := libav.NewVideoEncoder(r.Video)
+		venc, notice, err := libav.OpenVideoEncoder(r.Video)
 		if err != nil {
 			b.close()
 			return nil, err
+		}
+		if notice != "" {
+			b.notices = append(b.notices, fmt.Sprintf("rendition %d: %s", ri+1, notice))
 		}
 		b.rends = append(b.rends, &rendition{venc: venc, hub: encoder.NewHub()})
 		for _, i := range r.Destinations {
@@ -325,7 +329,7 @@ func (b *Broadcast) AddDestination(t outputs.Target, p *Preset) (int, error) {
 	if !b.live {
 		return 0, fmt.Errorf("destination %s: the broadcast is not running", t)
 	}
-	ri := slices.IndexFunc(b.rends, func(r *rendition) bool { return r.venc.Config() == want })
+	ri := slices.IndexFunc(b.rends, func(r *rendition) bool { return r.venc.Asked() == want })
 	if ri < 0 {
 		return 0, fmt.Errorf("destination %s needs its own encoder (%d kb/s, keyframe every %d s, %s): add it before going live", t, want.BitrateKbps, want.KeyframeSec, want.Profile)
 	}
@@ -354,6 +358,10 @@ func (b *Broadcast) RemoveDestination(i int) error {
 	b.rends[b.destR[i]].hub.Unsubscribe(b.dests[i].Queue())
 	return nil
 }
+
+// Notices are what the performer should know before going live, in words
+// (a hardware encoder that is missing, replaced by software).
+func (b *Broadcast) Notices() []string { return b.notices }
 
 // Renditions describes each encoder and the destinations it feeds, in words.
 func (b *Broadcast) Renditions() []string {

@@ -136,6 +136,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	for _, r := range b.Renditions() {
 		fmt.Fprintln(stderr, r)
 	}
+	for _, n := range b.Notices() {
+		fmt.Fprintln(stderr, "notice:", n)
+	}
 
 	studioCtx, stopStudio := context.WithCancel(context.Background())
 	studioDone := make(chan error, 1)

@@ -8,7 +8,24 @@ import (
 	"github.com/asticode/go-astiav"
 )
 
-var logMu sync.Mutex
+var (
+	logMu sync.Mutex
+	held  *[]string // while set, messages are kept here instead of printed
+)
+
+// holdLogs runs f and returns what FFmpeg said meanwhile (when RouteLogs is
+// in place), without printing it: the words behind a probe's failure.
+func holdLogs(f func()) []string {
+	var lines []string
+	logMu.Lock()
+	held = &lines
+	logMu.Unlock()
+	f()
+	logMu.Lock()
+	held = nil
+	logMu.Unlock()
+	return lines
+}
 
 // RouteLogs sends FFmpeg's warnings and errors to w, one line each, after
 // passing them through redact so no stream key reaches a log. verbose lowers
@@ -37,8 +54,12 @@ func RouteLogs(w io.Writer, redact func(string) string, verbose bool, take ...fu
 			return
 		}
 		logMu.Lock()
+		defer logMu.Unlock()
+		if held != nil {
+			*held = append(*held, msg)
+			return
+		}
 		io.WriteString(w, "libav: "+msg+"\n")
-		logMu.Unlock()
 	})
 }
 

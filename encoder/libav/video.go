@@ -72,8 +72,10 @@ type VideoEncoder struct {
 	// composedAt remembers, by pts, when each picture reached the encoder.
 	composedAt [64]time.Time
 	ref        *astiav.Frame // a decoded picture passed by reference
+	nv12, hw   *astiav.Frame // hardware encoders' input, converted or uploaded
 	frames     int64
 	open       bool
+	asked      VideoConfig // what was asked for, when a fallback changed it
 }
 
 // openVideo counts the video encoders open in this process: the proof that
@@ -86,6 +88,10 @@ func OpenVideoEncoders() int { return int(openVideo.Load()) }
 // Config is the encoder's settings, defaults filled in.
 func (e *VideoEncoder) Config() VideoConfig { return e.cfg }
 
+// Asked is the settings the encoder was asked for: Config, unless a missing
+// hardware encoder was replaced by software (OpenVideoEncoder).
+func (e *VideoEncoder) Asked() VideoConfig { return e.asked }
+
 // Frames is how many pictures this encoder has taken.
 func (e *VideoEncoder) Frames() int64 { return e.frames }
 
@@ -97,7 +103,7 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	if codec == nil {
 		return nil, fmt.Errorf("the %s encoder %s is missing from this FFmpeg build", codecName(cfg.Codec), name)
 	}
-	e := &VideoEncoder{cfg: cfg}
+	e := &VideoEncoder{cfg: cfg, asked: cfg}
 	e.codec = newCodec(codecName(cfg.Codec), codec, func(pts int64) time.Time { return e.composedAt[slot(pts)] })
 	cc := e.cc
 	cc.SetWidth(cfg.Width)
@@ -110,6 +116,10 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	cc.SetGopSize(gop)
 	cc.SetBitRate(int64(cfg.BitrateKbps) * 1000)
 	cc.SetFlags(cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
+	if err := e.hwSetup(); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 
 	d := astiav.NewDictionary()
 	defer d.Free()
@@ -161,6 +171,12 @@ func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time,
 	} else if err := copyPicture(e.frame, pic.Pic); err != nil {
 		return err
 	}
+	if e.cfg.Encoder != Software {
+		var err error
+		if in, err = e.hwInput(in); err != nil {
+			return err
+		}
+	}
 	in.SetPts(pts)
 	e.composedAt[slot(pts)] = composed
 	e.frames++
@@ -173,8 +189,10 @@ func (e *VideoEncoder) Close() {
 		openVideo.Add(-1)
 		e.open = false
 	}
-	if e.ref != nil {
-		e.ref.Free()
+	for _, f := range []*astiav.Frame{e.ref, e.nv12, e.hw} {
+		if f != nil {
+			f.Free()
+		}
 	}
 	e.free()
 }
