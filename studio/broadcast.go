@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onair/capture"
@@ -26,6 +27,12 @@ type BroadcastConfig struct {
 	// Presets[i], when set, is Targets[i]'s platform: its limits decide which
 	// rendition (encoder) the destination shares.
 	Presets []*Preset
+	// Adaptive[i] turns on dynamic bitrate for Targets[i]: it gets an encoder
+	// of its own whose rate follows its link.
+	Adaptive []bool
+	// OnNotice hears what the performer should know while live (a dynamic
+	// bitrate step), in words.
+	OnNotice func(string)
 	// Duration stops the broadcast after this much media (0: until cancelled).
 	Duration   time.Duration
 	Connectors map[outputs.Protocol]outputs.Connector
@@ -60,6 +67,7 @@ type Broadcast struct {
 	lastTick time.Time
 	encoders int      // most video encoders seen open during the broadcast
 	notices  []string // what the performer should know (a hardware fallback)
+	closed   bool     // the encoders are freed
 }
 
 // rendition is one video encoder and the hub of the destinations it feeds.
@@ -67,6 +75,11 @@ type rendition struct {
 	venc    *libav.VideoEncoder
 	hub     *encoder.Hub
 	pending []*encoder.Packet
+	// An adaptive rendition's rate: ctl decides (once a second, for dest),
+	// want carries it to the encoding goroutine.
+	ctl  *bitrateControl
+	dest int
+	want atomic.Int64
 }
 
 func (r *rendition) collect(p *encoder.Packet) { r.pending = append(r.pending, p) }
@@ -104,7 +117,8 @@ func NewBroadcast(st *Studio, cfg BroadcastConfig) (*Broadcast, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &Broadcast{cfg: cfg, studio: st, destR: make([]int, len(cfg.Targets))}
+	plan, notices := splitAdaptive(plan, cfg.Adaptive, func(i int) string { return cfg.Targets[i].String() })
+	b := &Broadcast{cfg: cfg, studio: st, destR: make([]int, len(cfg.Targets)), notices: notices}
 	if b.aenc, err = libav.NewAudioEncoder(cfg.AudioBitrateKbps); err != nil {
 		return nil, err
 	}
@@ -117,7 +131,11 @@ func NewBroadcast(st *Studio, cfg BroadcastConfig) (*Broadcast, error) {
 		if notice != "" {
 			b.notices = append(b.notices, fmt.Sprintf("rendition %d: %s", ri+1, notice))
 		}
-		b.rends = append(b.rends, &rendition{venc: venc, hub: encoder.NewHub()})
+		rd := &rendition{venc: venc, hub: encoder.NewHub()}
+		if r.Video.Adaptive {
+			rd.ctl, rd.dest = newBitrateControl(r.Video.BitrateKbps, cfg.AudioBitrateKbps), r.Destinations[0]
+		}
+		b.rends = append(b.rends, rd)
 		for _, i := range r.Destinations {
 			b.destR[i] = ri
 		}
@@ -179,6 +197,7 @@ func (b *Broadcast) Run(ctx context.Context) error {
 		destCancel()
 	}()
 
+	go b.adapt(destCtx)
 	err := b.encode(ctx, destCtx.Done())
 	b.mu.Lock()
 	b.live = false
@@ -204,6 +223,54 @@ func (b *Broadcast) Run(ctx context.Context) error {
 		return ErrNoDestination
 	}
 	return nil
+}
+
+// adapt runs the dynamic bitrate of adaptive renditions, once a second,
+// until ctx ends.
+func (b *Broadcast) adapt(ctx context.Context) {
+	var ctls []*rendition
+	for _, r := range b.rends {
+		if r.ctl != nil {
+			ctls = append(ctls, r)
+		}
+	}
+	if len(ctls) == 0 {
+		return
+	}
+	sent := make([]int64, len(ctls))
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			dt := now.Sub(last).Seconds()
+			last = now
+			for i, r := range ctls {
+				b.mu.Lock()
+				d := b.dests[r.dest]
+				b.mu.Unlock()
+				st := d.Stats()
+				kbps := float64(st.BytesSent-sent[i]) * 8 / 1000 / dt
+				sent[i] = st.BytesSent
+				before := r.ctl.cur
+				k := r.ctl.second(st.Queue.Congestion, kbps, st.State == outputs.Live)
+				if k == before {
+					continue
+				}
+				r.want.Store(int64(k))
+				if b.cfg.OnNotice != nil {
+					why := fmt.Sprintf("congested (%.0f kb/s got through)", kbps)
+					if k > before {
+						why = "clear again"
+					}
+					b.cfg.OnNotice(fmt.Sprintf("destination %s: %s, video %d → %d kb/s", d.Target, why, before, k))
+				}
+			}
+		}
+	}
 }
 
 func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
@@ -263,6 +330,12 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				continue
 			}
 			for _, r := range b.rends {
+				if w := int(r.want.Load()); w != 0 && w != r.venc.Config().BitrateKbps {
+					if err := r.venc.SetBitrate(w); err != nil {
+						f.Release()
+						return err
+					}
+				}
 				if err := r.venc.Encode(f, f.Seq-seq0, clock.Wall(f.At), r.collect); err != nil {
 					f.Release()
 					return err
@@ -352,7 +425,7 @@ func (b *Broadcast) AddDestination(t outputs.Target, p *Preset) (int, error) {
 func (b *Broadcast) RemoveDestination(i int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if i < 0 || i >= len(b.dests) || b.rends == nil {
+	if i < 0 || i >= len(b.dests) || b.closed {
 		return fmt.Errorf("no destination %d in this broadcast", i)
 	}
 	b.rends[b.destR[i]].hub.Unsubscribe(b.dests[i].Queue())
@@ -384,10 +457,13 @@ func (b *Broadcast) Renditions() []string {
 func (b *Broadcast) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, r := range b.rends {
-		r.venc.Close()
+	if b.closed {
+		return
 	}
-	b.rends = nil
+	b.closed = true
+	for _, r := range b.rends {
+		r.venc.Close() // the rendition stays, for the last statistics
+	}
 	if b.aenc != nil {
 		b.aenc.Close()
 		b.aenc = nil
@@ -410,6 +486,10 @@ type DestinationStatus struct {
 	BitrateKbps float64
 	// Rendition numbers the encoder feeding this destination (from 1).
 	Rendition int
+	// VideoKbps is the rate its encoder runs at now (it moves with dynamic
+	// bitrate); Adaptive says whether it may.
+	VideoKbps int
+	Adaptive  bool
 }
 
 // Stats returns a snapshot; bitrates are measured between calls at least a
@@ -435,7 +515,14 @@ func (b *Broadcast) Stats() BroadcastStats {
 			b.rates[i] = float64(ds.BytesSent-b.lastSent[i]) * 8 / 1000 / dt.Seconds()
 			b.lastSent[i] = ds.BytesSent
 		}
-		s.Destinations = append(s.Destinations, DestinationStatus{DestinationStats: ds, BitrateKbps: b.rates[i], Rendition: b.destR[i] + 1})
+		r := b.rends[b.destR[i]]
+		video := r.venc.Asked().BitrateKbps
+		if w := r.want.Load(); w != 0 {
+			video = int(w)
+		}
+		s.Destinations = append(s.Destinations, DestinationStatus{
+			DestinationStats: ds, BitrateKbps: b.rates[i], Rendition: b.destR[i] + 1, VideoKbps: video, Adaptive: r.ctl != nil,
+		})
 	}
 	if dt >= time.Second {
 		b.lastTick = now

@@ -62,6 +62,10 @@ type Dest struct {
 	// limits the destination's encoding must respect.
 	Preset  string `json:"preset,omitempty"`
 	Enabled *bool  `json:"enabled,omitempty"`
+	// DynamicBitrate lets the destination's video rate follow its link: it
+	// gets an encoder of its own (H.264, software) that steps down on
+	// sustained congestion and climbs back slowly.
+	DynamicBitrate bool `json:"dynamic_bitrate,omitempty"`
 }
 
 // On reports whether the destination is enabled (the default).
@@ -196,6 +200,17 @@ func (p Profile) Presets() ([]*Preset, error) {
 		ps = append(ps, pr)
 	}
 	return ps, nil
+}
+
+// Adaptive says, for each enabled destination, whether it has dynamic bitrate.
+func (p Profile) Adaptive() []bool {
+	var a []bool
+	for _, d := range p.Destinations {
+		if d.On() {
+			a = append(a, d.DynamicBitrate)
+		}
+	}
+	return a
 }
 
 // Targets parses the enabled destinations.

@@ -39,6 +39,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		abitrate    = fs.Int("audio-bitrate", 0, "audio bitrate in kb/s")
 		preset      = fs.String("preset", "", "x264/x265 preset (veryfast …)")
 		codec       = fs.String("codec", "", "video codec where the platform takes it: h264 (default) or hevc")
+		dynamic     = fs.Bool("dynamic-bitrate", false, "let each destination's video bitrate follow its link (each gets its own H.264 encoder)")
 		encoderName = fs.String("encoder", "", "video encoder: software (default), nvenc, vaapi or qsv (falls back to software with a notice when missing)")
 		duration    = fs.Duration("duration", 0, "stop after this long (e.g. 20s); 0 runs until Ctrl-C")
 		quiet       = fs.Bool("quiet", false, "no status line every second")
@@ -100,6 +101,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 			p.Destinations = append(p.Destinations, studio.Dest{URL: url, Preset: preset})
 		}
 	}
+	if *dynamic {
+		for i := range p.Destinations {
+			// A file takes whatever rate comes; the network ones follow their link.
+			p.Destinations[i].DynamicBitrate = !strings.HasPrefix(p.Destinations[i].URL, "file:")
+		}
+	}
 	if *recordTo {
 		p.Destinations = append(p.Destinations, studio.Dest{Name: "recording", URL: "file://" + record.DefaultPath(time.Now())})
 	}
@@ -128,6 +135,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	cfg := wire.BroadcastConfig(p, targets)
 	cfg.Duration = *duration
 	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
+	cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 	b, err := studio.NewBroadcast(st, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
@@ -219,6 +227,9 @@ func statusLine(s studio.BroadcastStats) string {
 	for _, d := range s.Destinations {
 		fmt.Fprintf(&b, " | %s r%d %s %.0f kb/s dropped %d (%.1f%%)", d.Name, d.Rendition, d.State, d.BitrateKbps,
 			d.Queue.DroppedVideo, dropPercent(d))
+		if d.Adaptive {
+			fmt.Fprintf(&b, " video %d kb/s", d.VideoKbps)
+		}
 	}
 	return b.String()
 }
@@ -254,6 +265,8 @@ func writeStats(path string, s studio.BroadcastStats) error {
 		LatencyP50Ms float64 `json:"latency_p50_ms"`
 		LatencyP99Ms float64 `json:"latency_p99_ms"`
 		LatencyMaxMs float64 `json:"latency_max_ms"`
+		VideoKbps    int     `json:"video_kbps"`
+		Adaptive     bool    `json:"dynamic_bitrate"`
 	}
 	out := struct {
 		FramesEncoded    int64  `json:"frames_encoded"`
@@ -265,7 +278,7 @@ func writeStats(path string, s studio.BroadcastStats) error {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	for _, d := range s.Destinations {
 		out.Destinations = append(out.Destinations, dest{d.Name, d.State.String(), d.BytesSent,
-			d.Queue.DroppedVideo, d.Queue.DroppedAudio, ms(d.LatencyP50), ms(d.LatencyP99), ms(d.LatencyMax)})
+			d.Queue.DroppedVideo, d.Queue.DroppedAudio, ms(d.LatencyP50), ms(d.LatencyP99), ms(d.LatencyMax), d.VideoKbps, d.Adaptive})
 	}
 	b, err := json.MarshalIndent(out, "", "  ")
 	if err != nil {

@@ -48,8 +48,10 @@ func encoderOptions(cfg VideoConfig) [][2]string {
 	switch encoderName(cfg) {
 	case "libx264":
 		x264 := []string{
-			fmt.Sprintf("keyint=%d", gop), fmt.Sprintf("min-keyint=%d", gop), "scenecut=0",
-			"nal-hrd=cbr", "force-cfr=1",
+			fmt.Sprintf("keyint=%d", gop), fmt.Sprintf("min-keyint=%d", gop), "scenecut=0", "force-cfr=1",
+		}
+		if !cfg.Adaptive {
+			x264 = append(x264, "nal-hrd=cbr")
 		}
 		o = append(o, [2]string{"preset", cfg.Preset}, [2]string{"tune", "zerolatency"},
 			[2]string{"profile", cfg.Profile}, [2]string{"minrate", bps}, [2]string{"sc_threshold", "0"},

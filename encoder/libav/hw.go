@@ -210,6 +210,24 @@ func (e *VideoEncoder) hwInput(in *astiav.Frame) (*astiav.Frame, error) {
 	return in, nil
 }
 
+// SetBitrate changes the bitrate of a running encoder from the next picture:
+// libx264 reconfigures itself when it sees the context's rates change. Other
+// encoders keep their rate (an error says so).
+func (e *VideoEncoder) SetBitrate(kbps int) error {
+	if encoderName(e.cfg) != "libx264" || !e.cfg.Adaptive {
+		return fmt.Errorf("%s cannot change its bitrate while running (only libx264 opened as adaptive can)", encoderName(e.cfg))
+	}
+	if kbps < 100 {
+		return fmt.Errorf("bitrate %d kb/s is too low", kbps)
+	}
+	cc := codecContextC(e.cc)
+	bps := C.int64_t(kbps) * 1000
+	cc.bit_rate, cc.rc_max_rate, cc.rc_min_rate, cc.rc_buffer_size = bps, bps, bps, C.int(bps)
+	e.cfg.BitrateKbps = kbps
+	e.stream.BitrateKbps = kbps
+	return nil
+}
+
 // go-astiav (v0.16.0, pinned) keeps each C pointer as its types' first
 // field; TestCPointerLayout checks it.
 func codecContextC(cc *astiav.CodecContext) *C.AVCodecContext {

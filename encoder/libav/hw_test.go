@@ -1,6 +1,8 @@
 package libav
 
 import (
+	"image"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,59 @@ func TestCPointerLayout(t *testing.T) {
 	cc.SetWidth(321)
 	if w := int(codecContextC(cc).width); w != 321 {
 		t.Errorf("codec context width through the C pointer: %d", w)
+	}
+}
+
+// A running libx264 takes a new bitrate from the next picture: two seconds
+// at 2000 kb/s, then two at 400 kb/s, and the coded size follows (the
+// pictures are noise, which needs every bit it is given).
+func TestSetBitrateWhileRunning(t *testing.T) {
+	e, err := NewVideoEncoder(VideoConfig{Width: 640, Height: 360, FPS: 30, BitrateKbps: 2000, KeyframeSec: 1, Preset: "ultrafast", Adaptive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := func(pts int64) *capture.Frame {
+		pic := image.NewYCbCr(image.Rect(0, 0, 640, 360), image.YCbCrSubsampleRatio420)
+		for _, plane := range [][]byte{pic.Y, pic.Cb, pic.Cr} {
+			for i := range plane {
+				plane[i] = byte(rng.Uint32())
+			}
+		}
+		return capture.NewFrame(pic, pts, time.Duration(pts)*time.Second/30, nil)
+	}
+	var bytes [4]int
+	var pts int64
+	for sec := range 4 {
+		if sec == 2 {
+			if err := e.SetBitrate(400); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 30 {
+			f := noise(pts)
+			if err := e.Encode(f, pts, time.Now(), func(p *encoder.Packet) { bytes[sec] += len(p.Data) }); err != nil {
+				t.Fatal(err)
+			}
+			f.Release()
+			pts++
+		}
+	}
+	kbps := func(n int) int { return n * 8 / 1000 }
+	t.Logf("kb/s per second: %d %d | %d %d", kbps(bytes[0]), kbps(bytes[1]), kbps(bytes[2]), kbps(bytes[3]))
+	if k := kbps(bytes[1]); k < 1500 || k > 2500 {
+		t.Errorf("second 2 at %d kb/s, want about 2000", k)
+	}
+	if k := kbps(bytes[3]); k < 250 || k > 550 {
+		t.Errorf("second 4 at %d kb/s after SetBitrate(400), want about 400", k)
+	}
+	if e.Stream().BitrateKbps != 400 {
+		t.Errorf("stream says %d kb/s", e.Stream().BitrateKbps)
+	}
+	x265, _ := NewVideoEncoder(VideoConfig{Codec: encoder.HEVC, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, Preset: "ultrafast", Adaptive: true})
+	defer x265.Close()
+	if err := x265.SetBitrate(300); err == nil {
+		t.Error("libx265 claims to change its bitrate while running")
 	}
 }

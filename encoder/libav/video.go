@@ -22,6 +22,9 @@ type VideoConfig struct {
 	// Encoder is "software" (libx264/libx265, the default) or a hardware
 	// family: "nvenc", "vaapi", "qsv".
 	Encoder string
+	// Adaptive: the bitrate may change while running (SetBitrate). x264
+	// then leaves out NAL HRD signalling and filler, which pin the rate.
+	Adaptive bool
 }
 
 // Filled returns c with the defaults in place of unset fields.

@@ -59,6 +59,7 @@ func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.Broadcas
 		AudioBitrateKbps: p.Audio.BitrateKbps,
 		Targets:          targets,
 		Presets:          presets(p),
+		Adaptive:         p.Adaptive(),
 		Connectors:       Connectors(),
 	}
 }
