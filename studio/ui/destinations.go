@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -85,10 +87,16 @@ func (w *Window) newRow(dest Destination) (*destRow, fyne.CanvasObject) {
 	r.reconnect = widget.NewButton("Reconnect now", func() { w.reconnectDestination(r) })
 	r.start = widget.NewButton("Start", func() { w.startDestination(r) })
 	r.stop = widget.NewButton("Stop", func() { w.stopDestination(r) })
+	// Two lines: ● name … buttons, then state, figures, queue and the last
+	// error (wrapped) under the name. Objects are listed in reading order.
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), r.marker))
-	top := container.NewBorder(nil, nil, dot, container.NewHBox(r.reconnect, r.start, r.stop), r.name)
-	health := container.NewHBox(r.state, r.figures, container.NewCenter(r.queueBox))
-	r.box = container.NewVBox(top, health, r.detail)
+	buttons := container.NewHBox(r.reconnect, r.start, r.stop)
+	top := container.New(layout.NewBorderLayout(nil, nil, dot, buttons), dot, r.name, buttons)
+	indent := canvas.NewRectangle(color.Transparent)
+	indent.SetMinSize(fyne.NewSize(12, 0))
+	figures := container.NewHBox(indent, r.state, r.figures, container.NewCenter(r.queueBox))
+	health := container.New(layout.NewBorderLayout(nil, nil, figures, nil), figures, r.detail)
+	r.box = container.NewVBox(top, health)
 	w.refreshRow(r)
 	return r, r.box
 }
@@ -158,8 +166,13 @@ func (w *Window) refreshRow(r *destRow) {
 		}
 		r.figures.SetText(fmt.Sprintf("%.0f kb/s · %d dropped (%s)", kbps, d.Queue.DroppedVideo, dropPercent(d.Queue)))
 		r.figures.Show()
+		// Offline, the queue holds the last keyframe on: that is no congestion.
 		r.queue.SetValue(d.Queue.Congestion)
-		r.queueBox.Show()
+		if d.State == outputs.Live {
+			r.queueBox.Show()
+		} else {
+			r.queueBox.Hide()
+		}
 		if d.LastError != "" {
 			detail = strings.TrimPrefix(d.LastError, d.Name+": ")
 		}

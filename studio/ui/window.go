@@ -102,6 +102,7 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w.status.TextStyle.Bold = true
 	w.message = widget.NewLabel("")
 	w.message.Wrapping = fyne.TextWrapWord
+	w.message.Hide() // until there is something to say
 	w.destBox = container.NewVBox()
 	for i, d := range cfg.Destinations {
 		r, o := w.newRow(d)
@@ -197,12 +198,22 @@ func (w *Window) ShowError(msg string) {
 
 func (w *Window) showError(msg string) {
 	w.message.Importance = widget.DangerImportance
-	w.message.SetText(w.cfg.Redact(msg))
+	w.setMessage(msg)
 }
 
 func (w *Window) showInfo(msg string) {
 	w.message.Importance = widget.MediumImportance
+	w.setMessage(msg)
+}
+
+// setMessage shows msg, or hides the line when there is nothing to say.
+func (w *Window) setMessage(msg string) {
 	w.message.SetText(w.cfg.Redact(msg))
+	if msg == "" {
+		w.message.Hide()
+	} else {
+		w.message.Show()
+	}
 }
 
 func (w *Window) noDestination() string {

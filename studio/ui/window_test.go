@@ -358,7 +358,7 @@ func TestWindowGoLiveAndEnd(t *testing.T) {
 	if s := strings.Join(strings.Fields(shownText(w)), " "); !strings.Contains(s, "● LIVE 00:00:03 90 frames") {
 		t.Errorf("the window does not show the live status; it shows: %s", s)
 	}
-	if got, want := rowLine(w, 1), "srt://127.0.0.1:9000?streamid=****&passphrase=**** | Stop | reconnecting in 2 s | 0 kb/s · 0 dropped (0 %) | queue 0 % | connection refused (streamid ****)"; got != want {
+	if got, want := rowLine(w, 1), "srt://127.0.0.1:9000?streamid=****&passphrase=**** | Stop | reconnecting in 2 s | 0 kb/s · 0 dropped (0 %) | connection refused (streamid ****)"; got != want {
 		t.Errorf("the reconnecting row shows %q, want %q", got, want)
 	}
 	assertNoSecret(t, w)
@@ -702,7 +702,7 @@ func TestWindowStopThenStart(t *testing.T) {
 	w, loop := goLiveWith(t, fb, dests, redact)
 	test.Tap(w.rows[1].stop)
 	loop.until(t, 3*time.Second, "a Start button on the stopped row", func() bool {
-		return rowLine(w, 1) == "srt://127.0.0.1:9000?streamid=****&passphrase=**** | Start | stopped | 0 kb/s · 0 dropped (0 %) | queue 0 %" &&
+		return rowLine(w, 1) == "srt://127.0.0.1:9000?streamid=****&passphrase=**** | Start | stopped | 0 kb/s · 0 dropped (0 %)" &&
 			!w.rows[1].start.Disabled()
 	})
 	if w.rows[1].colour != theme.ColorNameDisabled {
@@ -758,7 +758,7 @@ func TestWindowReconnectNow(t *testing.T) {
 	)
 	w, loop := goLiveWith(t, fb, dests, redact)
 	loop.until(t, 3*time.Second, "Reconnect now on the waiting row", func() bool {
-		return rowLine(w, 1) == "srt://127.0.0.1:9000?streamid=****&passphrase=**** | Reconnect now | Stop | reconnecting in 42 s | 0 kb/s · 0 dropped (0 %) | queue 0 % | connection refused: is the server address and port right?"
+		return rowLine(w, 1) == "srt://127.0.0.1:9000?streamid=****&passphrase=**** | Reconnect now | Stop | reconnecting in 42 s | 0 kb/s · 0 dropped (0 %) | connection refused: is the server address and port right?"
 	})
 	if !strings.HasPrefix(rowLine(w, 0), "rtmp://live.example.com:1935/app/**** | Stop | live") {
 		t.Errorf("a live row offers: %s", rowLine(w, 0))
@@ -803,17 +803,17 @@ func TestWindowHealthAtAGlance(t *testing.T) {
 		rest   string
 	}{
 		{"connecting", studio.DestinationStatus{DestinationStats: outputs.DestinationStats{State: outputs.Connecting}},
-			"connecting…", theme.ColorNameWarning, widget.WarningImportance, "0 kb/s · 0 dropped (0 %) | queue 0 %"},
+			"connecting…", theme.ColorNameWarning, widget.WarningImportance, "0 kb/s · 0 dropped (0 %)"},
 		{"live", studio.DestinationStatus{BitrateKbps: 2987.6, DestinationStats: outputs.DestinationStats{State: outputs.Live,
 			Queue: encoder.QueueStats{Pushed: 2050, SkippedOffline: 50, DroppedVideo: 30, DroppedAudio: 0, Congestion: 0.62}}},
 			"live", theme.ColorNameSuccess, widget.SuccessImportance, "2988 kb/s · 30 dropped (1.5 %) | queue 62 %"},
 		{"reconnecting", studio.DestinationStatus{BitrateKbps: 2987.6, DestinationStats: outputs.DestinationStats{State: outputs.Reconnecting,
-			RetryIn: 74200 * time.Millisecond, LastError: refused}},
-			"reconnecting in 1 min 15 s", theme.ColorNameWarning, widget.WarningImportance, "0 kb/s · 0 dropped (0 %) | queue 0 % | connection refused (passphrase ****)"},
+			RetryIn: 74200 * time.Millisecond, LastError: refused, Queue: encoder.QueueStats{Congestion: 0.48}}}, // offline: no bar
+			"reconnecting in 1 min 15 s", theme.ColorNameWarning, widget.WarningImportance, "0 kb/s · 0 dropped (0 %) | connection refused (passphrase ****)"},
 		{"failed", studio.DestinationStatus{DestinationStats: outputs.DestinationStats{State: outputs.Failed, LastError: refused}},
-			"failed", theme.ColorNameError, widget.DangerImportance, "0 kb/s · 0 dropped (0 %) | queue 0 % | connection refused (passphrase ****)"},
+			"failed", theme.ColorNameError, widget.DangerImportance, "0 kb/s · 0 dropped (0 %) | connection refused (passphrase ****)"},
 		{"stopped", studio.DestinationStatus{DestinationStats: outputs.DestinationStats{State: outputs.Stopped}},
-			"stopped", theme.ColorNameDisabled, widget.LowImportance, "0 kb/s · 0 dropped (0 %) | queue 0 %"},
+			"stopped", theme.ColorNameDisabled, widget.LowImportance, "0 kb/s · 0 dropped (0 %)"},
 	} {
 		c.set.Name = dests[0].Name
 		fb.set(0, func(d *studio.DestinationStatus) { *d = c.set })
