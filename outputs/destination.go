@@ -60,7 +60,7 @@ type Connector interface {
 var ErrKeyRefused = errors.New("stream key refused — check it in your profile")
 
 // Backoff is the reconnect schedule: First, then ×Factor with up to 5 %
-// jitter, never more than Max.
+// jitter, never more than Max. A zero field takes DefaultBackoff's.
 type Backoff struct {
 	First  time.Duration
 	Factor float64
@@ -70,6 +70,24 @@ type Backoff struct {
 // DefaultBackoff is what OBS users expect: 2 s, ×1.5, capped at 60 s.
 var DefaultBackoff = Backoff{First: 2 * time.Second, Factor: 1.5, Max: 60 * time.Second}
 
+// filled is b with DefaultBackoff's value in each field left zero.
+func (b Backoff) filled() Backoff {
+	if b.First <= 0 {
+		b.First = DefaultBackoff.First
+	}
+	if b.Factor < 1 {
+		b.Factor = DefaultBackoff.Factor
+	}
+	if b.Max <= 0 {
+		b.Max = DefaultBackoff.Max
+	}
+	return b
+}
+
+// keyRefusedWait is the least wait after a refused stream key, unless the
+// cap is shorter and the performer chose it.
+const keyRefusedWait = 30 * time.Second
+
 // Delay is the wait before retry number attempt (1 for the first retry).
 func (b Backoff) Delay(attempt int) time.Duration {
 	d := float64(b.First)
@@ -78,6 +96,17 @@ func (b Backoff) Delay(attempt int) time.Duration {
 	}
 	d = min(d, float64(b.Max))
 	return time.Duration(d * (1 + 0.05*rand.Float64()))
+}
+
+// retryWait is the wait before retry number attempt after err. Retrying does
+// not fix a refused key: that waits longer (at least 30 s), but never past
+// the cap unless the cap is under 30 s.
+func (b Backoff) retryWait(attempt int, err error) time.Duration {
+	wait := b.Delay(attempt)
+	if errors.Is(err, ErrKeyRefused) {
+		wait = min(max(4*wait, keyRefusedWait), max(b.Max, keyRefusedWait))
+	}
+	return wait
 }
 
 // Destination is one place the program goes to. It owns its queue and its
@@ -90,8 +119,13 @@ type Destination struct {
 	backoff   Backoff
 	// Retry says whether to reconnect after a failure (false: fail once and stop).
 	retry bool
+	// kick cuts a reconnect wait short (ReconnectNow).
+	kick chan struct{}
+	// firstOnce closes firstTried once, however often Run runs.
+	firstOnce sync.Once
 
 	mu         sync.Mutex
+	running    bool // Run is under way
 	state      State
 	lastErr    string
 	bytes      int64
@@ -127,9 +161,7 @@ func NewDestination(t Target, c Connector, streams []encoder.Stream, o Destinati
 	if o.QueueCapacity == 0 {
 		o.QueueCapacity = 1024
 	}
-	if o.Backoff.First == 0 {
-		o.Backoff = DefaultBackoff
-	}
+	o.Backoff = o.Backoff.filled()
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
 	}
@@ -138,7 +170,7 @@ func NewDestination(t Target, c Connector, streams []encoder.Stream, o Destinati
 	return &Destination{
 		Target: t, connector: c, queue: q, streams: streams, backoff: o.Backoff, retry: !o.NoRetry,
 		state: Idle, latencies: make([]time.Duration, 0, 1024), firstTried: make(chan struct{}),
-		onEvent: o.OnEvent,
+		onEvent: o.OnEvent, kick: make(chan struct{}, 1),
 	}
 }
 
@@ -148,11 +180,34 @@ func (d *Destination) Queue() *encoder.Queue { return d.queue }
 // FirstAttempt is closed once the first connection attempt has succeeded or failed.
 func (d *Destination) FirstAttempt() <-chan struct{} { return d.firstTried }
 
+// ErrRunning is Run called while the destination already runs.
+var ErrRunning = errors.New("the destination is already running")
+
+// ErrNotRunning is ReconnectNow on a destination whose loop has ended (it
+// failed without retrying, or was stopped): Run it again to retry.
+var ErrNotRunning = errors.New("the destination is not running")
+
+// ErrAlreadyLive is ReconnectNow on a destination that is live.
+var ErrAlreadyLive = errors.New("the destination is already live")
+
 // Run connects and sends until the queue is closed and drained (a clean end),
-// or ctx is cancelled. It returns the last error when it gave up.
+// or ctx is cancelled. It returns the last error when it gave up. Once it has
+// returned it may run again (to retry a failed destination) as long as the
+// queue is open; never twice at once.
 func (d *Destination) Run(ctx context.Context) error {
-	var once sync.Once
-	tried := func() { once.Do(func() { close(d.firstTried) }) }
+	d.mu.Lock()
+	if d.running {
+		d.mu.Unlock()
+		return fmt.Errorf("%s: %w", d.Target, ErrRunning)
+	}
+	d.running = true
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		d.running = false
+		d.mu.Unlock()
+	}()
+	tried := func() { d.firstOnce.Do(func() { close(d.firstTried) }) }
 	defer tried()
 	for attempt := 0; ; attempt++ {
 		if attempt == 0 {
@@ -190,9 +245,11 @@ func (d *Destination) Run(ctx context.Context) error {
 			d.setState(Failed, err, 0)
 			return err
 		}
-		wait := d.backoff.Delay(attempt + 1)
-		if errors.Is(err, ErrKeyRefused) {
-			wait = max(4*wait, min(30*time.Second, d.backoff.Max))
+		wait := d.backoff.retryWait(attempt+1, err)
+		// A ReconnectNow from before this wait (while connecting) is stale.
+		select {
+		case <-d.kick:
+		default:
 		}
 		d.setState(Reconnecting, err, wait)
 		t := time.NewTimer(wait)
@@ -206,6 +263,9 @@ func (d *Destination) Run(ctx context.Context) error {
 			t.Stop()
 			d.setState(Failed, err, 0)
 			return err
+		case <-d.kick:
+			t.Stop()
+			d.clearRetry()
 		case <-t.C:
 		}
 	}
@@ -238,6 +298,34 @@ func (d *Destination) pump(ctx context.Context, sink Sink) error {
 		}
 		d.mu.Unlock()
 	}
+}
+
+// ReconnectNow cuts a reconnect wait short: the next attempt starts at once.
+// It is nil while an attempt is under way (or about to be), ErrAlreadyLive
+// when live, and ErrNotRunning when the loop has ended: the owner of Run runs
+// it again to retry a failed destination.
+func (d *Destination) ReconnectNow() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case !d.running:
+		return fmt.Errorf("%s: %w", d.Target, ErrNotRunning)
+	case d.state == Live:
+		return fmt.Errorf("%s: %w", d.Target, ErrAlreadyLive)
+	case d.state == Reconnecting:
+		select {
+		case d.kick <- struct{}{}:
+		default: // one is pending already
+		}
+	}
+	return nil
+}
+
+// clearRetry forgets the retry time once the wait was cut short.
+func (d *Destination) clearRetry() {
+	d.mu.Lock()
+	d.retryAt = time.Time{}
+	d.mu.Unlock()
 }
 
 func (d *Destination) setState(s State, err error, retry time.Duration) {

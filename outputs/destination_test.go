@@ -3,7 +3,9 @@ package outputs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,7 +29,8 @@ type fakeConnector struct {
 	failures int
 	connects int
 	sent     []*encoder.Packet
-	breakAt  int // a sink fails on this packet (0: never)
+	breakAt  int   // a sink fails on this packet (0: never)
+	err      error // what a failed connect returns (nil: connection refused)
 }
 
 type fakeSink struct{ c *fakeConnector }
@@ -37,6 +40,9 @@ func (c *fakeConnector) Connect(ctx context.Context, t Target, _ []encoder.Strea
 	defer c.mu.Unlock()
 	c.connects++
 	if c.connects <= c.failures {
+		if c.err != nil {
+			return nil, c.err
+		}
 		return nil, errors.New("connection refused")
 	}
 	return fakeSink{c}, nil
@@ -69,6 +75,43 @@ func eventually(t *testing.T, what string, cond func() bool) {
 			t.Fatal(what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A zero field of a Backoff is DefaultBackoff's: a profile may set the cap alone.
+func TestBackoffFilled(t *testing.T) {
+	b := Backoff{Max: 5 * time.Minute}.filled()
+	if b != (Backoff{First: 2 * time.Second, Factor: 1.5, Max: 5 * time.Minute}) {
+		t.Errorf("filled %+v", b)
+	}
+	if b := (Backoff{}).filled(); b != DefaultBackoff {
+		t.Errorf("the zero Backoff fills to %+v, want %+v", b, DefaultBackoff)
+	}
+}
+
+// A refused key waits at least 30 s, and no longer than the cap when the cap
+// is longer than that.
+func TestRetryWaitAfterRefusedKey(t *testing.T) {
+	refused := fmt.Errorf("rtmp://h/app/****: %w", ErrKeyRefused)
+	other := errors.New("connection refused")
+	for _, c := range []struct {
+		name     string
+		max      time.Duration
+		attempt  int
+		err      error
+		min, top time.Duration
+	}{
+		{"network, first", time.Minute, 1, other, 2 * time.Second, 2100 * time.Millisecond},
+		{"network, capped", 10 * time.Second, 20, other, 10 * time.Second, 10500 * time.Millisecond},
+		{"refused, first", time.Minute, 1, refused, 30 * time.Second, 30 * time.Second},
+		{"refused, later", time.Minute, 20, refused, time.Minute, time.Minute},
+		{"refused, long cap", time.Hour, 20, refused, time.Hour, time.Hour},
+		{"refused, short cap", 5 * time.Second, 20, refused, 30 * time.Second, 30 * time.Second},
+	} {
+		b := Backoff{Max: c.max}.filled()
+		if got := b.retryWait(c.attempt, c.err); got < c.min || got > c.top {
+			t.Errorf("%s: retryWait(%d) with cap %s = %s, want %s to %s", c.name, c.attempt, c.max, got, c.min, c.top)
+		}
 	}
 }
 
@@ -151,3 +194,127 @@ func TestDestinationStopsWhileWaitingWhenBroadcastEnds(t *testing.T) {
 		t.Fatal("destination kept waiting after the broadcast ended")
 	}
 }
+
+// Reconnect now cuts the wait short: with a minute to wait (a dropped
+// connection with a 1-minute backoff, or a refused key's 30 s) the next
+// attempt comes well under a second after ReconnectNow.
+func TestDestinationReconnectNow(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		backoff Backoff
+		err     error
+		minWait time.Duration
+	}{
+		{"backoff", Backoff{First: time.Minute, Factor: 1.5, Max: time.Minute}, nil, 59 * time.Second},
+		{"refused key", Backoff{First: 10 * time.Millisecond, Factor: 1.5, Max: time.Minute}, ErrKeyRefused, 29 * time.Second},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			target, _ := ParseTarget("rtmp://127.0.0.1/live/secret_key_1")
+			fc := &fakeConnector{failures: 1, err: c.err}
+			d := NewDestination(target, fc, nil, DestinationOptions{Backoff: c.backoff})
+			if err := d.ReconnectNow(); !errors.Is(err, ErrNotRunning) {
+				t.Errorf("ReconnectNow before Run = %v, want ErrNotRunning", err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- d.Run(context.Background()) }()
+			eventually(t, "never waited to reconnect", func() bool {
+				s := d.Stats()
+				return s.State == Reconnecting && s.RetryIn > c.minWait
+			})
+			if s := d.Stats(); s.LastError == "" || s.Attempts != 1 {
+				t.Errorf("while waiting: %+v", s)
+			}
+			asked := time.Now()
+			if err := d.ReconnectNow(); err != nil {
+				t.Fatalf("ReconnectNow while waiting: %v", err)
+			}
+			for d.Stats().State != Live {
+				if time.Since(asked) > 900*time.Millisecond {
+					t.Fatalf("%s after ReconnectNow the destination is %s (%d connects), want live at once", time.Since(asked), d.Stats().State, first(fc.count()))
+				}
+				time.Sleep(time.Millisecond)
+			}
+			t.Logf("live %s after ReconnectNow", time.Since(asked))
+			if n, _ := fc.count(); n != 2 {
+				t.Errorf("%d connects, want 2", n)
+			}
+			if s := d.Stats(); s.RetryIn != 0 || s.LastError != "" {
+				t.Errorf("once live: retry in %s, last error %q", s.RetryIn, s.LastError)
+			}
+			if err := d.ReconnectNow(); !errors.Is(err, ErrAlreadyLive) || err.Error() != "rtmp://127.0.0.1:1935/live/****: the destination is already live" {
+				t.Errorf("ReconnectNow while live = %v", err)
+			}
+			d.Queue().Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// A ReconnectNow while an attempt is under way does not cut the next wait.
+func TestDestinationReconnectNowDuringAttemptIsNotKept(t *testing.T) {
+	target, _ := ParseTarget("rtmp://h/live/k")
+	release := make(chan struct{})
+	var connects atomic.Int32
+	c := connectFunc(func(ctx context.Context) (Sink, error) {
+		if connects.Add(1) == 2 {
+			<-release // the second attempt hangs until the test has clicked
+		}
+		return nil, errors.New("connection refused")
+	})
+	d := NewDestination(target, c, nil, DestinationOptions{Backoff: Backoff{First: time.Hour, Factor: 1, Max: time.Hour}})
+	done := make(chan error, 1)
+	go func() { done <- d.Run(context.Background()) }()
+	eventually(t, "never waited", func() bool { return d.Stats().State == Reconnecting && d.Stats().RetryIn > 0 })
+	d.ReconnectNow()
+	eventually(t, "no second attempt", func() bool { return connects.Load() == 2 })
+	d.ReconnectNow() // during the attempt: nothing to cut short yet
+	close(release)
+	eventually(t, "never waited again", func() bool { return d.Stats().RetryIn > 30*time.Minute })
+	time.Sleep(100 * time.Millisecond)
+	if n := connects.Load(); n != 2 {
+		t.Errorf("%d attempts: a click during an attempt cut the next wait short", n)
+	}
+	d.Queue().Close()
+	<-done
+}
+
+type connectFunc func(ctx context.Context) (Sink, error)
+
+func (f connectFunc) Connect(ctx context.Context, _ Target, _ []encoder.Stream) (Sink, error) {
+	return f(ctx)
+}
+
+// A destination whose loop ended in failure can run again: Reconnect now on
+// a failed destination.
+func TestDestinationRunsAgainAfterFailing(t *testing.T) {
+	target, _ := ParseTarget("srt://127.0.0.1:9?streamid=abc")
+	c := &fakeConnector{failures: 1}
+	d := NewDestination(target, c, nil, DestinationOptions{NoRetry: true})
+	if err := d.Run(context.Background()); err == nil {
+		t.Fatal("the first run did not fail")
+	}
+	if s := d.Stats(); s.State != Failed {
+		t.Fatalf("after the first run: %s", s.State)
+	}
+	err := d.ReconnectNow()
+	if !errors.Is(err, ErrNotRunning) || err.Error() != "srt://127.0.0.1:9?streamid=****: the destination is not running" {
+		t.Fatalf("ReconnectNow once failed = %v, want ErrNotRunning", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(context.Background()) }()
+	eventually(t, "not live on the second run", func() bool { return d.Stats().State == Live })
+	if err := d.Run(context.Background()); !errors.Is(err, ErrRunning) {
+		t.Errorf("a second Run at once = %v, want ErrRunning", err)
+	}
+	d.Queue().Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := d.Stats(); s.State != Stopped || s.Attempts != 2 || !s.EverLive {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func first(a, _ int) int { return a }

@@ -436,6 +436,33 @@ func (b *Broadcast) RemoveDestination(i int) error {
 // (a hardware encoder that is missing, replaced by software).
 func (b *Broadcast) Notices() []string { return b.notices }
 
+// ReconnectDestination retries destination i at once while live: it cuts
+// its reconnect wait short, or runs a destination whose loop ended in
+// failure again. One that was stopped (RemoveDestination) is started anew
+// with AddDestination.
+func (b *Broadcast) ReconnectDestination(i int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if i < 0 || i >= len(b.dests) || b.closed {
+		return fmt.Errorf("no destination %d in this broadcast", i)
+	}
+	d := b.dests[i]
+	if !b.live {
+		return fmt.Errorf("destination %s: the broadcast is not running", d.Target)
+	}
+	err := d.ReconnectNow()
+	if !errors.Is(err, outputs.ErrNotRunning) {
+		return err
+	}
+	select {
+	case <-d.Queue().Done():
+		return fmt.Errorf("destination %s was stopped: start it again", d.Target)
+	default:
+	}
+	b.startLocked(d)
+	return nil
+}
+
 // Renditions describes each encoder and the destinations it feeds, in words.
 func (b *Broadcast) Renditions() []string {
 	b.mu.Lock()

@@ -2,6 +2,8 @@ package studio
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -194,5 +196,149 @@ func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
 	s := b.Stats()
 	if s.VideoEncoders != 1 || len(s.Destinations) != 3 || s.Destinations[1].State != outputs.Stopped {
 		t.Errorf("stats: %d encoders, %d destinations, removed one %s", s.VideoEncoders, len(s.Destinations), s.Destinations[1].State)
+	}
+}
+
+// flakyConnector refuses the first connection to each app in fail, then
+// connects like mem.
+type flakyConnector struct {
+	*memConnector
+	fail map[string]bool
+}
+
+func (c *flakyConnector) Connect(ctx context.Context, t outputs.Target, streams []encoder.Stream) (outputs.Sink, error) {
+	c.mu.Lock()
+	refuse := c.fail[t.App]
+	c.fail[t.App] = false
+	c.mu.Unlock()
+	if refuse {
+		return nil, errors.New("connection refused")
+	}
+	return c.memConnector.Connect(ctx, t, streams)
+}
+
+// Reconnect now while live: a destination waiting out a one-minute backoff
+// connects at once and starts on a keyframe; the others are not touched.
+func TestBroadcastReconnectDestination(t *testing.T) {
+	const w, h, fps = 320, 180, 30
+	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
+	card, _ := capture.NewTestCard(w, h, fps)
+	st := NewStudio(w, h, fps, card, capture.Tone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go st.Run(ctx)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	c := &flakyConnector{memConnector: mem, fail: map[string]bool{"flaky": true}}
+	target := func(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:      libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 400, KeyframeSec: 1},
+		Targets:    []outputs.Target{target("rtmp://h/steady/k1"), target("rtmp://h/flaky/k2")},
+		Duration:   4 * time.Second,
+		Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: c},
+		Backoff:    outputs.Backoff{First: time.Minute, Max: time.Minute},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReconnectDestination(1); err == nil {
+		t.Error("ReconnectDestination before the broadcast ran")
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	deadline := time.Now().Add(3 * time.Second)
+	for s := b.Stats(); len(s.Destinations) < 2 || s.Destinations[1].State != outputs.Reconnecting || s.Destinations[1].RetryIn < 50*time.Second; s = b.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the flaky destination is not waiting a minute to reconnect: %+v", s.Destinations)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Past the first keyframe interval, so what it missed is visible.
+	time.Sleep(1500 * time.Millisecond)
+	asked := time.Now()
+	if err := b.ReconnectDestination(1); err != nil {
+		t.Fatal(err)
+	}
+	for b.Stats().Destinations[1].State != outputs.Live {
+		if time.Since(asked) > time.Second {
+			t.Fatalf("not live a second after Reconnect now: %+v", b.Stats().Destinations[1])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := b.ReconnectDestination(0); !errors.Is(err, outputs.ErrAlreadyLive) {
+		t.Errorf("Reconnect now on a live destination: %v", err)
+	}
+	for _, i := range []int{-1, 2} {
+		if err := b.ReconnectDestination(i); err == nil || err.Error() != fmt.Sprintf("no destination %d in this broadcast", i) {
+			t.Errorf("ReconnectDestination(%d) = %v", i, err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	var steady, flaky int
+	firstKey := false
+	for _, p := range mem.got["steady"] {
+		if p.Kind == encoder.Video {
+			steady++
+		}
+	}
+	for _, p := range mem.got["flaky"] {
+		if p.Kind == encoder.Video {
+			if flaky == 0 {
+				firstKey = p.Key
+			}
+			flaky++
+		}
+	}
+	if steady != 120 {
+		t.Errorf("the steady destination got %d frames, want all 120", steady)
+	}
+	// Offline it kept the newest keyframe (one a second) and what follows:
+	// it sent whole seconds from a keyframe, not the first one.
+	if flaky < 30 || flaky > 90 || flaky%30 != 0 || !firstKey {
+		t.Errorf("the reconnected destination got %d frames (first a keyframe: %v), want whole seconds from a keyframe after the first", flaky, firstKey)
+	}
+}
+
+// Reconnect now on a destination that was stopped says to start it again.
+func TestBroadcastReconnectStoppedDestination(t *testing.T) {
+	const w, h, fps = 320, 180, 30
+	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
+	card, _ := capture.NewTestCard(w, h, fps)
+	st := NewStudio(w, h, fps, card, capture.Tone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go st.Run(ctx)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	target := func(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:      libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 400, KeyframeSec: 1},
+		Targets:    []outputs.Target{target("rtmp://h/one/k1"), target("rtmp://h/two/secret_k2")},
+		Duration:   2 * time.Second,
+		Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(500 * time.Millisecond)
+	if err := b.RemoveDestination(1); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for b.Stats().Destinations[1].State != outputs.Stopped {
+		if time.Now().After(deadline) {
+			t.Fatal("the removed destination did not stop")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := b.ReconnectDestination(1); err == nil || err.Error() != "destination rtmp://h:1935/two/**** was stopped: start it again" {
+		t.Errorf("Reconnect now after Stop = %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

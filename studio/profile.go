@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"onair/encoder"
 	"onair/encoder/libav"
@@ -25,6 +26,20 @@ type Profile struct {
 	Video        VideoSettings `json:"video"`
 	Audio        AudioSettings `json:"audio"`
 	Destinations []Dest        `json:"destinations"`
+	// ReconnectMaxSec caps the wait between reconnect attempts (0: 60 s).
+	ReconnectMaxSec int `json:"reconnect_max_sec,omitempty"`
+}
+
+// Reconnect cap limits: retrying more often than every 5 s can get an account
+// rate-limited; an hour is as long as anyone would wait on purpose.
+const (
+	MinReconnectMax = 5 * time.Second
+	MaxReconnectMax = time.Hour
+)
+
+// Backoff is the reconnect schedule the profile asks for.
+func (p Profile) Backoff() outputs.Backoff {
+	return outputs.Backoff{Max: time.Duration(p.ReconnectMaxSec) * time.Second}
 }
 
 // Canvas is the program's picture.
@@ -160,6 +175,8 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("keyframe interval %d s: must be 1 to 10", p.Video.KeyframeSec)
 	case p.Audio.BitrateKbps < 32 || p.Audio.BitrateKbps > 512:
 		return fmt.Errorf("audio bitrate %d kb/s: must be 32 to 512", p.Audio.BitrateKbps)
+	case p.ReconnectMaxSec != 0 && (p.ReconnectMaxSec < int(MinReconnectMax/time.Second) || p.ReconnectMaxSec > int(MaxReconnectMax/time.Second)):
+		return fmt.Errorf("reconnect_max_sec %d: the longest wait between reconnect attempts must be 5 to 3600 s (or leave it out for 60 s)", p.ReconnectMaxSec)
 	}
 	switch p.Video.Preset {
 	case "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow":
@@ -239,4 +256,38 @@ func ParseCodec(name string) (encoder.Codec, error) {
 		return encoder.HEVC, nil
 	}
 	return 0, fmt.Errorf("video codec %q is unknown (use h264 or hevc)", name)
+}
+
+// Listing is one destination of the profile, enabled or not, as the window
+// lists it.
+type Listing struct {
+	Name    string // the URL with its secrets masked
+	Target  outputs.Target
+	Preset  *Preset // nil: none
+	Enabled bool
+	// Err says why it cannot be used. LoadProfile checks only the enabled
+	// destinations, so a disabled one may have a broken URL or preset.
+	Err error
+}
+
+// Listings is every destination of the profile, the disabled ones too, in
+// order. The enabled ones come in the order of Targets.
+func (p Profile) Listings() []Listing {
+	var ls []Listing
+	for _, d := range p.Destinations {
+		l := Listing{Name: outputs.RedactURL(d.URL), Enabled: d.On()}
+		t, err := outputs.ParseTarget(d.URL)
+		if err == nil {
+			l.Target, l.Name = t, t.String()
+			if d.Preset != "" {
+				l.Preset, err = FindPreset(d.Preset)
+			}
+		}
+		if err == nil && l.Preset != nil && l.Preset.MaxFPS > 0 && p.Canvas.FPS > l.Preset.MaxFPS {
+			err = fmt.Errorf("%s takes at most %d fps; the canvas runs at %d", l.Preset.Name, l.Preset.MaxFPS, p.Canvas.FPS)
+		}
+		l.Err = err
+		ls = append(ls, l)
+	}
+	return ls
 }

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"onair/outputs"
 )
 
 func TestProfileMissingGivesDefaults(t *testing.T) {
@@ -51,6 +54,10 @@ func TestProfileBrokenIsRefusedClearly(t *testing.T) {
 		"codec":   {`{"video": {"codec": "vp8"}}`, `video codec "vp8" is unknown (use h264 or hevc)`},
 		"encoder": {`{"video": {"encoder": "gpu"}}`, `video encoder "gpu" is unknown (use software, nvenc, vaapi, qsv)`},
 		"maxfps":  {`{"canvas": {"width": 1280, "height": 720, "fps": 60}, "destinations": [{"url": "rtmp://h/app/k1", "preset": "camsoda"}]}`, "CamSoda takes at most 30 fps"},
+		"retry":   {`{"reconnect_max_sec": 2}`, "reconnect_max_sec 2: the longest wait between reconnect attempts must be 5 to 3600 s"},
+		"retry2":  {`{"reconnect_max_sec": 7200}`, "reconnect_max_sec 7200"},
+		"retry3":  {`{"reconnect_max_sec": -60}`, "reconnect_max_sec -60"},
+		"retry4":  {`{"reconnect_max_sec": "1m"}`, `field "reconnect_max_sec" should be int`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(dir, name+".json")
@@ -66,5 +73,73 @@ func TestProfileBrokenIsRefusedClearly(t *testing.T) {
 				t.Errorf("a broken profile gave %+v, want the defaults", p)
 			}
 		})
+	}
+}
+
+// The reconnect cap comes from the profile; left out, the destinations keep
+// their default (60 s).
+func TestProfileReconnectCap(t *testing.T) {
+	dir := t.TempDir()
+	for body, want := range map[string]time.Duration{
+		`{}`:                          0,
+		`{"reconnect_max_sec": 5}`:    5 * time.Second,
+		`{"reconnect_max_sec": 300}`:  5 * time.Minute,
+		`{"reconnect_max_sec": 3600}`: time.Hour,
+	} {
+		path := filepath.Join(dir, "p.json")
+		os.WriteFile(path, []byte(body), 0o600)
+		p, err := LoadProfile(path)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		if b := p.Backoff(); b != (outputs.Backoff{Max: want}) {
+			t.Errorf("%s: backoff %+v, want a cap of %s and the rest default", body, b, want)
+		}
+	}
+}
+
+// The window lists every destination, the disabled ones too, with what keeps
+// one from being used and never its key.
+func TestProfileListings(t *testing.T) {
+	off := false
+	p := DefaultProfile()
+	p.Destinations = []Dest{
+		{URL: "rtmp://live.twitch.tv/app/live_secret_1", Preset: "twitch"},
+		{URL: "srt://relay:9000?streamid=secret_2", Enabled: &off},
+		{URL: "rtmp://h/live_secret_3", Enabled: &off},
+		{URL: "rtmp://h/app/secret_4", Preset: "myspace", Enabled: &off},
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatalf("a disabled destination's broken URL failed the profile: %v", err)
+	}
+	ls := p.Listings()
+	if len(ls) != 4 {
+		t.Fatalf("%d listings, want 4", len(ls))
+	}
+	want := []struct {
+		name    string
+		enabled bool
+		err     string
+	}{
+		{"rtmp://live.twitch.tv:1935/app/****", true, ""},
+		{"srt://relay:9000?streamid=****", false, ""},
+		{"rtmp://h/****", false, "destination rtmp://h/****: needs an application and a stream key: rtmp://host/app/KEY"},
+		{"rtmp://h:1935/app/****", false, `unknown platform preset "myspace"`},
+	}
+	for i, w := range want {
+		l := ls[i]
+		var err string
+		if l.Err != nil {
+			err = l.Err.Error()
+		}
+		if l.Name != w.name || l.Enabled != w.enabled || !strings.HasPrefix(err, w.err) || (w.err == "") != (l.Err == nil) {
+			t.Errorf("listing %d: %q enabled %v err %v; want %q enabled %v err %q", i, l.Name, l.Enabled, l.Err, w.name, w.enabled, w.err)
+		}
+		if strings.Contains(l.Name+err, "secret") {
+			t.Errorf("listing %d shows a secret: %s %s", i, l.Name, err)
+		}
+	}
+	if ls[0].Preset == nil || ls[0].Preset.ID != "twitch" || ls[0].Target.Key != "live_secret_1" {
+		t.Errorf("listing 0: preset %v, target %+v", ls[0].Preset, ls[0].Target)
 	}
 }

@@ -48,11 +48,20 @@ func runStudio(stderr io.Writer) int {
 		return 1
 	}
 	targets, _ := p.Targets() // validated by LoadProfile
-	wire.RouteLibavLogs(stderr, targets)
-	names := make([]string, len(targets))
-	for i, t := range targets {
-		names[i] = t.String()
+	// Every destination is listed and may be started while live, the disabled
+	// ones too: mask all their secrets.
+	var dests []ui.Destination
+	var all []outputs.Target
+	for _, l := range p.Listings() {
+		d := ui.Destination{Name: l.Name, Target: l.Target, Preset: l.Preset, Disabled: !l.Enabled}
+		if l.Err != nil {
+			d.Problem = l.Err.Error()
+		} else {
+			all = append(all, l.Target)
+		}
+		dests = append(dests, d)
 	}
+	wire.RouteLibavLogs(stderr, all)
 
 	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
@@ -60,15 +69,17 @@ func runStudio(stderr io.Writer) int {
 		Feed:         st,
 		ProfilePath:  path,
 		ProfileErr:   profileErr,
-		Destinations: names,
+		Destinations: dests,
 		GoLive: func() (ui.Broadcast, error) {
-			b, err := studio.NewBroadcast(st, wire.BroadcastConfig(p, targets))
+			cfg := wire.BroadcastConfig(p, targets)
+			cfg.Backoff = p.Backoff()
+			b, err := studio.NewBroadcast(st, cfg)
 			if err != nil {
 				return nil, err
 			}
 			return b, nil
 		},
-		Redact: outputs.NewRedactor(targets...).Redact,
+		Redact: outputs.NewRedactor(all...).Redact,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "onair: could not open the studio window on display %q (%v); is the X server running? `onair live` broadcasts without a window\n", os.Getenv("DISPLAY"), err)

@@ -44,6 +44,18 @@ func TestLiveRefusesMalformedURL(t *testing.T) {
 	}
 }
 
+// A reconnect cap out of range is refused before anything starts.
+func TestLiveRefusesBadReconnectMax(t *testing.T) {
+	for _, v := range []string{"2s", "2h", "-1m"} {
+		r := runOnair(t, 10*time.Second, "live", "--duration", "2s", "--reconnect-max", v, "--dest", "rtmp://127.0.0.1:9/live/k")
+		d, _ := time.ParseDuration(v)
+		want := fmt.Sprintf("onair live: --reconnect-max %s: the longest wait between reconnect attempts must be 5s to 1h\n", d)
+		if r.code != 2 || r.stderr != want || r.stdout != "" {
+			t.Errorf("--reconnect-max %s: exit %d, stderr %q, stdout %q; want 2 and %q", v, r.code, r.stderr, r.stdout, want)
+		}
+	}
+}
+
 // Destinations that cannot connect are reported, by name without their key,
 // while the reachable one streams on undisturbed.
 func TestLiveUnreachableDestinationsDoNotDisturbTheOthers(t *testing.T) {

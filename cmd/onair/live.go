@@ -45,6 +45,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		quiet       = fs.Bool("quiet", false, "no status line every second")
 		recordTo    = fs.Bool("record", false, "also record the program to a file in your video folder (or give --dest file:///path.mkv)")
 		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
+		retryMax    = fs.Duration("reconnect-max", 0, "longest wait between reconnect attempts, 5s to 1h (default 60s, or the profile's reconnect_max_sec)")
 		dests       destFlags
 	)
 	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…, file:///path.mkv; PRESET=URL applies a platform's limits (twitch=rtmp://…, cam4=…)")
@@ -94,6 +95,13 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if *encoderName != "" {
 		p.Video.Encoder = *encoderName
 	}
+	if *retryMax != 0 {
+		if *retryMax < studio.MinReconnectMax || *retryMax > studio.MaxReconnectMax {
+			fmt.Fprintf(stderr, "onair live: --reconnect-max %s: the longest wait between reconnect attempts must be 5s to 1h\n", *retryMax)
+			return 2
+		}
+		p.ReconnectMaxSec = int(retryMax.Round(time.Second) / time.Second)
+	}
 	if len(dests) > 0 {
 		p.Destinations = nil
 		for _, d := range dests {
@@ -134,6 +142,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := wire.BroadcastConfig(p, targets)
 	cfg.Duration = *duration
+	cfg.Backoff = p.Backoff()
 	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
 	cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 	b, err := studio.NewBroadcast(st, cfg)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,7 +14,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
-	"onair/outputs"
 	"onair/studio"
 )
 
@@ -33,9 +31,11 @@ type Config struct {
 	ProfilePath string
 	// ProfileErr says why the profile could not be read (the defaults are in use).
 	ProfileErr error
-	// Destinations are the enabled destinations' redacted names (Target.String).
-	Destinations []string
-	// GoLive prepares a broadcast to every destination; the window runs it.
+	// Destinations are every destination of the profile, in order, the
+	// disabled ones too.
+	Destinations []Destination
+	// GoLive prepares a broadcast to every enabled destination: its
+	// destinations 0, 1, … are the enabled ones in order. The window runs it.
 	GoLive func() (Broadcast, error)
 	// Redact masks secrets in text from lower layers before it is shown.
 	Redact func(string) string
@@ -60,16 +60,18 @@ type Window struct {
 	// do runs f on the UI goroutine (fyne.Do; tests swap in their own loop).
 	do func(func())
 
-	preview   *preview
-	button    *widget.Button
-	status    *widget.Label // off air / live with elapsed time and frames
-	message   *widget.Label // what went wrong, in words
-	destBox   *fyne.Container
-	destRows  []*widget.Label
-	destStops []*widget.Button
+	preview *preview
+	button  *widget.Button
+	status  *widget.Label // off air / live with elapsed time and frames
+	message *widget.Label // what went wrong, in words
+	destBox *fyne.Container
+	rows    []*destRow    // one per Config.Destinations; UI goroutine only
+	nudge   chan struct{} // asks the stats loop for a snapshot now
 
-	// UI goroutine only: the broadcast on air, for per-destination actions.
+	// UI goroutine only: the broadcast on air, for per-destination actions,
+	// and which Go Live it is (an action's result is for that one only).
 	onAirNow Broadcast
+	session  int
 
 	// UI goroutine only.
 	state      liveState
@@ -91,7 +93,7 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	if cfg.PreviewWidth <= 0 {
 		cfg.PreviewWidth = 640
 	}
-	w := &Window{cfg: cfg, win: a.NewWindow("onair"), do: fyne.Do, state: offAir}
+	w := &Window{cfg: cfg, win: a.NewWindow("onair"), do: fyne.Do, state: offAir, nudge: make(chan struct{}, 1)}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	w.preview = newPreview(cfg.PreviewWidth, func(f func()) { w.do(f) })
 	w.button = widget.NewButton("Go Live", w.tapGoLive)
@@ -100,10 +102,15 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w.status.TextStyle.Bold = true
 	w.message = widget.NewLabel("")
 	w.message.Wrapping = fyne.TextWrapWord
+	w.message.Hide() // until there is something to say
 	w.destBox = container.NewVBox()
-	w.setRows(len(cfg.Destinations))
-	for i, name := range cfg.Destinations {
-		w.destRows[i].SetText(w.cfg.Redact(name) + " — not live")
+	for i, d := range cfg.Destinations {
+		r, o := w.newRow(d)
+		if i > 0 {
+			w.destBox.Add(widget.NewSeparator())
+		}
+		w.rows = append(w.rows, r)
+		w.destBox.Add(o)
 	}
 	if len(cfg.Destinations) == 0 {
 		w.destBox.Add(widget.NewLabel("No destination yet."))
@@ -114,6 +121,8 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 		w.showError("Your profile could not be read, so the defaults are in use: " + cfg.ProfileErr.Error())
 	case len(cfg.Destinations) == 0:
 		w.showInfo("Add a destination to " + cfg.ProfilePath + " to go live.")
+	case w.enabledRows() == 0:
+		w.showInfo(w.allDisabled())
 	}
 
 	bar := container.NewHBox(w.button, w.status)
@@ -189,16 +198,67 @@ func (w *Window) ShowError(msg string) {
 
 func (w *Window) showError(msg string) {
 	w.message.Importance = widget.DangerImportance
-	w.message.SetText(w.cfg.Redact(msg))
+	w.setMessage(msg)
 }
 
 func (w *Window) showInfo(msg string) {
 	w.message.Importance = widget.MediumImportance
+	w.setMessage(msg)
+}
+
+// setMessage shows msg, or hides the line when there is nothing to say.
+func (w *Window) setMessage(msg string) {
 	w.message.SetText(w.cfg.Redact(msg))
+	if msg == "" {
+		w.message.Hide()
+	} else {
+		w.message.Show()
+	}
 }
 
 func (w *Window) noDestination() string {
 	return fmt.Sprintf(`There is no destination to go live to: add a destination to %s, e.g. {"destinations": [{"url": "rtmp://host/app/STREAM-KEY"}]}, then restart onair.`, w.cfg.ProfilePath)
+}
+
+func (w *Window) allDisabled() string {
+	return fmt.Sprintf(`Every destination is disabled in %s: set "enabled": true on one to go live with it; the others can then be started while live.`, w.cfg.ProfilePath)
+}
+
+// enabledRows counts the destinations Go Live starts.
+func (w *Window) enabledRows() int {
+	n := 0
+	for _, r := range w.rows {
+		if !r.dest.Disabled {
+			n++
+		}
+	}
+	return n
+}
+
+// resetRows maps the enabled rows to the new broadcast's destinations 0, 1, …
+func (w *Window) resetRows() {
+	i := 0
+	for _, r := range w.rows {
+		r.index, r.last, r.stopped, r.starting, r.busy = -1, nil, false, false, false
+		if !r.dest.Disabled {
+			r.index = i
+			i++
+		}
+	}
+}
+
+func (w *Window) refreshRows() {
+	for _, r := range w.rows {
+		w.refreshRow(r)
+	}
+}
+
+// nudgeStats asks the stats loop for a snapshot now, after an action.
+func (w *Window) nudgeStats() {
+	select {
+	case w.nudge <- struct{}{}:
+	default:
+	}
 }
 
 func (w *Window) tapGoLive() {
@@ -208,12 +268,19 @@ func (w *Window) tapGoLive() {
 			w.showError(w.noDestination())
 			return
 		}
+		if w.enabledRows() == 0 {
+			w.showError(w.allDisabled())
+			return
+		}
 		ctx, cancel := context.WithCancel(w.ctx)
+		w.resetRows()
+		w.session++
 		w.state = starting
 		w.cancelLive = cancel
 		w.button.Disable()
 		w.button.SetText("Starting…")
 		w.showInfo("")
+		w.refreshRows()
 		if !w.spawn(func() {
 			defer cancel()
 			w.runLive(ctx)
@@ -253,6 +320,7 @@ func (w *Window) runLive(ctx context.Context) {
 		}
 		w.onAirNow = b
 		w.showInfo("")
+		w.refreshRows()
 	})
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
@@ -271,6 +339,9 @@ func (w *Window) runLive(ctx context.Context) {
 		case <-tick.C:
 			s := b.Stats()
 			w.do(func() { w.showStats(s) })
+		case <-w.nudge:
+			s := b.Stats()
+			w.do(func() { w.showStats(s) })
 		}
 	}
 }
@@ -279,12 +350,10 @@ func (w *Window) setOffAir() {
 	w.state = offAir
 	w.cancelLive = nil
 	w.onAirNow = nil
-	for _, b := range w.destStops {
-		b.Disable()
-	}
 	w.button.SetText("Go Live")
 	w.button.Enable()
 	w.status.SetText("Off air")
+	w.refreshRows()
 }
 
 func (w *Window) showResult(err error, s studio.BroadcastStats) {
@@ -302,75 +371,15 @@ func (w *Window) showStats(s studio.BroadcastStats) {
 	if w.state == onAir || w.state == ending {
 		w.status.SetText(fmt.Sprintf("● LIVE  %s  %d frames", clock(s.Elapsed), s.FramesEncoded))
 	}
-	if len(s.Destinations) == 0 {
-		return
-	}
-	w.setRows(len(s.Destinations))
-	_, canStop := w.onAirNow.(destinationStopper)
-	for i, d := range s.Destinations {
-		w.destRows[i].SetText(w.cfg.Redact(destLine(d)))
-		if canStop && w.state == onAir && d.State != outputs.Stopped && d.State != outputs.Failed {
-			w.destStops[i].Enable()
-		} else {
-			w.destStops[i].Disable()
+	for _, r := range w.rows {
+		// Destinations the window stopped and started again stay in the
+		// broadcast's list under their old index; each row follows its own.
+		if r.index >= 0 && r.index < len(s.Destinations) {
+			d := s.Destinations[r.index]
+			r.last = &d
 		}
+		w.refreshRow(r)
 	}
-}
-
-// destinationStopper is a broadcast that can stop one destination while the
-// others stream on (*studio.Broadcast).
-type destinationStopper interface {
-	RemoveDestination(i int) error
-}
-
-// stopDestination ends destination i's stream while live.
-func (w *Window) stopDestination(i int) {
-	ds, ok := w.onAirNow.(destinationStopper)
-	if !ok || w.state != onAir {
-		return
-	}
-	w.destStops[i].Disable()
-	w.spawn(func() {
-		if err := ds.RemoveDestination(i); err != nil {
-			w.do(func() { w.showError("Could not stop that destination: " + err.Error()) })
-		}
-	})
-}
-
-// setRows makes sure there is one label per destination.
-func (w *Window) setRows(n int) {
-	if len(w.destRows) == n {
-		return
-	}
-	w.destBox.RemoveAll()
-	w.destRows, w.destStops = w.destRows[:0], w.destStops[:0]
-	for i := range n {
-		l := widget.NewLabel("")
-		l.Wrapping = fyne.TextWrapWord
-		stop := widget.NewButton("Stop", func() { w.stopDestination(i) })
-		stop.Disable()
-		w.destRows = append(w.destRows, l)
-		w.destStops = append(w.destStops, stop)
-		w.destBox.Add(container.NewBorder(nil, nil, nil, stop, l))
-	}
-}
-
-// destLine is one destination's row: its redacted name, state, bitrate,
-// dropped frames, and why it is not live.
-func destLine(d studio.DestinationStatus) string {
-	var b strings.Builder
-	kbps := d.BitrateKbps
-	if d.State != outputs.Live {
-		kbps = 0 // the last second's rate would linger after the stream ended
-	}
-	fmt.Fprintf(&b, "%s — %s — %.0f kb/s — %d dropped", d.Name, d.State, kbps, d.Queue.DroppedVideo)
-	if d.LastError != "" {
-		fmt.Fprintf(&b, " — %s", strings.TrimPrefix(d.LastError, d.Name+": "))
-	}
-	if d.RetryIn > 0 {
-		fmt.Fprintf(&b, " (retrying in %.0f s)", d.RetryIn.Seconds())
-	}
-	return b.String()
 }
 
 func clock(d time.Duration) string {
