@@ -73,6 +73,7 @@ func runStudio(stderr io.Writer) int {
 		GoLive: func() (ui.Broadcast, error) {
 			cfg := wire.BroadcastConfig(p, targets)
 			cfg.Backoff = p.Backoff()
+			cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 			b, err := studio.NewBroadcast(st, cfg)
 			if err != nil {
 				return nil, err

@@ -164,7 +164,11 @@ func (w *Window) refreshRow(r *destRow) {
 		if d.State != outputs.Live {
 			kbps = 0 // the last second's rate would linger after the stream ended
 		}
-		r.figures.SetText(fmt.Sprintf("%.0f kb/s · %d dropped (%s)", kbps, d.Queue.DroppedVideo, dropPercent(d.Queue)))
+		figures := fmt.Sprintf("%.0f kb/s · %d dropped (%s)", kbps, d.Queue.DroppedVideo, dropPercent(d.Queue))
+		if d.Adaptive {
+			figures += fmt.Sprintf(" · video %d kb/s (dynamic)", d.VideoKbps)
+		}
+		r.figures.SetText(figures)
 		r.figures.Show()
 		// Offline, the queue holds the last keyframe on: that is no congestion.
 		r.queue.SetValue(d.Queue.Congestion)

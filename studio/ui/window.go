@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -319,7 +320,13 @@ func (w *Window) runLive(ctx context.Context) {
 			w.button.Enable()
 		}
 		w.onAirNow = b
-		w.showInfo("")
+		// What the performer should know, such as a hardware encoder
+		// replaced by software.
+		var notes []string
+		if n, ok := b.(interface{ Notices() []string }); ok {
+			notes = n.Notices()
+		}
+		w.showInfo(w.cfg.Redact(strings.Join(notes, "\n")))
 		w.refreshRows()
 	})
 	done := make(chan error, 1)

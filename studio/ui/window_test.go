@@ -1017,3 +1017,33 @@ func TestWindowStartAndStopRealBroadcast(t *testing.T) {
 		t.Error("the window shows the disabled destination's key")
 	}
 }
+
+type noticeBroadcast struct{ fakeBroadcast }
+
+func (b *noticeBroadcast) Notices() []string {
+	return []string{"rendition 1: h264_vaapi is not available here (no VA-API device): encoding H.264 in software (libx264) instead"}
+}
+
+// What the broadcast wants the performer to know (a hardware encoder
+// replaced by software) is shown once live; a dynamic destination shows the
+// rate its encoder runs at.
+func TestWindowShowsNoticesAndDynamicBitrate(t *testing.T) {
+	names, redact := targets(t, rtmpURL)
+	nb := &noticeBroadcast{fakeBroadcast{started: make(chan struct{}), dests: []studio.DestinationStatus{
+		{DestinationStats: outputs.DestinationStats{Name: names[0].Name, State: outputs.Live}, BitrateKbps: 700, VideoKbps: 520, Adaptive: true},
+	}}}
+	w, loop := newTestWindow(t, Config{
+		ProfilePath: profile, Destinations: names, Redact: redact,
+		GoLive: func() (Broadcast, error) { return nb, nil },
+	})
+	test.Tap(button(t, w, "Go Live"))
+	loop.until(t, 2*time.Second, "the notice", func() bool {
+		return strings.Contains(shownText(w), "h264_vaapi is not available here (no VA-API device): encoding H.264 in software (libx264) instead")
+	})
+	loop.until(t, 3*time.Second, "the dynamic rate", func() bool {
+		return strings.Contains(rowLine(w, 0), "700 kb/s · 0 dropped (0 %) · video 520 kb/s (dynamic)")
+	})
+	assertNoSecret(t, w)
+	test.Tap(button(t, w, "End"))
+	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
+}
