@@ -68,6 +68,8 @@ type Broadcast struct {
 	encoders int      // most video encoders seen open during the broadcast
 	notices  []string // what the performer should know (a hardware fallback)
 	closed   bool     // the encoders are freed
+	// rendsChanged tells the encoding loop a rendition was added while live.
+	rendsChanged atomic.Bool
 }
 
 // rendition is one video encoder and the hub of the destinations it feeds.
@@ -203,9 +205,11 @@ func (b *Broadcast) Run(ctx context.Context) error {
 	b.live = false
 	b.mu.Unlock()
 	close(stop)
+	b.mu.Lock()
 	for _, r := range b.rends {
 		r.hub.Close()
 	}
+	b.mu.Unlock()
 	drained := make(chan struct{})
 	go func() { wg.Wait(); close(drained) }()
 	select {
@@ -280,6 +284,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	defer stopAudio()
 	b.mu.Lock()
 	b.skipped = skipped
+	rends := slices.Clone(b.rends) // renditions added while live join between pictures
 	b.mu.Unlock()
 
 	fps := int64(b.cfg.Video.FPS)
@@ -302,7 +307,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	var sound, batch []*encoder.Packet
 	publishSound := func(p *encoder.Packet) { sound = append(sound, p) }
 	flush := func() {
-		for _, r := range b.rends {
+		for _, r := range rends {
 			batch = append(append(batch[:0], sound...), r.pending...)
 			r.hub.PublishBatch(batch)
 			clear(r.pending)
@@ -320,6 +325,11 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 		case <-abort:
 			videoDone, audioDone = true, true
 		case f := <-frames:
+			if b.rendsChanged.Swap(false) {
+				b.mu.Lock()
+				rends = slices.Clone(b.rends)
+				b.mu.Unlock()
+			}
 			if f.Seq < seq0 || videoDone {
 				f.Release()
 				continue
@@ -329,7 +339,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				videoDone = true
 				continue
 			}
-			for _, r := range b.rends {
+			for _, r := range rends {
 				if w := int(r.want.Load()); w != 0 && w != r.venc.Config().BitrateKbps {
 					if err := r.venc.SetBitrate(w); err != nil {
 						f.Release()
@@ -368,7 +378,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			}
 		}
 	}
-	for _, r := range b.rends {
+	for _, r := range rends {
 		if err := r.venc.Flush(r.collect); err != nil {
 			return err
 		}
@@ -385,9 +395,9 @@ func (b *Broadcast) startLocked(d *outputs.Destination) {
 }
 
 // AddDestination starts sending to t while live, without touching the
-// others. It joins the rendition whose settings its preset accepts and
-// starts at the next keyframe with fresh headers. A destination that would
-// need an encoder of its own cannot join a running broadcast yet.
+// others. It joins the rendition whose settings its preset accepts, or gets
+// a new encoder that joins from the next picture; either way it starts at a
+// keyframe with fresh headers.
 func (b *Broadcast) AddDestination(t outputs.Target, p *Preset) (int, error) {
 	c := b.cfg.Connectors[t.Protocol]
 	if c == nil {
@@ -397,14 +407,48 @@ func (b *Broadcast) AddDestination(t outputs.Target, p *Preset) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("destination %s: %w", t, err)
 	}
+	same := func(r *rendition) bool { return r.venc.Asked() == want }
+	b.mu.Lock()
+	live, ri := b.live, slices.IndexFunc(b.rends, same)
+	b.mu.Unlock()
+	if !live {
+		return 0, fmt.Errorf("destination %s: the broadcast is not running", t)
+	}
+	var fresh *rendition
+	var notice string
+	if ri < 0 {
+		// Opening an encoder takes a moment: not while holding the lock the
+		// statistics need.
+		venc, n, err := libav.OpenVideoEncoder(want)
+		if err != nil {
+			return 0, fmt.Errorf("destination %s: %w", t, err)
+		}
+		fresh, notice = &rendition{venc: venc, hub: encoder.NewHub()}, n
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.live {
+		if fresh != nil {
+			fresh.venc.Close()
+		}
 		return 0, fmt.Errorf("destination %s: the broadcast is not running", t)
 	}
-	ri := slices.IndexFunc(b.rends, func(r *rendition) bool { return r.venc.Asked() == want })
-	if ri < 0 {
-		return 0, fmt.Errorf("destination %s needs its own encoder (%d kb/s, keyframe every %d s, %s): add it before going live", t, want.BitrateKbps, want.KeyframeSec, want.Profile)
+	if fresh != nil {
+		if ri = slices.IndexFunc(b.rends, same); ri >= 0 {
+			fresh.venc.Close() // another caller opened the same meanwhile
+		} else {
+			b.rends = append(b.rends, fresh)
+			ri = len(b.rends) - 1
+			b.encoders = max(b.encoders, libav.OpenVideoEncoders())
+			b.rendsChanged.Store(true)
+			if notice != "" {
+				notice = fmt.Sprintf("rendition %d: %s", ri+1, notice)
+				b.notices = append(b.notices, notice)
+				if b.cfg.OnNotice != nil {
+					b.cfg.OnNotice(notice)
+				}
+			}
+		}
 	}
 	r := b.rends[ri]
 	d := outputs.NewDestination(t, c, []encoder.Stream{r.venc.Stream(), b.aenc.Stream()}, outputs.DestinationOptions{

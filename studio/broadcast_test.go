@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -131,8 +130,9 @@ func TestBroadcastSharesOneEncode(t *testing.T) {
 }
 
 // Destinations come and go while live without touching the others: one added
-// mid-show starts on a keyframe with the shared encoder, one removed stops
-// cleanly, the rest get every packet.
+// mid-show starts on a keyframe with the shared encoder, one that needs other
+// settings (CAM4) gets an encoder of its own from the next picture, one
+// removed stops cleanly, the rest get every packet.
 func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
 	const w, h, fps = 320, 180, 30
 	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
@@ -162,8 +162,8 @@ func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	cam4, _ := FindPreset("cam4")
-	if _, err := b.AddDestination(target("rtmp://h/cam4/k4"), cam4); err == nil || !strings.Contains(err.Error(), "needs its own encoder") {
-		t.Errorf("adding a destination that needs another encoder: %v", err)
+	if i, err := b.AddDestination(target("rtmp://h/cam4/k4"), cam4); err != nil || i != 3 {
+		t.Errorf("adding a destination that needs another encoder: %d, %v", i, err)
 	}
 	if err := b.RemoveDestination(1); err != nil {
 		t.Fatal(err)
@@ -174,10 +174,14 @@ func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
 	frames := func(name string) (n int, firstKey bool) {
 		mem.mu.Lock()
 		defer mem.mu.Unlock()
+		var first int64
 		for _, p := range mem.got[name] {
 			if p.Kind == encoder.Video {
 				if n == 0 {
-					firstKey = p.Key
+					firstKey, first = p.Key, p.PTS
+				}
+				if name == "cam4" && p.Key != ((p.PTS-first)%30 == 0) {
+					t.Errorf("cam4 video pts %d key=%v: want a keyframe every 30 from its first", p.PTS, p.Key)
 				}
 				n++
 			}
@@ -193,8 +197,11 @@ func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
 	if n, key := frames("late"); n < 45 || n > 75 || !key {
 		t.Errorf("the added destination got %d frames (first a keyframe: %v), want 2–2.5 s from a keyframe", n, key)
 	}
+	if n, key := frames("cam4"); n < 45 || n > 75 || !key {
+		t.Errorf("the destination with its own encoder got %d frames (first a keyframe: %v), want 2–2.5 s from a keyframe", n, key)
+	}
 	s := b.Stats()
-	if s.VideoEncoders != 1 || len(s.Destinations) != 3 || s.Destinations[1].State != outputs.Stopped {
+	if s.VideoEncoders != 2 || len(s.Destinations) != 4 || s.Destinations[1].State != outputs.Stopped || s.Destinations[3].Rendition != 2 {
 		t.Errorf("stats: %d encoders, %d destinations, removed one %s", s.VideoEncoders, len(s.Destinations), s.Destinations[1].State)
 	}
 }
