@@ -478,7 +478,11 @@ func (b *Broadcast) RemoveDestination(i int) error {
 
 // Notices are what the performer should know before going live, in words
 // (a hardware encoder that is missing, replaced by software).
-func (b *Broadcast) Notices() []string { return b.notices }
+func (b *Broadcast) Notices() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.notices)
+}
 
 // ReconnectDestination retries destination i at once while live: it cuts
 // its reconnect wait short, or runs a destination whose loop ended in

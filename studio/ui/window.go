@@ -320,15 +320,17 @@ func (w *Window) runLive(ctx context.Context) {
 			w.button.Enable()
 		}
 		w.onAirNow = b
-		// What the performer should know, such as a hardware encoder
-		// replaced by software.
-		var notes []string
-		if n, ok := b.(interface{ Notices() []string }); ok {
-			notes = n.Notices()
-		}
-		w.showInfo(w.cfg.Redact(strings.Join(notes, "\n")))
+		w.showInfo("")
 		w.refreshRows()
 	})
+	// What the performer should know, such as a hardware encoder replaced
+	// by software: shown at once, and again when a destination started
+	// while live adds to it.
+	shown := len(notices(b))
+	if shown > 0 {
+		n := notices(b)
+		w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
+	}
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	tick := time.NewTicker(time.Second)
@@ -346,11 +348,23 @@ func (w *Window) runLive(ctx context.Context) {
 		case <-tick.C:
 			s := b.Stats()
 			w.do(func() { w.showStats(s) })
+			if n := notices(b); len(n) != shown {
+				shown = len(n)
+				w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
+			}
 		case <-w.nudge:
 			s := b.Stats()
 			w.do(func() { w.showStats(s) })
 		}
 	}
+}
+
+// notices are the broadcast's notices, when it has any to give.
+func notices(b Broadcast) []string {
+	if n, ok := b.(interface{ Notices() []string }); ok {
+		return n.Notices()
+	}
+	return nil
 }
 
 func (w *Window) setOffAir() {
