@@ -134,17 +134,10 @@ func TestBroadcastSharesOneEncode(t *testing.T) {
 // settings (CAM4) gets an encoder of its own from the next picture, one
 // removed stops cleanly, the rest get every packet.
 func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
-	const w, h, fps = 320, 180, 30
-	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
-	card, _ := capture.NewTestCard(w, h, fps)
-	st := NewStudio(w, h, fps, card, capture.Tone{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go st.Run(ctx)
+	st, ctx := runningStudio(t)
 	mem := &memConnector{got: map[string][]*encoder.Packet{}}
-	target := func(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }
 	b, err := NewBroadcast(st, BroadcastConfig{
-		Video:      libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 400, KeyframeSec: 1},
+		Video:      smallVideo,
 		Targets:    []outputs.Target{target("rtmp://h/one/k1"), target("rtmp://h/two/k2")},
 		Duration:   4 * time.Second,
 		Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
@@ -227,18 +220,11 @@ func (c *flakyConnector) Connect(ctx context.Context, t outputs.Target, streams 
 // Reconnect now while live: a destination waiting out a one-minute backoff
 // connects at once and starts on a keyframe; the others are not touched.
 func TestBroadcastReconnectDestination(t *testing.T) {
-	const w, h, fps = 320, 180, 30
-	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
-	card, _ := capture.NewTestCard(w, h, fps)
-	st := NewStudio(w, h, fps, card, capture.Tone{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go st.Run(ctx)
+	st, ctx := runningStudio(t)
 	mem := &memConnector{got: map[string][]*encoder.Packet{}}
 	c := &flakyConnector{memConnector: mem, fail: map[string]bool{"flaky": true}}
-	target := func(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }
 	b, err := NewBroadcast(st, BroadcastConfig{
-		Video:      libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 400, KeyframeSec: 1},
+		Video:      smallVideo,
 		Targets:    []outputs.Target{target("rtmp://h/steady/k1"), target("rtmp://h/flaky/k2")},
 		Duration:   4 * time.Second,
 		Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: c},
@@ -311,17 +297,10 @@ func TestBroadcastReconnectDestination(t *testing.T) {
 
 // Reconnect now on a destination that was stopped says to start it again.
 func TestBroadcastReconnectStoppedDestination(t *testing.T) {
-	const w, h, fps = 320, 180, 30
-	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
-	card, _ := capture.NewTestCard(w, h, fps)
-	st := NewStudio(w, h, fps, card, capture.Tone{})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go st.Run(ctx)
+	st, ctx := runningStudio(t)
 	mem := &memConnector{got: map[string][]*encoder.Packet{}}
-	target := func(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }
 	b, err := NewBroadcast(st, BroadcastConfig{
-		Video:      libav.VideoConfig{Width: w, Height: h, FPS: fps, BitrateKbps: 400, KeyframeSec: 1},
+		Video:      smallVideo,
 		Targets:    []outputs.Target{target("rtmp://h/one/k1"), target("rtmp://h/two/secret_k2")},
 		Duration:   2 * time.Second,
 		Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
@@ -349,3 +328,20 @@ func TestBroadcastReconnectStoppedDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// smallVideo is the rendition the live-control tests encode: 320x180@30, 1 s GOP.
+var smallVideo = libav.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1}
+
+// runningStudio starts a test-card studio at smallVideo's size, stopped with the test.
+func runningStudio(t *testing.T) (*Studio, context.Context) {
+	t.Helper()
+	libav.RouteLogs(io.Discard, func(s string) string { return s }, false)
+	card, _ := capture.NewTestCard(smallVideo.Width, smallVideo.Height, smallVideo.FPS)
+	st := NewStudio(smallVideo.Width, smallVideo.Height, smallVideo.FPS, card, capture.Tone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go st.Run(ctx)
+	return st, ctx
+}
+
+func target(u string) outputs.Target { tg, _ := outputs.ParseTarget(u); return tg }

@@ -244,16 +244,3 @@ func freeDevice(d *astiav.HardwareDeviceContext) {
 	ref := deviceC(d)
 	C.av_buffer_unref(&ref)
 }
-
-// Hardware describes the probe's findings in one line per family.
-func Hardware() string {
-	var b strings.Builder
-	for _, s := range ProbeHardware() {
-		state := "usable"
-		if !s.Usable {
-			state = s.Reason
-		}
-		fmt.Fprintf(&b, "%s: %s\n", s.Encoder, state)
-	}
-	return b.String()
-}

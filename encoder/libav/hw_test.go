@@ -51,9 +51,6 @@ func TestHardwareProbeAndFallback(t *testing.T) {
 		encodeSecond(t, e)
 		e.Close()
 	}
-	if !strings.Contains(Hardware(), "hevc_vaapi: ") {
-		t.Errorf("Hardware() = %q", Hardware())
-	}
 }
 
 // encodeSecond encodes one second of the test card and checks a keyframe

@@ -61,9 +61,11 @@ func ReadFLVHEVC(path string) (*FLVVideo, error) {
 		key := body[0]>>4&7 == 1
 		switch body[0] & 0x0f {
 		case 0: // SequenceStart: hvcC
-			if err := v.appendHVCC(body[5:]); err != nil {
+			ps, err := HVCCAnnexB(body[5:])
+			if err != nil {
 				return nil, err
 			}
+			v.AnnexB = append(v.AnnexB, ps...)
 		case 1, 3: // CodedFrames (with a composition time), CodedFramesX
 			nalus := body[5:]
 			if body[0]&0x0f == 1 {
@@ -96,25 +98,28 @@ func ReadFLVHEVC(path string) (*FLVVideo, error) {
 	return v, nil
 }
 
-func (v *FLVVideo) appendHVCC(rec []byte) error {
+// HVCCAnnexB returns the NAL units of an hvcC record's arrays (parameter
+// sets, SEI) as Annex B.
+func HVCCAnnexB(rec []byte) ([]byte, error) {
 	if len(rec) < 23 || rec[0] != 1 {
-		return errors.New("SequenceStart without an hvcC record")
+		return nil, errors.New("not an hvcC record")
 	}
+	var out []byte
 	b := rec[23:]
 	for range rec[22] {
 		if len(b) < 3 {
-			return errors.New("hvcC truncated")
+			return nil, errors.New("hvcC truncated")
 		}
 		count := int(binary.BigEndian.Uint16(b[1:]))
 		b = b[3:]
 		for range count {
 			if len(b) < 2 || int(binary.BigEndian.Uint16(b)) > len(b)-2 {
-				return errors.New("hvcC truncated")
+				return nil, errors.New("hvcC truncated")
 			}
 			l := int(binary.BigEndian.Uint16(b))
-			v.AnnexB = append(append(v.AnnexB, 0, 0, 0, 1), b[2:2+l]...)
+			out = append(append(out, 0, 0, 0, 1), b[2:2+l]...)
 			b = b[2+l:]
 		}
 	}
-	return nil
+	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"onair/encoder"
+	"onair/internal/testpeer"
 )
 
 // params are the VPS, SPS and PPS x265 3.5 wrote for 320x180 Main (level 2,
@@ -93,7 +94,11 @@ func TestHEVCDecoderConfigMatchesFFmpeg(t *testing.T) {
 			box := readHVCC(t, mp4)
 			// The record's own NAL units, as Annex B, are the encoder's
 			// extradata; every other field must come out of them as FFmpeg has it.
-			got, err := HEVCDecoderConfig(hvccUnits(t, box))
+			units, err := testpeer.HVCCAnnexB(box)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := HEVCDecoderConfig(units)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,23 +123,6 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
-}
-
-// hvccUnits returns the NAL units of an hvcC record's arrays as Annex B.
-func hvccUnits(t *testing.T, rec []byte) []byte {
-	t.Helper()
-	var out []byte
-	b := rec[23:]
-	for range rec[22] {
-		n := int(binary.BigEndian.Uint16(b[1:]))
-		b = b[3:]
-		for range n {
-			l := int(binary.BigEndian.Uint16(b))
-			out = append(append(out, 0, 0, 0, 1), b[2:2+l]...)
-			b = b[2+l:]
-		}
-	}
-	return out
 }
 
 // readHVCC finds the hvcC box in an MP4 file and returns its payload.

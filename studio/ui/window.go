@@ -326,11 +326,14 @@ func (w *Window) runLive(ctx context.Context) {
 	// What the performer should know, such as a hardware encoder replaced
 	// by software: shown at once, and again when a destination started
 	// while live adds to it.
-	shown := len(notices(b))
-	if shown > 0 {
-		n := notices(b)
-		w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
+	shown := 0
+	showNotices := func() {
+		if n := notices(b); len(n) != shown {
+			shown = len(n)
+			w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
+		}
 	}
+	showNotices()
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
 	tick := time.NewTicker(time.Second)
@@ -348,10 +351,7 @@ func (w *Window) runLive(ctx context.Context) {
 		case <-tick.C:
 			s := b.Stats()
 			w.do(func() { w.showStats(s) })
-			if n := notices(b); len(n) != shown {
-				shown = len(n)
-				w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
-			}
+			showNotices()
 		case <-w.nudge:
 			s := b.Stats()
 			w.do(func() { w.showStats(s) })

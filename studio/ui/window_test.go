@@ -485,15 +485,7 @@ func (c *countConnector) Connect(ctx context.Context, _ outputs.Target, _ []enco
 // Go Live with the real studio, encoders and broadcast (into memory): the row
 // turns live with a bitrate, and End waits for the stream to close cleanly.
 func TestWindowGoLiveRealBroadcast(t *testing.T) {
-	tc, err := capture.NewTestCard(320, 180, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := studio.NewStudio(320, 180, 30, tc, capture.Tone{})
-	ctx, cancel := context.WithCancel(context.Background())
-	studioDone := make(chan error, 1)
-	go func() { studioDone <- st.Run(ctx) }()
-	defer func() { cancel(); <-studioDone }()
+	st := runningStudio(t)
 
 	tg, err := outputs.ParseTarget(rtmpURL)
 	if err != nil {
@@ -949,15 +941,7 @@ func (c *appConnector) count(m map[string]int, app string) int {
 // With the real broadcast: a destination disabled in the profile starts while
 // live, one stopped starts again, and the rows follow each to its bitrate.
 func TestWindowStartAndStopRealBroadcast(t *testing.T) {
-	tc, err := capture.NewTestCard(320, 180, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := studio.NewStudio(320, 180, 30, tc, capture.Tone{})
-	ctx, cancel := context.WithCancel(context.Background())
-	studioDone := make(chan error, 1)
-	go func() { studioDone <- st.Run(ctx) }()
-	defer func() { cancel(); <-studioDone }()
+	st := runningStudio(t)
 
 	dests, redact := targets(t, rtmpURL, "rtmp://other.example.com/spare/sk_spare_SECRET456")
 	dests[1].Disabled = true
@@ -1046,4 +1030,19 @@ func TestWindowShowsNoticesAndDynamicBitrate(t *testing.T) {
 	assertNoSecret(t, w)
 	test.Tap(button(t, w, "End"))
 	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
+}
+
+// runningStudio runs a 320x180@30 test-card studio until the test ends.
+func runningStudio(t *testing.T) *studio.Studio {
+	t.Helper()
+	tc, err := capture.NewTestCard(320, 180, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := studio.NewStudio(320, 180, 30, tc, capture.Tone{})
+	ctx, cancel := context.WithCancel(context.Background())
+	studioDone := make(chan error, 1)
+	go func() { studioDone <- st.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-studioDone })
+	return st
 }
