@@ -32,8 +32,14 @@ func newBitrateControl(target, audioKbps int) *bitrateControl {
 }
 
 // second takes one second of the destination's health (queue congestion
-// 0–1, kb/s it sent, whether it is live) and returns the bitrate to encode at.
-func (c *bitrateControl) second(congestion, sentKbps float64, live bool) int {
+// 0–1 at the end of the second, whether it dropped frames during it, kb/s it
+// sent, whether it is live) and returns the bitrate to encode at. A drop
+// means the queue reached its threshold: congested, whatever the reading
+// after the drop emptied it.
+func (c *bitrateControl) second(congestion float64, dropped bool, sentKbps float64, live bool) int {
+	if dropped {
+		congestion = 1
+	}
 	switch {
 	case !live: // reconnecting: what it sends says nothing of the link
 		c.hot, c.calm = 0, 0

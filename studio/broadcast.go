@@ -241,7 +241,7 @@ func (b *Broadcast) adapt(ctx context.Context) {
 	if len(ctls) == 0 {
 		return
 	}
-	sent := make([]int64, len(ctls))
+	sent, dropped := make([]int64, len(ctls)), make([]int64, len(ctls))
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	last := time.Now()
@@ -260,7 +260,9 @@ func (b *Broadcast) adapt(ctx context.Context) {
 				kbps := float64(st.BytesSent-sent[i]) * 8 / 1000 / dt
 				sent[i] = st.BytesSent
 				before := r.ctl.cur
-				k := r.ctl.second(st.Queue.Congestion, kbps, st.State == outputs.Live)
+				drops := st.Queue.DroppedVideo > dropped[i]
+				dropped[i] = st.Queue.DroppedVideo
+				k := r.ctl.second(st.Queue.Congestion, drops, kbps, st.State == outputs.Live)
 				if k == before {
 					continue
 				}

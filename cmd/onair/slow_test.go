@@ -166,7 +166,8 @@ func TestDynamicBitrate(t *testing.T) {
 		t.Errorf("slow destination's video at %d kb/s (adaptive %v): want it stepped down from 1500", slowD.VideoKbps, slowD.Adaptive)
 	}
 	if !strings.Contains(r.stderr, "/slow/****: congested (") || !strings.Contains(r.stderr, "video 1500 → ") {
-		t.Errorf("no step-down notice:\n%s", r.stderr)
+		// On one line, so the summary of make test shows it.
+		t.Errorf("no step-down notice; the slow destination said: %s", strings.ReplaceAll(grepLines(r.stderr, "/slow/"), "\n", " ⏎ "))
 	}
 	if fast.VideoKbps != 1500 || fast.DroppedVideo != 0 || strings.Contains(r.stderr, "/fast/****: congested") {
 		t.Errorf("the fast destination was touched: %+v", fast)

@@ -27,7 +27,7 @@ package rtmp
 // static int onair_avio_interrupted(void *o) { return __atomic_load_n(&((onair_avio*)o)->stop, __ATOMIC_RELAXED); }
 // static void onair_avio_interrupt(onair_avio *o) { __atomic_store_n(&o->stop, 1, __ATOMIC_RELAXED); }
 //
-// static int onair_avio_open(onair_avio *o, const char *url, long long rw_timeout_us, const char *ca_file) {
+// static int onair_avio_open(onair_avio *o, const char *url, long long rw_timeout_us, const char *ca_file, int send_buffer) {
 //     AVIOInterruptCB cb = { onair_avio_interrupted, o };
 //     AVDictionary *opts = NULL;
 //     char v[32];
@@ -37,6 +37,7 @@ package rtmp
 //     // against the system's CAs or the given bundle.
 //     av_dict_set(&opts, "tls_verify", "1", 0);
 //     if (ca_file && *ca_file) av_dict_set(&opts, "ca_file", ca_file, 0);
+//     if (send_buffer > 0) av_dict_set_int(&opts, "send_buffer_size", send_buffer, 0);
 //     onair_opening = o;
 //     int r = avio_open2(&o->pb, url, AVIO_FLAG_WRITE, &cb, &opts);
 //     onair_opening = NULL;
@@ -76,14 +77,16 @@ func newAVIO() *avio {
 	return &avio{c: (*C.onair_avio)(C.calloc(1, C.sizeof_onair_avio))}
 }
 
-func (a *avio) open(url string, rwTimeout time.Duration, caFile string) error {
+// open connects. sendBuffer, when set, is the socket's send buffer in bytes
+// (SO_SNDBUF, which Linux doubles).
+func (a *avio) open(url string, rwTimeout time.Duration, caFile string, sendBuffer int) error {
 	cu := C.CString(url)
 	defer C.free(unsafe.Pointer(cu))
 	cca := C.CString(caFile)
 	defer C.free(unsafe.Pointer(cca))
 	a.busySince.Store(time.Now().UnixNano())
 	defer a.busySince.Store(0)
-	if r := C.onair_avio_open(a.c, cu, C.longlong(rwTimeout.Microseconds()), cca); r < 0 {
+	if r := C.onair_avio_open(a.c, cu, C.longlong(rwTimeout.Microseconds()), cca, C.int(sendBuffer)); r < 0 {
 		return avError(r)
 	}
 	return nil

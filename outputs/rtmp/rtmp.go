@@ -44,7 +44,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	s.wg.Add(1)
 	go s.watch(stall)
 	// SSL_CERT_FILE, as for OpenSSL and Go, names extra CAs to trust.
-	if err := s.io.open(t.URL(), stall, os.Getenv("SSL_CERT_FILE")); err != nil {
+	if err := s.io.open(t.URL(), stall, os.Getenv("SSL_CERT_FILE"), sendBuffer(streams)); err != nil {
 		said := s.io.said()
 		s.release()
 		if e := refusal(err, outputs.NewRedactor(t).Redact(said)); e != nil {
@@ -59,6 +59,22 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 		return nil, explain(err, s.stalled, "starting the stream")
 	}
 	return s, nil
+}
+
+// sendBuffer sizes the socket's send buffer to about one second of the
+// stream (Linux doubles what is asked). Left to itself the kernel grows it to
+// megabytes on a slow link, and the queue, the drop policy and dynamic
+// bitrate would not see the congestion for tens of seconds (bufferbloat). One
+// second still carries 3× the stream's rate across a 300 ms round trip.
+func sendBuffer(streams []encoder.Stream) int {
+	kbps := 0
+	for _, s := range streams {
+		kbps += s.BitrateKbps
+	}
+	if kbps == 0 {
+		return 0 // unknown: leave the kernel's default
+	}
+	return min(max(kbps*1000/8/2, 32<<10), 1<<20)
 }
 
 func resolve(ctx context.Context, host string) error {
