@@ -105,8 +105,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if len(dests) > 0 {
 		p.Destinations = nil
 		for _, d := range dests {
-			preset, url := splitPreset(d)
-			p.Destinations = append(p.Destinations, studio.Dest{URL: url, Preset: preset})
+			p.Destinations = append(p.Destinations, studio.ParseDestFlag(d))
 		}
 	}
 	if *dynamic {
@@ -294,19 +293,4 @@ func writeStats(path string, s studio.BroadcastStats) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
-}
-
-// splitPreset reads "cam4=rtmp://…" as the preset cam4 for that URL.
-func splitPreset(d string) (preset, url string) {
-	i := strings.IndexByte(d, '=')
-	j := strings.Index(d, "://")
-	if i <= 0 || j < 0 || i > j {
-		return "", d
-	}
-	for _, r := range d[:i] {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
-			return "", d
-		}
-	}
-	return d[:i], d[i+1:]
 }
