@@ -113,6 +113,7 @@ func (b Backoff) retryWait(attempt int, err error) time.Duration {
 // connection; nothing it does can stall the encoder or another destination.
 type Destination struct {
 	Target    Target
+	name      string
 	connector Connector
 	queue     *encoder.Queue
 	streams   []encoder.Stream
@@ -149,6 +150,8 @@ type Event struct {
 
 // DestinationOptions tune a destination.
 type DestinationOptions struct {
+	// Name is what events and stats call it (default: the target, masked).
+	Name          string
 	QueueCapacity int
 	DropThreshold time.Duration
 	Backoff       Backoff
@@ -165,10 +168,13 @@ func NewDestination(t Target, c Connector, streams []encoder.Stream, o Destinati
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
 	}
+	if o.Name == "" {
+		o.Name = t.String()
+	}
 	q := encoder.NewQueue(o.QueueCapacity, o.DropThreshold)
 	q.Park()
 	return &Destination{
-		Target: t, connector: c, queue: q, streams: streams, backoff: o.Backoff, retry: !o.NoRetry,
+		Target: t, name: o.Name, connector: c, queue: q, streams: streams, backoff: o.Backoff, retry: !o.NoRetry,
 		state: Idle, latencies: make([]time.Duration, 0, 1024), firstTried: make(chan struct{}),
 		onEvent: o.OnEvent, kick: make(chan struct{}, 1),
 	}
@@ -198,7 +204,7 @@ func (d *Destination) Run(ctx context.Context) error {
 	d.mu.Lock()
 	if d.running {
 		d.mu.Unlock()
-		return fmt.Errorf("%s: %w", d.Target, ErrRunning)
+		return fmt.Errorf("%s: %w", d.name, ErrRunning)
 	}
 	d.running = true
 	d.mu.Unlock()
@@ -226,7 +232,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			cerr := sink.Close()
 			if errors.Is(err, encoder.ErrQueueClosed) {
 				if cerr != nil {
-					cerr = fmt.Errorf("%s: closing: %w", d.Target, cerr)
+					cerr = fmt.Errorf("%s: closing: %w", d.name, cerr)
 					d.setState(Stopped, cerr, 0)
 					return cerr
 				}
@@ -240,7 +246,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			d.setState(Stopped, nil, 0)
 			return nil
 		}
-		err = fmt.Errorf("%s: %w", d.Target, err)
+		err = fmt.Errorf("%s: %w", d.name, err)
 		if !d.retry {
 			d.setState(Failed, err, 0)
 			return err
@@ -309,9 +315,9 @@ func (d *Destination) ReconnectNow() error {
 	defer d.mu.Unlock()
 	switch {
 	case !d.running:
-		return fmt.Errorf("%s: %w", d.Target, ErrNotRunning)
+		return fmt.Errorf("%s: %w", d.name, ErrNotRunning)
 	case d.state == Live:
-		return fmt.Errorf("%s: %w", d.Target, ErrAlreadyLive)
+		return fmt.Errorf("%s: %w", d.name, ErrAlreadyLive)
 	case d.state == Reconnecting:
 		select {
 		case d.kick <- struct{}{}:
@@ -348,7 +354,7 @@ func (d *Destination) setState(s State, err error, retry time.Duration) {
 	}
 	d.mu.Unlock()
 	if changed {
-		d.onEvent(Event{Name: d.Target.String(), State: s, Err: msg, Retry: retry})
+		d.onEvent(Event{Name: d.name, State: s, Err: msg, Retry: retry})
 	}
 }
 
@@ -371,7 +377,7 @@ type DestinationStats struct {
 func (d *Destination) Stats() DestinationStats {
 	d.mu.Lock()
 	s := DestinationStats{
-		Name: d.Target.String(), State: d.state, LastError: d.lastErr, BytesSent: d.bytes,
+		Name: d.name, State: d.state, LastError: d.lastErr, BytesSent: d.bytes,
 		Packets: d.packets, Attempts: d.attempts, EverLive: d.everLive,
 	}
 	if !d.retryAt.IsZero() {

@@ -8,7 +8,6 @@ import (
 
 	"onair/assets"
 	"onair/encoder"
-	"onair/encoder/libav"
 )
 
 // Preset is one platform's ingest and encoder limits (assets/presets.json).
@@ -57,7 +56,7 @@ func FindPreset(id string) (*Preset, error) {
 // if the platform takes it (H.264 otherwise), bitrate capped, keyframe
 // interval and profile as it requires. Every onair rendition is zerolatency
 // without B-frames, which every preset accepts.
-func (p *Preset) Constrain(base libav.VideoConfig) (libav.VideoConfig, error) {
+func (p *Preset) Constrain(base encoder.VideoConfig) (encoder.VideoConfig, error) {
 	base = base.Filled()
 	if p == nil {
 		return base, nil
@@ -87,14 +86,14 @@ func (p *Preset) Constrain(base libav.VideoConfig) (libav.VideoConfig, error) {
 
 // Rendition is one encoder's settings and the destinations (by index) it feeds.
 type Rendition struct {
-	Video        libav.VideoConfig
+	Video        encoder.VideoConfig
 	Destinations []int
 }
 
 // PlanRenditions groups destinations whose platforms accept the same settings
 // onto one encoder: encode once for all who can share it, once more for each
 // distinct set of limits. presets[i] is destination i's (nil: none).
-func PlanRenditions(base libav.VideoConfig, presets []*Preset) ([]Rendition, error) {
+func PlanRenditions(base encoder.VideoConfig, presets []*Preset) ([]Rendition, error) {
 	base = base.Filled()
 	var rs []Rendition
 	for i, p := range presets {

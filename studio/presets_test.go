@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"onair/encoder"
-	"onair/encoder/libav"
 )
 
 func mustPreset(t *testing.T, id string) *Preset {
@@ -39,7 +38,7 @@ func TestPresetsShipForEveryPlatform(t *testing.T) {
 // Destinations share an encoder when their platforms accept the same
 // settings: CAM4's 1 s keyframes and baseline profile need their own.
 func TestPlanRenditions(t *testing.T) {
-	base := libav.VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 8000}
+	base := encoder.VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 8000}
 	plan, err := PlanRenditions(base, []*Preset{mustPreset(t, "twitch"), mustPreset(t, "stripchat"), mustPreset(t, "cam4"), nil})
 	if err != nil {
 		t.Fatal(err)
@@ -58,11 +57,11 @@ func TestPlanRenditions(t *testing.T) {
 		t.Errorf("no preset keeps the profile's settings: %+v", custom)
 	}
 	// Within every limit, everyone shares one encoder.
-	plan, _ = PlanRenditions(libav.VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 3000}, []*Preset{mustPreset(t, "twitch"), mustPreset(t, "stripchat"), nil})
+	plan, _ = PlanRenditions(encoder.VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 3000}, []*Preset{mustPreset(t, "twitch"), mustPreset(t, "stripchat"), nil})
 	if len(plan) != 1 {
 		t.Errorf("%d renditions for destinations that can share one", len(plan))
 	}
-	if _, err := PlanRenditions(libav.VideoConfig{Width: 1280, Height: 720, FPS: 60, BitrateKbps: 3000}, []*Preset{mustPreset(t, "camsoda")}); err == nil {
+	if _, err := PlanRenditions(encoder.VideoConfig{Width: 1280, Height: 720, FPS: 60, BitrateKbps: 3000}, []*Preset{mustPreset(t, "camsoda")}); err == nil {
 		t.Error("CamSoda accepted 60 fps")
 	}
 }
@@ -70,7 +69,7 @@ func TestPlanRenditions(t *testing.T) {
 // HEVC where the platform takes it (YouTube, custom SRT, a destination with
 // no preset), H.264 where it does not, with the platform's own profile.
 func TestPlanRenditionsHEVC(t *testing.T) {
-	base := libav.VideoConfig{Codec: encoder.HEVC, Width: 1280, Height: 720, FPS: 30, BitrateKbps: 4000}
+	base := encoder.VideoConfig{Codec: encoder.HEVC, Width: 1280, Height: 720, FPS: 30, BitrateKbps: 4000}
 	plan, err := PlanRenditions(base, []*Preset{mustPreset(t, "youtube"), mustPreset(t, "twitch"), mustPreset(t, "custom-srt"), mustPreset(t, "cam4"), nil})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"onair/encoder"
-	"onair/encoder/libav"
 	"onair/outputs"
 )
 
@@ -25,7 +24,7 @@ type Profile struct {
 	Canvas       Canvas        `json:"canvas"`
 	Video        VideoSettings `json:"video"`
 	Audio        AudioSettings `json:"audio"`
-	Destinations []Dest        `json:"destinations"`
+	Destinations []Destination `json:"destinations"`
 	// ReconnectMaxSec caps the wait between reconnect attempts (0: 60 s).
 	ReconnectMaxSec int `json:"reconnect_max_sec,omitempty"`
 }
@@ -68,23 +67,6 @@ type VideoSettings struct {
 type AudioSettings struct {
 	BitrateKbps int `json:"bitrate_kbps"`
 }
-
-// Dest is one destination as saved.
-type Dest struct {
-	Name string `json:"name,omitempty"`
-	URL  string `json:"url"`
-	// Preset names the platform (assets/presets.json: twitch, cam4, …) whose
-	// limits the destination's encoding must respect.
-	Preset  string `json:"preset,omitempty"`
-	Enabled *bool  `json:"enabled,omitempty"`
-	// DynamicBitrate lets the destination's video rate follow its link: it
-	// gets an encoder of its own (H.264, software) that steps down on
-	// sustained congestion and climbs back slowly.
-	DynamicBitrate bool `json:"dynamic_bitrate,omitempty"`
-}
-
-// On reports whether the destination is enabled (the default).
-func (d Dest) On() bool { return d.Enabled == nil || *d.Enabled }
 
 // DefaultProfile is what a first start gets.
 func DefaultProfile() Profile {
@@ -143,22 +125,6 @@ func redactJSONError(err error) string {
 	return strings.ReplaceAll(err.Error(), "json: ", "")
 }
 
-// Save writes the profile atomically (keys inside: readable by the user only).
-func (p Profile) Save(path string) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 // Validate checks every setting and destination URL.
 func (p Profile) Validate() error {
 	c := p.Canvas
@@ -186,64 +152,26 @@ func (p Profile) Validate() error {
 	if _, err := ParseCodec(p.Video.Codec); err != nil {
 		return err
 	}
-	if e := p.Video.Encoder; e != "" && !slices.Contains(libav.EncoderFamilies, e) {
-		return fmt.Errorf("video encoder %q is unknown (use %s)", e, strings.Join(libav.EncoderFamilies, ", "))
+	if e := p.Video.Encoder; e != "" && !slices.Contains(encoder.EncoderFamilies, e) {
+		return fmt.Errorf("video encoder %q is unknown (use %s)", e, strings.Join(encoder.EncoderFamilies, ", "))
 	}
-	if _, err := p.Targets(); err != nil {
-		return err
+	for _, d := range p.Enabled() {
+		if err := d.Check(c.FPS); err != nil {
+			return err
+		}
 	}
-	_, err := p.Presets()
-	return err
+	return nil
 }
 
-// Presets returns each enabled destination's platform preset (nil: none),
-// checked against the canvas.
-func (p Profile) Presets() ([]*Preset, error) {
-	var ps []*Preset
-	for _, d := range p.Destinations {
-		if !d.On() {
-			continue
-		}
-		var pr *Preset
-		if d.Preset != "" {
-			var err error
-			if pr, err = FindPreset(d.Preset); err != nil {
-				return nil, fmt.Errorf("destination %s: %w", outputs.RedactURL(d.URL), err)
-			}
-			if pr.MaxFPS > 0 && p.Canvas.FPS > pr.MaxFPS {
-				return nil, fmt.Errorf("destination %s: %s takes at most %d fps; the canvas runs at %d", outputs.RedactURL(d.URL), pr.Name, pr.MaxFPS, p.Canvas.FPS)
-			}
-		}
-		ps = append(ps, pr)
-	}
-	return ps, nil
-}
-
-// Adaptive says, for each enabled destination, whether it has dynamic bitrate.
-func (p Profile) Adaptive() []bool {
-	var a []bool
+// Enabled is the destinations Go Live sends to, in order.
+func (p Profile) Enabled() []Destination {
+	var ds []Destination
 	for _, d := range p.Destinations {
 		if d.On() {
-			a = append(a, d.DynamicBitrate)
+			ds = append(ds, d)
 		}
 	}
-	return a
-}
-
-// Targets parses the enabled destinations.
-func (p Profile) Targets() ([]outputs.Target, error) {
-	var ts []outputs.Target
-	for _, d := range p.Destinations {
-		if !d.On() {
-			continue
-		}
-		t, err := outputs.ParseTarget(d.URL)
-		if err != nil {
-			return nil, err
-		}
-		ts = append(ts, t)
-	}
-	return ts, nil
+	return ds
 }
 
 // ParseCodec reads a codec name as profiles and flags give it: "h264" (or
@@ -256,38 +184,4 @@ func ParseCodec(name string) (encoder.Codec, error) {
 		return encoder.HEVC, nil
 	}
 	return 0, fmt.Errorf("video codec %q is unknown (use h264 or hevc)", name)
-}
-
-// Listing is one destination of the profile, enabled or not, as the window
-// lists it.
-type Listing struct {
-	Name    string // the URL with its secrets masked
-	Target  outputs.Target
-	Preset  *Preset // nil: none
-	Enabled bool
-	// Err says why it cannot be used. LoadProfile checks only the enabled
-	// destinations, so a disabled one may have a broken URL or preset.
-	Err error
-}
-
-// Listings is every destination of the profile, the disabled ones too, in
-// order. The enabled ones come in the order of Targets.
-func (p Profile) Listings() []Listing {
-	var ls []Listing
-	for _, d := range p.Destinations {
-		l := Listing{Name: outputs.RedactURL(d.URL), Enabled: d.On()}
-		t, err := outputs.ParseTarget(d.URL)
-		if err == nil {
-			l.Target, l.Name = t, t.String()
-			if d.Preset != "" {
-				l.Preset, err = FindPreset(d.Preset)
-			}
-		}
-		if err == nil && l.Preset != nil && l.Preset.MaxFPS > 0 && p.Canvas.FPS > l.Preset.MaxFPS {
-			err = fmt.Errorf("%s takes at most %d fps; the canvas runs at %d", l.Preset.Name, l.Preset.MaxFPS, p.Canvas.FPS)
-		}
-		l.Err = err
-		ls = append(ls, l)
-	}
-	return ls
 }

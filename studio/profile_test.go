@@ -20,24 +20,26 @@ func TestProfileMissingGivesDefaults(t *testing.T) {
 	}
 }
 
-func TestProfileRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "onair", "profile.json")
-	off := false
-	p := DefaultProfile()
-	p.Destinations = []Dest{{Name: "Twitch", URL: "rtmp://live.twitch.tv/app/live_abc"}, {URL: "srt://h:1", Enabled: &off}}
-	if err := p.Save(path); err != nil {
+// A saved profile reads back with every destination as written, and Go Live
+// takes only the enabled ones.
+func TestProfileDestinations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "profile.json")
+	body := `{"destinations": [
+		{"name": "Twitch", "url": "rtmp://live.twitch.tv/app/live_abc", "preset": "twitch", "dynamic_bitrate": true},
+		{"url": "srt://h:1", "enabled": false}]}`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
-		t.Errorf("profile mode %v: it holds stream keys, want 0600", fi.Mode().Perm())
 	}
 	q, err := LoadProfile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, _ := q.Targets()
-	if len(ts) != 1 || ts[0].Key != "live_abc" {
-		t.Errorf("targets %+v: want only the enabled one", ts)
+	on := q.Enabled()
+	if len(q.Destinations) != 2 || len(on) != 1 || on[0].Name != "Twitch" || on[0].Preset != "twitch" || !on[0].DynamicBitrate {
+		t.Fatalf("destinations %+v, enabled %+v", q.Destinations, on)
+	}
+	if tg, err := on[0].Target(); err != nil || tg.Key != "live_abc" || on[0].Label() != "Twitch" {
+		t.Errorf("target %+v (%v), label %q", tg, err, on[0].Label())
 	}
 }
 
@@ -100,10 +102,10 @@ func TestProfileReconnectCap(t *testing.T) {
 
 // The window lists every destination, the disabled ones too, with what keeps
 // one from being used and never its key.
-func TestProfileListings(t *testing.T) {
+func TestProfileDestinationChecks(t *testing.T) {
 	off := false
 	p := DefaultProfile()
-	p.Destinations = []Dest{
+	p.Destinations = []Destination{
 		{URL: "rtmp://live.twitch.tv/app/live_secret_1", Preset: "twitch"},
 		{URL: "srt://relay:9000?streamid=secret_2", Enabled: &off},
 		{URL: "rtmp://h/live_secret_3", Enabled: &off},
@@ -112,10 +114,7 @@ func TestProfileListings(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatalf("a disabled destination's broken URL failed the profile: %v", err)
 	}
-	ls := p.Listings()
-	if len(ls) != 4 {
-		t.Fatalf("%d listings, want 4", len(ls))
-	}
+	ls := p.Destinations
 	want := []struct {
 		name    string
 		enabled bool
@@ -128,18 +127,21 @@ func TestProfileListings(t *testing.T) {
 	}
 	for i, w := range want {
 		l := ls[i]
+		lerr := l.Check(p.Canvas.FPS)
 		var err string
-		if l.Err != nil {
-			err = l.Err.Error()
+		if lerr != nil {
+			err = lerr.Error()
 		}
-		if l.Name != w.name || l.Enabled != w.enabled || !strings.HasPrefix(err, w.err) || (w.err == "") != (l.Err == nil) {
-			t.Errorf("listing %d: %q enabled %v err %v; want %q enabled %v err %q", i, l.Name, l.Enabled, l.Err, w.name, w.enabled, w.err)
+		if l.Label() != w.name || l.On() != w.enabled || !strings.Contains(err, w.err) || (w.err == "") != (lerr == nil) {
+			t.Errorf("destination %d: %q enabled %v err %v; want %q enabled %v err %q", i, l.Label(), l.On(), lerr, w.name, w.enabled, w.err)
 		}
-		if strings.Contains(l.Name+err, "secret") {
-			t.Errorf("listing %d shows a secret: %s %s", i, l.Name, err)
+		if strings.Contains(l.Label()+err, "secret") {
+			t.Errorf("destination %d shows a secret: %s %s", i, l.Label(), err)
 		}
 	}
-	if ls[0].Preset == nil || ls[0].Preset.ID != "twitch" || ls[0].Target.Key != "live_secret_1" {
-		t.Errorf("listing 0: preset %v, target %+v", ls[0].Preset, ls[0].Target)
+	pr, _ := ls[0].Platform()
+	tg, _ := ls[0].Target()
+	if pr == nil || pr.ID != "twitch" || tg.Key != "live_secret_1" {
+		t.Errorf("destination 0: preset %v, target %+v", pr, tg)
 	}
 }

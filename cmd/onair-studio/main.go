@@ -47,20 +47,9 @@ func runStudio(stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair: %v\n", err)
 		return 1
 	}
-	targets, _ := p.Targets() // validated by LoadProfile
 	// Every destination is listed and may be started while live, the disabled
 	// ones too: mask all their secrets.
-	var dests []ui.Destination
-	var all []outputs.Target
-	for _, l := range p.Listings() {
-		d := ui.Destination{Name: l.Name, Target: l.Target, Preset: l.Preset, Disabled: !l.Enabled}
-		if l.Err != nil {
-			d.Problem = l.Err.Error()
-		} else {
-			all = append(all, l.Target)
-		}
-		dests = append(dests, d)
-	}
+	all := wire.Secrets(p)
 	wire.RouteLibavLogs(stderr, all)
 
 	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
@@ -69,10 +58,10 @@ func runStudio(stderr io.Writer) int {
 		Feed:         st,
 		ProfilePath:  path,
 		ProfileErr:   profileErr,
-		Destinations: dests,
+		Destinations: p.Destinations,
+		Check:        func(d studio.Destination) error { return d.Check(p.Canvas.FPS) },
 		GoLive: func() (ui.Broadcast, error) {
-			cfg := wire.BroadcastConfig(p, targets)
-			cfg.Backoff = p.Backoff()
+			cfg := wire.BroadcastConfig(p)
 			cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 			b, err := studio.NewBroadcast(st, cfg)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"onair/encoder"
 	"onair/encoder/libav"
 )
 
@@ -14,7 +15,7 @@ import (
 func TestHardwareEncoderFallsBackWithNotice(t *testing.T) {
 	var missing *libav.HardwareStatus
 	for _, s := range libav.ProbeHardware() {
-		if !s.Usable && s.Family == libav.VAAPI {
+		if !s.Usable && s.Family == encoder.VAAPI {
 			missing = &s
 			break
 		}

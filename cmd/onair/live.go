@@ -115,18 +115,17 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *recordTo {
-		p.Destinations = append(p.Destinations, studio.Dest{Name: "recording", URL: "file://" + record.DefaultPath(time.Now())})
+		p.Destinations = append(p.Destinations, studio.Destination{Name: "recording", URL: "file://" + record.DefaultPath(time.Now())})
 	}
 	if err := p.Validate(); err != nil {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
-	targets, _ := p.Targets()
-	if len(targets) == 0 {
+	if len(p.Enabled()) == 0 {
 		fmt.Fprintf(stderr, "onair live: no destination: give --dest URL or add one to %s\n", path)
 		return 2
 	}
-	wire.RouteLibavLogs(stderr, targets)
+	wire.RouteLibavLogs(stderr, wire.Secrets(p))
 	if dir := os.Getenv("ONAIR_PPROF"); dir != "" {
 		stopProfiles := startProfiles(dir, stderr)
 		defer stopProfiles()
@@ -139,9 +138,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
-	cfg := wire.BroadcastConfig(p, targets)
+	cfg := wire.BroadcastConfig(p)
 	cfg.Duration = *duration
-	cfg.Backoff = p.Backoff()
 	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
 	cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 	b, err := studio.NewBroadcast(st, cfg)

@@ -15,7 +15,7 @@ func TestVideoEncoderKeyframesAndPackets(t *testing.T) {
 }
 
 func testKeyframesAndPackets(t *testing.T, codec encoder.Codec) {
-	e, err := NewVideoEncoder(VideoConfig{Codec: codec, Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1, Preset: "ultrafast"})
+	e, err := NewVideoEncoder(encoder.VideoConfig{Codec: codec, Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1, Preset: "ultrafast"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func testKeyframesAndPackets(t *testing.T, codec encoder.Codec) {
 }
 
 func BenchmarkCopyPicture720p(b *testing.B) {
-	e, err := NewVideoEncoder(VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 3000})
+	e, err := NewVideoEncoder(encoder.VideoConfig{Width: 1280, Height: 720, FPS: 30, BitrateKbps: 3000})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,45 +7,19 @@ import (
 	"onair/encoder"
 )
 
-// Encoder families a rendition can use.
-const (
-	Software = "software" // libx264 / libx265
-	NVENC    = "nvenc"
-	VAAPI    = "vaapi"
-	QSV      = "qsv"
-)
-
-// EncoderFamilies are the names VideoConfig.Encoder accepts.
-var EncoderFamilies = []string{Software, NVENC, VAAPI, QSV}
-
-// encoderName is FFmpeg's name for cfg's encoder: libx264, hevc_nvenc, ….
-func encoderName(cfg VideoConfig) string {
-	codec := "h264"
-	if cfg.Codec == encoder.HEVC {
-		codec = "hevc"
-	}
-	if cfg.Encoder == "" || cfg.Encoder == Software {
-		if codec == "hevc" {
-			return "libx265"
-		}
-		return "libx264"
-	}
-	return codec + "_" + cfg.Encoder
-}
-
 // encoderOptions are the private and generic options that make each family
 // behave the same: constant bitrate with a one-second buffer, a keyframe
 // exactly every KeyframeSec (no scene-cut or open-GOP keyframes, so every
 // keyframe is a clean place for a destination to join), no B-frames, nothing
 // buffered ahead (zerolatency), BT.709.
-func encoderOptions(cfg VideoConfig) [][2]string {
+func encoderOptions(cfg encoder.VideoConfig) [][2]string {
 	gop := cfg.KeyframeSec * cfg.FPS
 	bps := fmt.Sprint(cfg.BitrateKbps * 1000)
 	o := [][2]string{
 		{"bf", "0"}, {"maxrate", bps}, {"bufsize", bps},
 		{"color_primaries", "bt709"}, {"color_trc", "bt709"}, {"colorspace", "bt709"},
 	}
-	switch encoderName(cfg) {
+	switch cfg.EncoderName() {
 	case "libx264":
 		x264 := []string{
 			fmt.Sprintf("keyint=%d", gop), fmt.Sprintf("min-keyint=%d", gop), "scenecut=0", "force-cfr=1",
@@ -66,13 +40,13 @@ func encoderOptions(cfg VideoConfig) [][2]string {
 			[2]string{"profile", cfg.Profile}, [2]string{"x265-params", strings.Join(x265, ":")})
 	default:
 		switch cfg.Encoder {
-		case NVENC:
+		case encoder.NVENC:
 			o = append(o, [2]string{"preset", "p4"}, [2]string{"tune", "ll"}, [2]string{"rc", "cbr"},
 				[2]string{"zerolatency", "1"}, [2]string{"forced-idr", "1"}, [2]string{"no-scenecut", "1"},
 				[2]string{"profile", cfg.Profile})
-		case VAAPI:
+		case encoder.VAAPI:
 			o = append(o, [2]string{"rc_mode", "CBR"}, [2]string{"idr_interval", "0"})
-		case QSV:
+		case encoder.QSV:
 			o = append(o, [2]string{"preset", "veryfast"}, [2]string{"look_ahead", "0"},
 				[2]string{"idr_interval", "0"})
 		}

@@ -76,15 +76,15 @@ var (
 // driver), and does it open at 640x360. What it found is kept.
 func ProbeHardware() []HardwareStatus {
 	probeOnce.Do(func() {
-		for _, family := range []string{NVENC, VAAPI, QSV} {
+		for _, family := range []string{encoder.NVENC, encoder.VAAPI, encoder.QSV} {
 			var devErr error
 			said := holdLogs(func() { devErr = openDevice(family) })
 			if devErr != nil && len(said) > 0 {
 				devErr = fmt.Errorf("%s: %s", hwDevice[family].what, said[0])
 			}
 			for _, codec := range []encoder.Codec{encoder.H264, encoder.HEVC} {
-				cfg := VideoConfig{Codec: codec, Width: 640, Height: 360, FPS: 30, BitrateKbps: 1000, Encoder: family}
-				s := HardwareStatus{Family: family, Codec: codec, Encoder: encoderName(cfg)}
+				cfg := encoder.VideoConfig{Codec: codec, Width: 640, Height: 360, FPS: 30, BitrateKbps: 1000, Encoder: family}
+				s := HardwareStatus{Family: family, Codec: codec, Encoder: cfg.EncoderName()}
 				switch {
 				case astiav.FindEncoderByName(s.Encoder) == nil:
 					s.Reason = "not in this FFmpeg build"
@@ -114,9 +114,9 @@ var hwDevice = map[string]struct {
 	typ  astiav.HardwareDeviceType
 	what string
 }{
-	NVENC: {astiav.HardwareDeviceTypeCUDA, "no NVIDIA GPU or driver"},
-	VAAPI: {astiav.HardwareDeviceTypeVAAPI, "no VA-API device (/dev/dri/renderD128 with an Intel or AMD driver)"},
-	QSV:   {astiav.HardwareDeviceTypeQSV, "no Intel Quick Sync device"},
+	encoder.NVENC: {astiav.HardwareDeviceTypeCUDA, "no NVIDIA GPU or driver"},
+	encoder.VAAPI: {astiav.HardwareDeviceTypeVAAPI, "no VA-API device (/dev/dri/renderD128 with an Intel or AMD driver)"},
+	encoder.QSV:   {astiav.HardwareDeviceTypeQSV, "no Intel Quick Sync device"},
 }
 
 func openDevice(family string) error {
@@ -132,16 +132,16 @@ func openDevice(family string) error {
 // OpenVideoEncoder opens cfg's encoder. A hardware encoder that is missing
 // or will not open is replaced by the software one, and notice says so in
 // words; err is only for a software encoder that fails.
-func OpenVideoEncoder(cfg VideoConfig) (e *VideoEncoder, notice string, err error) {
-	cfg.fill()
-	if cfg.Encoder == Software {
+func OpenVideoEncoder(cfg encoder.VideoConfig) (e *VideoEncoder, notice string, err error) {
+	cfg = cfg.Filled()
+	if cfg.Encoder == encoder.Software {
 		e, err = NewVideoEncoder(cfg)
 		return e, "", err
 	}
 	for _, s := range ProbeHardware() {
 		if s.Family == cfg.Encoder && s.Codec == cfg.Codec && !s.Usable {
 			notice = fmt.Sprintf("%s is not available here (%s): encoding %s in software (%s) instead",
-				s.Encoder, s.Reason, codecName(cfg.Codec), encoderName(VideoConfig{Codec: cfg.Codec}))
+				s.Encoder, s.Reason, cfg.Codec.Name(), encoder.VideoConfig{Codec: cfg.Codec}.EncoderName())
 		}
 	}
 	if notice == "" {
@@ -149,10 +149,10 @@ func OpenVideoEncoder(cfg VideoConfig) (e *VideoEncoder, notice string, err erro
 			return e, "", nil
 		}
 		notice = fmt.Sprintf("%s did not open (%v): encoding %s in software (%s) instead",
-			encoderName(cfg), err, codecName(cfg.Codec), encoderName(VideoConfig{Codec: cfg.Codec}))
+			cfg.EncoderName(), err, cfg.Codec.Name(), encoder.VideoConfig{Codec: cfg.Codec}.EncoderName())
 	}
 	sw := cfg
-	sw.Encoder = Software
+	sw.Encoder = encoder.Software
 	e, err = NewVideoEncoder(sw)
 	if e != nil {
 		e.asked = cfg
@@ -164,12 +164,12 @@ func OpenVideoEncoder(cfg VideoConfig) (e *VideoEncoder, notice string, err erro
 // format it takes and, for VA-API, its device and surface pool.
 func (e *VideoEncoder) hwSetup() error {
 	switch e.cfg.Encoder {
-	case QSV:
+	case encoder.QSV:
 		e.cc.SetPixelFormat(astiav.PixelFormatNv12)
-	case VAAPI:
+	case encoder.VAAPI:
 		hdc, err := astiav.CreateHardwareDeviceContext(astiav.HardwareDeviceTypeVAAPI, "", nil)
 		if err != nil {
-			return fmt.Errorf("%s: %w", hwDevice[VAAPI].what, err)
+			return fmt.Errorf("%s: %w", hwDevice[encoder.VAAPI].what, err)
 		}
 		defer freeDevice(hdc)
 		e.cc.SetPixelFormat(astiav.PixelFormatVaapi)
@@ -183,7 +183,7 @@ func (e *VideoEncoder) hwSetup() error {
 // hwInput turns a picture (I420) into what the hardware encoder takes.
 func (e *VideoEncoder) hwInput(in *astiav.Frame) (*astiav.Frame, error) {
 	switch e.cfg.Encoder {
-	case QSV, VAAPI:
+	case encoder.QSV, encoder.VAAPI:
 		if e.nv12 == nil {
 			e.nv12 = astiav.AllocFrame()
 			e.nv12.SetWidth(e.cfg.Width)
@@ -196,7 +196,7 @@ func (e *VideoEncoder) hwInput(in *astiav.Frame) (*astiav.Frame, error) {
 		if r := C.onair_to_nv12(frameC(in), frameC(e.nv12)); r < 0 {
 			return nil, fmt.Errorf("converting to NV12: %w", astiav.Error(r))
 		}
-		if e.cfg.Encoder == QSV {
+		if e.cfg.Encoder == encoder.QSV {
 			return e.nv12, nil
 		}
 		if e.hw == nil {
@@ -214,8 +214,8 @@ func (e *VideoEncoder) hwInput(in *astiav.Frame) (*astiav.Frame, error) {
 // libx264 reconfigures itself when it sees the context's rates change. Other
 // encoders keep their rate (an error says so).
 func (e *VideoEncoder) SetBitrate(kbps int) error {
-	if encoderName(e.cfg) != "libx264" || !e.cfg.Adaptive {
-		return fmt.Errorf("%s cannot change its bitrate while running (only libx264 opened as adaptive can)", encoderName(e.cfg))
+	if e.cfg.EncoderName() != "libx264" || !e.cfg.Adaptive {
+		return fmt.Errorf("%s cannot change its bitrate while running (only libx264 opened as adaptive can)", e.cfg.EncoderName())
 	}
 	if kbps < 100 {
 		return fmt.Errorf("bitrate %d kb/s is too low", kbps)

@@ -31,7 +31,7 @@ func TestHardwareProbeAndFallback(t *testing.T) {
 		if !s.Usable && s.Reason == "" {
 			t.Errorf("%s is not usable and no reason is given", s.Encoder)
 		}
-		e, notice, err := OpenVideoEncoder(VideoConfig{Codec: s.Codec, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Encoder: s.Family, Preset: "ultrafast"})
+		e, notice, err := OpenVideoEncoder(encoder.VideoConfig{Codec: s.Codec, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Encoder: s.Family, Preset: "ultrafast"})
 		if err != nil {
 			t.Fatalf("%s: %v", s.Encoder, err)
 		}
@@ -44,7 +44,7 @@ func TestHardwareProbeAndFallback(t *testing.T) {
 			}
 		} else {
 			sw := map[encoder.Codec]string{encoder.H264: "libx264", encoder.HEVC: "libx265"}[s.Codec]
-			if e.Config().Encoder != Software || !strings.Contains(notice, s.Encoder) || !strings.Contains(notice, "in software ("+sw+")") {
+			if e.Config().Encoder != encoder.Software || !strings.Contains(notice, s.Encoder) || !strings.Contains(notice, "in software ("+sw+")") {
 				t.Errorf("%s: fallback %q to %+v", s.Encoder, notice, e.Config())
 			}
 		}
@@ -72,7 +72,7 @@ func encodeSecond(t *testing.T, e *VideoEncoder) {
 		t.Fatal(err)
 	}
 	if len(got) != c.FPS || !got[0].Key {
-		t.Errorf("%s: %d packets from %d pictures (first key: %v)", encoderName(c), len(got), c.FPS, len(got) > 0 && got[0].Key)
+		t.Errorf("%s: %d packets from %d pictures (first key: %v)", c.EncoderName(), len(got), c.FPS, len(got) > 0 && got[0].Key)
 	}
 }
 
@@ -96,7 +96,7 @@ func TestCPointerLayout(t *testing.T) {
 // at 2000 kb/s, then two at 400 kb/s, and the coded size follows (the
 // pictures are noise, which needs every bit it is given).
 func TestSetBitrateWhileRunning(t *testing.T) {
-	e, err := NewVideoEncoder(VideoConfig{Width: 640, Height: 360, FPS: 30, BitrateKbps: 2000, KeyframeSec: 1, Preset: "ultrafast", Adaptive: true})
+	e, err := NewVideoEncoder(encoder.VideoConfig{Width: 640, Height: 360, FPS: 30, BitrateKbps: 2000, KeyframeSec: 1, Preset: "ultrafast", Adaptive: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestSetBitrateWhileRunning(t *testing.T) {
 	if e.Stream().BitrateKbps != 400 {
 		t.Errorf("stream says %d kb/s", e.Stream().BitrateKbps)
 	}
-	x265, _ := NewVideoEncoder(VideoConfig{Codec: encoder.HEVC, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, Preset: "ultrafast", Adaptive: true})
+	x265, _ := NewVideoEncoder(encoder.VideoConfig{Codec: encoder.HEVC, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, Preset: "ultrafast", Adaptive: true})
 	defer x265.Close()
 	if err := x265.SetBitrate(300); err == nil {
 		t.Error("libx265 claims to change its bitrate while running")

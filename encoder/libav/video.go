@@ -11,74 +11,18 @@ import (
 	"onair/encoder"
 )
 
-// VideoConfig is one rendition's video settings.
-type VideoConfig struct {
-	Codec              encoder.Codec // H264 (the zero value means H264) or HEVC
-	Width, Height, FPS int
-	BitrateKbps        int
-	KeyframeSec        int    // keyframe interval; exact, no scene-cut keyframes
-	Preset             string // software preset, e.g. "veryfast"
-	Profile            string // H.264: "baseline", "main" or "high"; HEVC: "main"
-	// Encoder is "software" (libx264/libx265, the default) or a hardware
-	// family: "nvenc", "vaapi", "qsv".
-	Encoder string
-	// Adaptive: the bitrate may change while running (SetBitrate). x264
-	// then leaves out NAL HRD signalling and filler, which pin the rate.
-	Adaptive bool
-}
-
-// Filled returns c with the defaults in place of unset fields.
-func (c VideoConfig) Filled() VideoConfig {
-	c.fill()
-	return c
-}
-
-func (c *VideoConfig) fill() {
-	if c.Codec == 0 {
-		c.Codec = encoder.H264
-	}
-	if c.Encoder == "" {
-		c.Encoder = Software
-	}
-	if c.KeyframeSec <= 0 {
-		c.KeyframeSec = 2
-	}
-	if c.Preset == "" {
-		c.Preset = "veryfast"
-	}
-	if c.Profile == "" || c.Codec == encoder.HEVC {
-		c.Profile = "high"
-		if c.Codec == encoder.HEVC {
-			c.Profile = "main" // 8-bit 4:2:0; H.264 profiles do not apply
-		}
-	}
-}
-
-// Describe is the settings in words, for the session's rendition lines.
-func (c VideoConfig) Describe() string {
-	c.fill()
-	return fmt.Sprintf("%s %dx%d@%d %d kb/s, keyframe every %d s, %s profile (%s)", codecName(c.Codec), c.Width, c.Height, c.FPS, c.BitrateKbps, c.KeyframeSec, c.Profile, encoderName(c))
-}
-
-func codecName(c encoder.Codec) string {
-	if c == encoder.HEVC {
-		return "HEVC"
-	}
-	return "H.264"
-}
-
 // VideoEncoder is an H.264 or HEVC encoder: zerolatency, CBR, fixed GOP, no
 // B-frames (libx264, libx265, or a hardware encoder).
 type VideoEncoder struct {
 	codec
-	cfg VideoConfig
+	cfg encoder.VideoConfig
 	// composedAt remembers, by pts, when each picture reached the encoder.
 	composedAt [64]time.Time
 	ref        *astiav.Frame // a decoded picture passed by reference
 	nv12, hw   *astiav.Frame // hardware encoders' input, converted or uploaded
 	frames     int64
 	open       bool
-	asked      VideoConfig // what was asked for, when a fallback changed it
+	asked      encoder.VideoConfig // what was asked for, when a fallback changed it
 }
 
 // openVideo counts the video encoders open in this process: the proof that
@@ -89,25 +33,25 @@ var openVideo atomic.Int64
 func OpenVideoEncoders() int { return int(openVideo.Load()) }
 
 // Config is the encoder's settings, defaults filled in.
-func (e *VideoEncoder) Config() VideoConfig { return e.cfg }
+func (e *VideoEncoder) Config() encoder.VideoConfig { return e.cfg }
 
 // Asked is the settings the encoder was asked for: Config, unless a missing
 // hardware encoder was replaced by software (OpenVideoEncoder).
-func (e *VideoEncoder) Asked() VideoConfig { return e.asked }
+func (e *VideoEncoder) Asked() encoder.VideoConfig { return e.asked }
 
 // Frames is how many pictures this encoder has taken.
 func (e *VideoEncoder) Frames() int64 { return e.frames }
 
 // NewVideoEncoder opens the encoder cfg names.
-func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
-	cfg.fill()
-	name := encoderName(cfg)
+func NewVideoEncoder(cfg encoder.VideoConfig) (*VideoEncoder, error) {
+	cfg = cfg.Filled()
+	name := cfg.EncoderName()
 	codec := astiav.FindEncoderByName(name)
 	if codec == nil {
-		return nil, fmt.Errorf("the %s encoder %s is missing from this FFmpeg build", codecName(cfg.Codec), name)
+		return nil, fmt.Errorf("the %s encoder %s is missing from this FFmpeg build", cfg.Codec.Name(), name)
 	}
 	e := &VideoEncoder{cfg: cfg, asked: cfg}
-	e.codec = newCodec(codecName(cfg.Codec), codec, func(pts int64) time.Time { return e.composedAt[slot(pts)] })
+	e.codec = newCodec(cfg.Codec.Name(), codec, func(pts int64) time.Time { return e.composedAt[slot(pts)] })
 	cc := e.cc
 	cc.SetWidth(cfg.Width)
 	cc.SetHeight(cfg.Height)
@@ -134,7 +78,7 @@ func NewVideoEncoder(cfg VideoConfig) (*VideoEncoder, error) {
 	}
 	if err := cc.Open(codec, d); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("opening the %s encoder %s at %dx%d %d fps %d kb/s: %w", codecName(cfg.Codec), name, cfg.Width, cfg.Height, cfg.FPS, cfg.BitrateKbps, err)
+		return nil, fmt.Errorf("opening the %s encoder %s at %dx%d %d fps %d kb/s: %w", cfg.Codec.Name(), name, cfg.Width, cfg.Height, cfg.FPS, cfg.BitrateKbps, err)
 	}
 	e.frame = astiav.AllocFrame()
 	e.frame.SetWidth(cfg.Width)
@@ -174,7 +118,7 @@ func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time,
 	} else if err := copyPicture(e.frame, pic.Pic); err != nil {
 		return err
 	}
-	if e.cfg.Encoder != Software {
+	if e.cfg.Encoder != encoder.Software {
 		var err error
 		if in, err = e.hwInput(in); err != nil {
 			return err

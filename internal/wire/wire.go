@@ -11,6 +11,7 @@ import (
 
 	"onair/capture"
 	"onair/capture/media"
+	"onair/encoder"
 	"onair/encoder/libav"
 	"onair/outputs"
 	"onair/outputs/record"
@@ -47,34 +48,59 @@ func NewStudio(p studio.Profile) (*studio.Studio, error) {
 	return nil, fmt.Errorf("source %q is not available (use testcard or file:PATH)", p.Source)
 }
 
-// BroadcastConfig turns a profile into Go Live settings.
-func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.BroadcastConfig {
+// BroadcastConfig turns a profile into Go Live settings for its enabled
+// destinations.
+func BroadcastConfig(p studio.Profile) studio.BroadcastConfig {
 	codec, _ := studio.ParseCodec(p.Video.Codec) // validated with the profile
 	return studio.BroadcastConfig{
-		Video: libav.VideoConfig{
+		Video: encoder.VideoConfig{
 			Width: p.Canvas.Width, Height: p.Canvas.Height, FPS: p.Canvas.FPS,
 			BitrateKbps: p.Video.BitrateKbps, KeyframeSec: p.Video.KeyframeSec, Preset: p.Video.Preset,
 			Codec: codec, Encoder: p.Video.Encoder,
 		},
 		AudioBitrateKbps: p.Audio.BitrateKbps,
-		Targets:          targets,
-		Presets:          presets(p),
-		Adaptive:         p.Adaptive(),
+		Destinations:     p.Enabled(),
+		Encoders:         Encoders{},
 		Connectors:       Connectors(),
+		Backoff:          p.Backoff(),
 	}
+}
+
+// Encoders opens libav's encoders for the studio.
+type Encoders struct{}
+
+// OpenVideo opens cfg's encoder, or software in place of a missing
+// hardware one (the notice says so).
+func (Encoders) OpenVideo(cfg encoder.VideoConfig) (studio.VideoEncoder, string, error) {
+	e, notice, err := libav.OpenVideoEncoder(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	return e, notice, nil
+}
+
+// OpenAudio opens the AAC encoder.
+func (Encoders) OpenAudio(kbps int) (studio.AudioEncoder, error) {
+	e, err := libav.NewAudioEncoder(kbps)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Secrets are every destination's keys, disabled ones too: the window may
+// start any of them.
+func Secrets(p studio.Profile) []outputs.Target {
+	var ts []outputs.Target
+	for _, d := range p.Destinations {
+		if t, err := d.Target(); err == nil {
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
 
 // RouteLibavLogs keeps FFmpeg's messages, with every secret masked.
 func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
 	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "", rtmp.NoteLog)
-}
-
-// presets are the profile's per-destination platform presets (validated
-// with the profile; nil when there are none).
-func presets(p studio.Profile) []*studio.Preset {
-	ps, err := p.Presets()
-	if err != nil {
-		return nil
-	}
-	return ps
 }

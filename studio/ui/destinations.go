@@ -19,20 +19,6 @@ import (
 	"onair/studio"
 )
 
-// Destination is one destination of the profile, as the window lists it.
-type Destination struct {
-	// Name is what the row shows: the URL with its secrets masked (Target.String).
-	Name   string
-	Target outputs.Target
-	Preset *studio.Preset // nil: none
-	// Disabled destinations are off in the profile: Go Live leaves them out,
-	// and each can be started while live.
-	Disabled bool
-	// Problem says why it cannot be used (a disabled destination's broken
-	// URL or preset); such a row cannot be started.
-	Problem string
-}
-
 // The optional things a broadcast on air can do for one destination
 // (*studio.Broadcast does all three). i is the destination's index in the
 // broadcast: GoLive's destinations are 0, 1, … (the enabled rows, in order),
@@ -42,7 +28,7 @@ type (
 		RemoveDestination(i int) error
 	}
 	destinationStarter interface {
-		AddDestination(t outputs.Target, p *studio.Preset) (int, error)
+		AddDestination(d studio.Destination) (int, error)
 	}
 	destinationReconnecter interface {
 		ReconnectDestination(i int) error
@@ -51,7 +37,10 @@ type (
 
 // destRow is one destination's row. UI goroutine only.
 type destRow struct {
-	dest Destination
+	dest studio.Destination
+	// problem says why it cannot be used (a disabled destination's broken
+	// URL or preset); such a row cannot be started.
+	problem string
 	// index is the row's destination in the broadcast on air (-1: not in it).
 	index int
 	// last is its latest stats (nil: none since Go Live).
@@ -71,10 +60,15 @@ type destRow struct {
 }
 
 // newRow builds the widgets of dest's row.
-func (w *Window) newRow(dest Destination) (*destRow, fyne.CanvasObject) {
+func (w *Window) newRow(dest studio.Destination) (*destRow, fyne.CanvasObject) {
 	r := &destRow{dest: dest, index: -1}
+	if w.cfg.Check != nil {
+		if err := w.cfg.Check(dest); err != nil {
+			r.problem = err.Error()
+		}
+	}
 	r.marker = canvas.NewCircle(theme.Color(theme.ColorNameDisabled))
-	r.name = widget.NewLabel(w.cfg.Redact(dest.Name))
+	r.name = widget.NewLabel(w.cfg.Redact(dest.Label()))
 	r.name.TextStyle.Bold = true
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
@@ -114,13 +108,13 @@ func (w *Window) health(r *destRow) (string, fyne.ThemeColorName) {
 	d := r.last
 	goingLive := w.state == starting || w.state == onAir
 	switch {
-	case r.dest.Problem != "":
+	case r.problem != "":
 		return "cannot be used", red
 	case r.starting:
 		return "starting…", amber
 	case d == nil && r.index >= 0 && goingLive:
 		return "connecting…", amber
-	case d == nil && r.dest.Disabled:
+	case d == nil && !r.dest.On():
 		return "off — disabled in your profile", grey
 	case d == nil:
 		return "not live", grey
@@ -158,7 +152,7 @@ func (w *Window) refreshRow(r *destRow) {
 		r.marker.Refresh()
 	}
 
-	detail := r.dest.Problem
+	detail := r.problem
 	if d := r.last; d != nil {
 		kbps := d.BitrateKbps
 		if d.State != outputs.Live {
@@ -218,15 +212,15 @@ func (w *Window) rowButtons(r *destRow) {
 		st = r.last.State
 	}
 	ended := st == outputs.Stopped || st == outputs.Failed
-	if r.dest.Problem != "" {
+	if r.problem != "" {
 		show(r.stop, false, false)
 		show(r.start, false, false)
 		show(r.reconnect, false, false)
 		return
 	}
 	if w.state != onAir {
-		show(r.stop, !r.dest.Disabled, false)
-		show(r.start, r.dest.Disabled, false)
+		show(r.stop, r.dest.On(), false)
+		show(r.start, !r.dest.On(), false)
 		show(r.reconnect, false, false)
 		return
 	}
@@ -285,14 +279,14 @@ func (w *Window) reconnectDestination(r *destRow) {
 // destination stopped earlier, or one disabled in the profile.
 func (w *Window) startDestination(r *destRow) {
 	b, ok := w.onAirNow.(destinationStarter)
-	if !ok || w.state != onAir || r.starting || r.dest.Problem != "" || (r.index >= 0 && !r.stopped) {
+	if !ok || w.state != onAir || r.starting || r.problem != "" || (r.index >= 0 && !r.stopped) {
 		return
 	}
 	r.starting = true
 	w.refreshRow(r)
 	var j int
 	w.act(r, func() (err error) {
-		j, err = b.AddDestination(r.dest.Target, r.dest.Preset)
+		j, err = b.AddDestination(r.dest)
 		return err
 	}, "Could not start that destination: ", func(err error) {
 		r.starting = false

@@ -34,7 +34,9 @@ type Config struct {
 	ProfileErr error
 	// Destinations are every destination of the profile, in order, the
 	// disabled ones too.
-	Destinations []Destination
+	Destinations []studio.Destination
+	// Check says why a destination cannot be used (nil: it can).
+	Check func(studio.Destination) error
 	// GoLive prepares a broadcast to every enabled destination: its
 	// destinations 0, 1, … are the enabled ones in order. The window runs it.
 	GoLive func() (Broadcast, error)
@@ -229,7 +231,7 @@ func (w *Window) allDisabled() string {
 func (w *Window) enabledRows() int {
 	n := 0
 	for _, r := range w.rows {
-		if !r.dest.Disabled {
+		if r.dest.On() {
 			n++
 		}
 	}
@@ -241,7 +243,7 @@ func (w *Window) resetRows() {
 	i := 0
 	for _, r := range w.rows {
 		r.index, r.last, r.stopped, r.starting, r.busy = -1, nil, false, false, false
-		if !r.dest.Disabled {
+		if r.dest.On() {
 			r.index = i
 			i++
 		}

@@ -22,6 +22,7 @@ import (
 	"onair/capture"
 	"onair/encoder"
 	"onair/encoder/libav"
+	"onair/internal/wire"
 	"onair/outputs"
 	"onair/studio"
 	_ "onair/studio/ui/posixlocale"
@@ -169,7 +170,7 @@ func (b *fakeBroadcast) Stats() studio.BroadcastStats {
 
 // targets lists urls as the profile's destinations, all enabled, with a
 // redactor for their secrets.
-func targets(t *testing.T, urls ...string) (dests []Destination, redact func(string) string) {
+func targets(t *testing.T, urls ...string) (dests []studio.Destination, redact func(string) string) {
 	t.Helper()
 	var ts []outputs.Target
 	for _, u := range urls {
@@ -178,7 +179,7 @@ func targets(t *testing.T, urls ...string) (dests []Destination, redact func(str
 			t.Fatal(err)
 		}
 		ts = append(ts, tg)
-		dests = append(dests, Destination{Name: tg.String(), Target: tg})
+		dests = append(dests, studio.Destination{URL: u})
 	}
 	return dests, outputs.NewRedactor(ts...).Redact
 }
@@ -495,13 +496,13 @@ func TestWindowGoLiveRealBroadcast(t *testing.T) {
 	conn := &countConnector{}
 	var runs atomic.Int32
 	w, loop := newTestWindow(t, Config{
-		Feed: st, ProfilePath: profile, Destinations: []Destination{{Name: tg.String(), Target: tg}},
+		Feed: st, ProfilePath: profile, Destinations: []studio.Destination{{URL: rtmpURL}},
 		Redact: outputs.NewRedactor(tg).Redact,
 		GoLive: func() (Broadcast, error) {
 			runs.Add(1)
 			b, err := studio.NewBroadcast(st, studio.BroadcastConfig{
-				Video:   libav.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Preset: "ultrafast"},
-				Targets: []outputs.Target{tg}, Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: conn},
+				Video:        encoder.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Preset: "ultrafast"},
+				Destinations: []studio.Destination{{URL: rtmpURL}}, Encoders: wire.Encoders{}, Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: conn},
 			})
 			if err != nil {
 				return nil, err
@@ -635,18 +636,18 @@ func (b *controlBroadcast) RemoveDestination(i int) error {
 	return b.stoppableBroadcast.RemoveDestination(i)
 }
 
-func (b *controlBroadcast) AddDestination(t outputs.Target, p *studio.Preset) (int, error) {
+func (b *controlBroadcast) AddDestination(d studio.Destination) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	preset := "no preset"
-	if p != nil {
-		preset = p.ID
+	if d.Preset != "" {
+		preset = d.Preset
 	}
-	b.calls = append(b.calls, fmt.Sprintf("add %s (%s)", t, preset))
+	b.calls = append(b.calls, fmt.Sprintf("add %s (%s)", d.Label(), preset))
 	if b.addErr != nil {
 		return 0, b.addErr
 	}
-	b.dests = append(b.dests, studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: t.String(), State: outputs.Connecting}})
+	b.dests = append(b.dests, studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: d.Label(), State: outputs.Connecting}})
 	return len(b.dests) - 1, nil
 }
 
@@ -673,7 +674,7 @@ func (b *controlBroadcast) called() []string {
 
 // goLiveWith opens a window on dests, goes live with b and waits for the
 // first stats.
-func goLiveWith(t *testing.T, b Broadcast, dests []Destination, redact func(string) string) (*Window, *uiLoop) {
+func goLiveWith(t *testing.T, b Broadcast, dests []studio.Destination, redact func(string) string) (*Window, *uiLoop) {
 	t.Helper()
 	w, loop := newTestWindow(t, Config{ProfilePath: profile, Destinations: dests, Redact: redact,
 		GoLive: func() (Broadcast, error) { return b, nil }})
@@ -686,10 +687,10 @@ func goLiveWith(t *testing.T, b Broadcast, dests []Destination, redact func(stri
 // row follows the new one; the other destination is not touched.
 func TestWindowStopThenStart(t *testing.T) {
 	dests, redact := targets(t, rtmpURL, srtURL)
-	dests[1].Preset, _ = studio.FindPreset("custom-srt")
+	dests[1].Preset = "custom-srt"
 	fb := newControlBroadcast(
-		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Name, State: outputs.Live}, BitrateKbps: 3000},
-		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[1].Name, State: outputs.Live}, BitrateKbps: 2500},
+		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}, BitrateKbps: 3000},
+		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[1].Label(), State: outputs.Live}, BitrateKbps: 2500},
 	)
 	w, loop := goLiveWith(t, fb, dests, redact)
 	test.Tap(w.rows[1].stop)
@@ -725,9 +726,9 @@ func TestWindowStopThenStart(t *testing.T) {
 // A Start the broadcast refuses says why, and the row can be started again.
 func TestWindowStartRefused(t *testing.T) {
 	dests, redact := targets(t, rtmpURL, srtURL)
-	dests[1].Disabled = true
-	fb := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Name, State: outputs.Live}})
-	fb.addErr = errors.New("destination " + dests[1].Name + " needs its own encoder (2500 kb/s, keyframe every 1 s, baseline): add it before going live (streamid publish:SECRETSTREAM)")
+	dests[1].Enabled = new(bool)
+	fb := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}})
+	fb.addErr = errors.New("destination " + dests[1].Label() + " needs its own encoder (2500 kb/s, keyframe every 1 s, baseline): add it before going live (streamid publish:SECRETSTREAM)")
 	w, loop := goLiveWith(t, fb, dests, redact)
 	test.Tap(w.rows[1].start)
 	loop.until(t, 3*time.Second, "the refusal", func() bool {
@@ -744,9 +745,9 @@ func TestWindowStartRefused(t *testing.T) {
 func TestWindowReconnectNow(t *testing.T) {
 	dests, redact := targets(t, rtmpURL, srtURL)
 	fb := newControlBroadcast(
-		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Name, State: outputs.Live}},
-		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[1].Name, State: outputs.Reconnecting, RetryIn: 42 * time.Second,
-			LastError: dests[1].Name + ": connection refused: is the server address and port right?"}},
+		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}},
+		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[1].Label(), State: outputs.Reconnecting, RetryIn: 42 * time.Second,
+			LastError: dests[1].Label() + ": connection refused: is the server address and port right?"}},
 	)
 	w, loop := goLiveWith(t, fb, dests, redact)
 	loop.until(t, 3*time.Second, "Reconnect now on the waiting row", func() bool {
@@ -767,7 +768,7 @@ func TestWindowReconnectNow(t *testing.T) {
 	})
 	// A failed destination can be retried too.
 	fb.set(0, func(d *studio.DestinationStatus) {
-		d.State, d.LastError = outputs.Failed, dests[0].Name+": stream key refused — check it in your profile (key sk_live_SECRET123)"
+		d.State, d.LastError = outputs.Failed, dests[0].Label()+": stream key refused — check it in your profile (key sk_live_SECRET123)"
 	})
 	w.nudgeStats()
 	loop.until(t, 3*time.Second, "Reconnect now on the failed row", func() bool { return w.rows[0].state.Text == "failed" && w.rows[0].reconnect.Visible() })
@@ -783,9 +784,9 @@ func TestWindowReconnectNow(t *testing.T) {
 // queue, and why it is not live.
 func TestWindowHealthAtAGlance(t *testing.T) {
 	dests, redact := targets(t, srtURL)
-	fb := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Name, State: outputs.Connecting}})
+	fb := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Connecting}})
 	w, loop := goLiveWith(t, fb, dests, redact)
-	refused := dests[0].Name + ": connection refused (passphrase SECRETPASSPHRASE)"
+	refused := dests[0].Label() + ": connection refused (passphrase SECRETPASSPHRASE)"
 	for _, c := range []struct {
 		name   string
 		set    studio.DestinationStatus
@@ -807,7 +808,7 @@ func TestWindowHealthAtAGlance(t *testing.T) {
 		{"stopped", studio.DestinationStatus{DestinationStats: outputs.DestinationStats{State: outputs.Stopped}},
 			"stopped", theme.ColorNameDisabled, widget.LowImportance, "0 kb/s · 0 dropped (0 %)"},
 	} {
-		c.set.Name = dests[0].Name
+		c.set.Name = dests[0].Label()
 		fb.set(0, func(d *studio.DestinationStatus) { *d = c.set })
 		w.nudgeStats()
 		loop.until(t, 3*time.Second, c.name+": the row's state", func() bool { return w.rows[0].state.Text == c.text })
@@ -830,13 +831,13 @@ func TestWindowHealthAtAGlance(t *testing.T) {
 // live; one that cannot be used says why and offers no button.
 func TestWindowListsDisabledDestinations(t *testing.T) {
 	dests, redact := targets(t, rtmpURL, srtURL)
-	dests[1].Disabled = true
-	dests[1].Preset, _ = studio.FindPreset("custom-srt")
-	dests = append(dests, Destination{Name: "rtmp://h/****", Disabled: true,
-		Problem: "destination rtmp://h/****: needs an application and a stream key: rtmp://host/app/KEY"})
-	fb := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Name, State: outputs.Live}})
+	dests[1].Enabled = new(bool)
+	dests[1].Preset = "custom-srt"
+	dests = append(dests, studio.Destination{URL: "rtmp://h/live_secret_9", Enabled: new(bool)})
+	fb := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}})
 	var goLives atomic.Int32
 	w, loop := newTestWindow(t, Config{ProfilePath: profile, Destinations: dests, Redact: redact,
+		Check:  func(d studio.Destination) error { return d.Check(30) },
 		GoLive: func() (Broadcast, error) { goLives.Add(1); return fb, nil }})
 	for i, want := range []string{
 		"rtmp://live.example.com:1935/app/**** | Stop | not live",
@@ -870,7 +871,7 @@ func TestWindowListsDisabledDestinations(t *testing.T) {
 	// The next Go Live starts from the profile again: the disabled one is off.
 	test.Tap(button(t, w, "End"))
 	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.state == offAir })
-	fb2 := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Name, State: outputs.Live}})
+	fb2 := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}})
 	w.cfg.GoLive = func() (Broadcast, error) { goLives.Add(1); return fb2, nil }
 	test.Tap(button(t, w, "Go Live"))
 	loop.until(t, 3*time.Second, "live again", func() bool { return w.state == onAir && w.rows[0].last != nil })
@@ -882,7 +883,7 @@ func TestWindowListsDisabledDestinations(t *testing.T) {
 // With every destination disabled, Go Live says so and starts nothing.
 func TestWindowAllDestinationsDisabled(t *testing.T) {
 	dests, redact := targets(t, rtmpURL)
-	dests[0].Disabled = true
+	dests[0].Enabled = new(bool)
 	w, loop := newTestWindow(t, Config{ProfilePath: profile, Destinations: dests, Redact: redact,
 		GoLive: func() (Broadcast, error) {
 			t.Error("GoLive was called with every destination disabled")
@@ -944,15 +945,15 @@ func TestWindowStartAndStopRealBroadcast(t *testing.T) {
 	st := runningStudio(t)
 
 	dests, redact := targets(t, rtmpURL, "rtmp://other.example.com/spare/sk_spare_SECRET456")
-	dests[1].Disabled = true
+	dests[1].Enabled = new(bool)
 	libav.RouteLogs(os.Stderr, redact, false)
 	conn := &appConnector{opened: map[string]int{}, closed: map[string]int{}, packets: map[string]int{}}
 	w, loop := newTestWindow(t, Config{
 		Feed: st, ProfilePath: profile, Destinations: dests, Redact: redact,
 		GoLive: func() (Broadcast, error) {
 			b, err := studio.NewBroadcast(st, studio.BroadcastConfig{
-				Video:   libav.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Preset: "ultrafast"},
-				Targets: []outputs.Target{dests[0].Target}, Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: conn},
+				Video:        encoder.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Preset: "ultrafast"},
+				Destinations: dests[:1], Encoders: wire.Encoders{}, Connectors: map[outputs.Protocol]outputs.Connector{outputs.RTMP: conn},
 			})
 			if err != nil {
 				return nil, err

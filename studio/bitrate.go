@@ -1,11 +1,13 @@
 package studio
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"time"
 
 	"onair/encoder"
-	"onair/encoder/libav"
+	"onair/outputs"
 )
 
 // bitrateControl is the video bitrate of one adaptive rendition (a
@@ -67,11 +69,11 @@ func (c *bitrateControl) second(congestion float64, dropped bool, sentKbps float
 	return c.cur
 }
 
-// splitAdaptive gives every destination with dynamic bitrate (adaptive[i])
+// splitAdaptive gives every destination with dynamic bitrate (adaptive(i))
 // an encoder of its own, so stepping its rate down never touches a healthy
 // destination. Only libx264 can change its rate while running: others keep
 // their rendition, and a notice says so.
-func splitAdaptive(plan []Rendition, adaptive []bool, name func(int) string) ([]Rendition, []string) {
+func splitAdaptive(plan []Rendition, adaptive func(int) bool, name func(int) string) ([]Rendition, []string) {
 	var out []Rendition
 	var notices []string
 	var own []Rendition
@@ -79,11 +81,11 @@ func splitAdaptive(plan []Rendition, adaptive []bool, name func(int) string) ([]
 		kept := r
 		kept.Destinations = nil
 		for _, i := range r.Destinations {
-			if i >= len(adaptive) || !adaptive[i] {
+			if !adaptive(i) {
 				kept.Destinations = append(kept.Destinations, i)
 				continue
 			}
-			if r.Video.Codec != encoder.H264 || r.Video.Encoder != libav.Software {
+			if r.Video.Codec != encoder.H264 || r.Video.Encoder != encoder.Software {
 				notices = append(notices, fmt.Sprintf("destination %s: dynamic bitrate needs the software H.264 encoder (libx264); it keeps a fixed %d kb/s", name(i), r.Video.BitrateKbps))
 				kept.Destinations = append(kept.Destinations, i)
 				continue
@@ -97,4 +99,59 @@ func splitAdaptive(plan []Rendition, adaptive []bool, name func(int) string) ([]
 		}
 	}
 	return append(out, own...), notices
+}
+
+// adapt runs the dynamic bitrate of adaptive renditions, those added while
+// live too, once a second until ctx ends.
+func (b *Broadcast) adapt(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			dt := now.Sub(last).Seconds()
+			last = now
+			for _, d := range b.adaptive() {
+				b.adaptSecond(d, dt)
+			}
+		}
+	}
+}
+
+// adaptive is the destinations whose rendition follows their link.
+func (b *Broadcast) adaptive() []*destination {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var ds []*destination
+	for _, d := range b.dests {
+		if d.rend.ctl != nil {
+			ds = append(ds, d)
+		}
+	}
+	return ds
+}
+
+// adaptSecond feeds one second of d's health to its rendition's control and
+// carries a new rate to the encoder.
+func (b *Broadcast) adaptSecond(d *destination, dt float64) {
+	r := d.rend
+	st := d.out.Stats()
+	kbps := float64(st.BytesSent-r.sent) * 8 / 1000 / dt
+	r.sent = st.BytesSent
+	drops := st.Queue.DroppedVideo > r.dropped
+	r.dropped = st.Queue.DroppedVideo
+	before := r.ctl.cur
+	k := r.ctl.second(st.Queue.Congestion, drops, kbps, st.State == outputs.Live)
+	if k == before {
+		return
+	}
+	r.want.Store(int64(k))
+	why := fmt.Sprintf("congested (%.0f kb/s got through)", kbps)
+	if k > before {
+		why = "clear again"
+	}
+	b.notify(fmt.Sprintf("destination %s: %s, video %d → %d kb/s", d.Label(), why, before, k))
 }

@@ -1,0 +1,132 @@
+package studio
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"onair/capture"
+	"onair/encoder"
+)
+
+// encode is the broadcast's encoding goroutine: every composed picture goes
+// through each rendition's encoder, the sound through the one audio encoder,
+// until the duration is reached, ctx ends or abort closes.
+func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
+	frames, skipped, stopVideo := b.studio.SubscribeVideo(8)
+	defer stopVideo()
+	chunks, _, stopAudio := b.studio.SubscribeAudio(128)
+	defer stopAudio()
+	b.mu.Lock()
+	b.skipped = skipped
+	rends := slices.Clone(b.rends) // renditions added while live join between pictures
+	b.mu.Unlock()
+
+	fps := int64(b.cfg.Video.FPS)
+	clock := b.studio.Clock
+	// Start on the next frame slot; audio starts at the same instant.
+	now := clock.Now()
+	seq0 := (int64(now)*fps + int64(time.Second) - 1) / int64(time.Second)
+	t0 := time.Duration(seq0) * time.Second / time.Duration(fps)
+	s0 := int64(t0) * capture.SampleRate / int64(time.Second)
+	endSeq, endSample := int64(-1), int64(-1)
+	if b.cfg.Duration > 0 {
+		endSeq = seq0 + int64(b.cfg.Duration)*fps/int64(time.Second)
+		endSample = s0 + int64(b.cfg.Duration)*capture.SampleRate/int64(time.Second)
+	}
+	videoDone, audioDone := false, false
+	// Packets go out in one batch per picture: the sound encoded since the last
+	// picture rides with it, so each destination wakes once a frame, not once
+	// a packet (audio waits at most one frame interval). Sound is encoded once
+	// for every rendition.
+	var sound, batch []*encoder.Packet
+	publishSound := func(p *encoder.Packet) { sound = append(sound, p) }
+	flush := func() {
+		for _, r := range rends {
+			batch = append(append(batch[:0], sound...), r.pending...)
+			r.hub.PublishBatch(batch)
+			clear(r.pending)
+			r.pending = r.pending[:0]
+		}
+		clear(batch)
+		clear(sound)
+		sound = sound[:0]
+	}
+	defer flush()
+	for !(videoDone && audioDone) {
+		select {
+		case <-ctx.Done():
+			videoDone, audioDone = true, true
+		case <-abort:
+			videoDone, audioDone = true, true
+		case f := <-frames:
+			if b.rendsChanged.Swap(false) {
+				b.mu.Lock()
+				rends = slices.Clone(b.rends)
+				b.mu.Unlock()
+			}
+			if f.Seq < seq0 || videoDone {
+				f.Release()
+				continue
+			}
+			if endSeq >= 0 && f.Seq >= endSeq {
+				f.Release()
+				videoDone = true
+				continue
+			}
+			err := encodePicture(rends, f, f.Seq-seq0, clock.Wall(f.At))
+			f.Release()
+			if err != nil {
+				return err
+			}
+			flush()
+			b.mu.Lock()
+			b.frames++
+			b.mu.Unlock()
+		case c := <-chunks:
+			if audioDone {
+				continue
+			}
+			lo, hi := c.Start, c.Start+int64(len(c.Samples[0]))
+			if hi <= s0 {
+				continue
+			}
+			if endSample >= 0 && hi > endSample {
+				hi = endSample
+				audioDone = true
+			}
+			from := max(lo, s0)
+			part := &capture.AudioChunk{Start: from}
+			for ch := range part.Samples {
+				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
+			}
+			if err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range rends {
+		if err := r.venc.Flush(r.collect); err != nil {
+			return err
+		}
+	}
+	return b.aenc.Flush(publishSound)
+}
+
+// encodePicture hands f to every rendition's encoder, at the rate dynamic
+// bitrate asks for.
+func encodePicture(rends []*rendition, f *capture.Frame, pts int64, composed time.Time) error {
+	for _, r := range rends {
+		if w := int(r.want.Load()); w != 0 && w != r.venc.Config().BitrateKbps {
+			if s, ok := r.venc.(BitrateSetter); ok {
+				if err := s.SetBitrate(w); err != nil {
+					return err
+				}
+			}
+		}
+		if err := r.venc.Encode(f, pts, composed, r.collect); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package studio
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"onair/encoder"
+	"onair/outputs"
+)
+
+// Go Live abandoned before Run: Close frees every encoder NewBroadcast
+// opened, once, and the broadcast cannot run afterwards.
+func TestBroadcastCloseWithoutRun(t *testing.T) {
+	st, ctx := runningStudio(t)
+	encs := &fakeEncoders{}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: encs,
+		Destinations: []Destination{{URL: "rtmp://h/one/k1"}, {URL: "rtmp://h/cam4/k2", Preset: "cam4"}},
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: &memConnector{}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := encs.stillOpen(); n != 3 {
+		t.Fatalf("%d encoders open, want 2 video and 1 audio", n)
+	}
+	b.Close()
+	b.Close()
+	if n, err := encs.stillOpen(); n != 0 || err != nil {
+		t.Errorf("after Close: %d encoders open (%v)", n, err)
+	}
+	if err := b.Run(ctx); err == nil || !strings.Contains(err.Error(), "already run") {
+		t.Errorf("Run after Close = %v", err)
+	}
+}
+
+// An encoder that fails to open leaves none of the others open.
+func TestNewBroadcastFailureFreesEncoders(t *testing.T) {
+	st, _ := runningStudio(t)
+	encs := &fakeEncoders{failVideo: 2}
+	_, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: encs,
+		Destinations: []Destination{{URL: "rtmp://h/one/k1"}, {URL: "rtmp://h/cam4/k2", Preset: "cam4"}},
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: &memConnector{}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "does not open") {
+		t.Fatalf("NewBroadcast = %v, want the encoder's error", err)
+	}
+	if n, err := encs.stillOpen(); n != 0 || err != nil {
+		t.Errorf("%d encoders left open (%v)", n, err)
+	}
+}
+
+// Run returns only when every goroutine it started has ended, and Close
+// after Run frees nothing twice.
+func TestBroadcastRunJoinsItsGoroutines(t *testing.T) {
+	st, ctx := runningStudio(t)
+	before := goleak.IgnoreCurrent()
+	encs := &fakeEncoders{}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: encs, Duration: time.Second,
+		Destinations: []Destination{{URL: "rtmp://h/one/k1"}, {URL: "rtmp://h/two/k2", DynamicBitrate: true}},
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: &memConnector{got: map[string][]*encoder.Packet{}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	goleak.VerifyNone(t, before)
+	b.Close()
+	if n, err := encs.stillOpen(); n != 0 || err != nil {
+		t.Errorf("%d encoders left open (%v)", n, err)
+	}
+}
+
+// slowSink takes a packet every 40 ms: a thin link.
+type slowConnector struct{ *memConnector }
+
+type slowSink struct{ memSink }
+
+func (c slowConnector) Connect(ctx context.Context, t outputs.Target, s []encoder.Stream) (outputs.Sink, error) {
+	sink, err := c.memConnector.Connect(ctx, t, s)
+	if err != nil {
+		return nil, err
+	}
+	return slowSink{sink.(memSink)}, nil
+}
+
+func (s slowSink) Write(p *encoder.Packet) (int, error) {
+	time.Sleep(40 * time.Millisecond)
+	return s.memSink.Write(p)
+}
+
+// A destination with dynamic bitrate started while live gets an encoder of
+// its own whose rate follows its link; the others keep theirs.
+func TestBroadcastAddsDynamicDestinationWhileLive(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	var notices []string
+	noticed := make(chan string, 16)
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: &fakeEncoders{}, Duration: 7 * time.Second, DropThreshold: 300 * time.Millisecond, DrainTimeout: 300 * time.Millisecond,
+		Destinations: dests("rtmp://h/one/k1"),
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem, outputs.RTMPS: slowConnector{mem}},
+		OnNotice: func(n string) {
+			select {
+			case noticed <- n:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(500 * time.Millisecond)
+	i, err := b.AddDestination(Destination{Name: "thin", URL: "rtmps://h/thin/k2", DynamicBitrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	close(noticed)
+	for n := range noticed {
+		notices = append(notices, n)
+	}
+	s := b.Stats()
+	if len(s.Destinations) != 2 || s.VideoEncoders != 2 {
+		t.Fatalf("%d destinations, %d encoders: want the added one on its own", len(s.Destinations), s.VideoEncoders)
+	}
+	d := s.Destinations[i]
+	if !d.Adaptive || d.Rendition != 2 || d.Name != "thin" {
+		t.Errorf("added destination: adaptive %v, rendition %d, name %q", d.Adaptive, d.Rendition, d.Name)
+	}
+	if d.VideoKbps >= smallVideo.BitrateKbps || s.Destinations[0].VideoKbps != smallVideo.BitrateKbps {
+		t.Errorf("video rates: thin %d kb/s, other %d kb/s; want the thin one stepped down, the other at %d", d.VideoKbps, s.Destinations[0].VideoKbps, smallVideo.BitrateKbps)
+	}
+	if len(notices) == 0 || !strings.Contains(notices[0], "destination thin: congested") {
+		t.Errorf("notices %q: want the thin destination's step down", notices)
+	}
+}
