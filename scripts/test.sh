@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: go vet, the pure-Go packages under the race detector, then
-# everything else (the end-to-end tests start nginx-rtmp, srt-live-transmit,
-# Xvfb and ffprobe themselves). Ends with one summary line; exits non-zero if
-# anything failed.
+# Runs every test under the race detector, with a goroutine-leak check in
+# every package's TestMain: go vet, the pure-Go packages, then everything else
+# (the end-to-end tests build onair with -race too, and start nginx-rtmp,
+# srt-live-transmit, Xvfb and ffprobe themselves). Ends with one summary
+# line; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# Packages without cgo: the race detector runs them fast.
-race_pkgs=(./capture ./encoder ./outputs ./outputs/flv ./overlay)
-mapfile -t other_pkgs < <(go list ./... | grep -v -x -e onair/capture -e onair/encoder -e onair/outputs -e onair/outputs/flv -e onair/overlay)
+# Packages without cgo: several at a time.
+pure_pkgs=(./capture ./encoder ./outputs ./outputs/flv ./overlay ./studio)
+mapfile -t other_pkgs < <(go list ./... | grep -v -x -e onair/capture -e onair/encoder -e onair/outputs -e onair/outputs/flv -e onair/overlay -e onair/studio)
 
 status=0
 step() { # step NAME CMD...: runs CMD, its output into the log, and shows the verdicts
@@ -26,10 +27,10 @@ step() { # step NAME CMD...: runs CMD, its output into the log, and shows the ve
 }
 
 step "go vet" go vet ./...
-step "go test -race (pure Go)" go test -race -count=1 -v "${race_pkgs[@]}"
+step "go test -race (pure Go)" go test -race -count=1 -v "${pure_pkgs[@]}"
 # One package at a time: the end-to-end tests broadcast in real time, and two
 # encoders racing for two cores would make them miss frames.
-step "go test (libav, outputs, studio, window, end to end)" go test -p 1 -count=1 -timeout 30m -v "${other_pkgs[@]}"
+step "go test -race (libav, protocols, studio, window, end to end)" go test -race -p 1 -count=1 -timeout 40m -v "${other_pkgs[@]}"
 
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")

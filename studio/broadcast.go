@@ -56,7 +56,9 @@ type Broadcast struct {
 	destWG  sync.WaitGroup // every destination loop
 	started time.Time
 	frames  int64
-	skipped func() int64
+	skipped func() int64 // pictures the encoder was too slow to receive
+	// lagSkipped counts pictures the encoder passed over for a newer one.
+	lagSkipped atomic.Int64
 	// encoders is the most video encoders open at once during the broadcast.
 	encoders int
 	notices  []string // what the performer should know (a hardware fallback)

@@ -74,6 +74,13 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				videoDone = true
 				continue
 			}
+			if len(frames) > 0 && clock.Now()-f.At > maxEncodeLag {
+				// Starved of CPU: skip to a newer picture rather than let
+				// the delay to every destination grow.
+				f.Release()
+				b.lagSkipped.Add(1)
+				continue
+			}
 			err := encodePicture(rends, f, f.Seq-seq0, clock.Wall(f.At))
 			f.Release()
 			if err != nil {
@@ -112,6 +119,11 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	}
 	return b.aenc.Flush(publishSound)
 }
+
+// maxEncodeLag is how old a picture may be when the encoder takes it while a
+// newer one waits: a hiccup of a few frames is caught up, a CPU shortage
+// skips pictures instead of delaying the show.
+const maxEncodeLag = 100 * time.Millisecond
 
 // encodePicture hands f to every rendition's encoder, at the rate dynamic
 // bitrate asks for.

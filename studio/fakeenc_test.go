@@ -15,10 +15,11 @@ import (
 // broadcast's logic without x264's CPU.
 type fakeEncoders struct {
 	mu        sync.Mutex
-	open      int   // encoders open now, video and audio
-	failVideo int   // the n-th OpenVideo fails (from 1; 0: never)
-	opened    int   // OpenVideo calls so far
-	closed2   error // set when an encoder was closed twice
+	open      int           // encoders open now, video and audio
+	failVideo int           // the n-th OpenVideo fails (from 1; 0: never)
+	delay     time.Duration // each picture takes this long to encode
+	opened    int           // OpenVideo calls so far
+	closed2   error         // set when an encoder was closed twice
 }
 
 func (f *fakeEncoders) OpenVideo(c encoder.VideoConfig) (VideoEncoder, string, error) {
@@ -30,7 +31,7 @@ func (f *fakeEncoders) OpenVideo(c encoder.VideoConfig) (VideoEncoder, string, e
 	}
 	f.open++
 	c = c.Filled()
-	return &fakeVideo{f: f, cfg: c, asked: c}, "", nil
+	return &fakeVideo{f: f, cfg: c, asked: c, delay: f.delay}, "", nil
 }
 
 func (f *fakeEncoders) OpenAudio(kbps int) (AudioEncoder, error) {
@@ -62,6 +63,7 @@ type fakeVideo struct {
 	f          *fakeEncoders
 	cfg, asked encoder.VideoConfig
 	frames     int64
+	delay      time.Duration
 	closed     bool
 }
 
@@ -69,6 +71,7 @@ func (e *fakeVideo) Encode(_ *capture.Frame, pts int64, composed time.Time, emit
 	if e.closed {
 		return errors.New("fake: encoding after Close")
 	}
+	time.Sleep(e.delay)
 	key := e.frames%int64(e.cfg.KeyframeSec*e.cfg.FPS) == 0
 	e.frames++
 	emit(&encoder.Packet{Kind: encoder.Video, Key: key, PTS: pts, DTS: pts, TimeBase: encoder.Rational{Num: 1, Den: e.cfg.FPS},

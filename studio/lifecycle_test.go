@@ -147,3 +147,34 @@ func TestBroadcastAddsDynamicDestinationWhileLive(t *testing.T) {
 		t.Errorf("notices %q: want the thin destination's step down", notices)
 	}
 }
+
+// An encoder starved of CPU (here, one that takes 60 ms a picture at 30 fps)
+// skips pictures, counted, rather than letting every destination fall
+// further behind; the broadcast keeps the studio's clock.
+func TestBroadcastSkipsPicturesWhenTheEncoderIsSlow(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: &fakeEncoders{delay: 60 * time.Millisecond}, Duration: 3 * time.Second,
+		Destinations: dests("rtmp://h/one/k1"),
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	s := b.Stats()
+	if s.EncoderSkipped < 20 || s.FramesEncoded+s.EncoderSkipped < 80 {
+		t.Errorf("%d pictures encoded, %d skipped: want about half of 90 skipped", s.FramesEncoded, s.EncoderSkipped)
+	}
+	if p99 := s.Destinations[0].LatencyP99; p99 > 250*time.Millisecond {
+		t.Errorf("compose→wire p99 %s: the delay grew instead of pictures being skipped", p99)
+	}
+	if took > 3500*time.Millisecond {
+		t.Errorf("a 3 s broadcast took %s: the clock was not kept", took)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"onair/encoder"
 	"onair/outputs"
@@ -98,10 +99,18 @@ func LoadProfile(path string) (Profile, error) {
 	if err != nil {
 		return p, fmt.Errorf("reading profile %s: %w", path, err)
 	}
+	// Editors on some systems save with a byte-order mark or in UTF-16.
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(b) {
+		return DefaultProfile(), fmt.Errorf("profile %s is not UTF-8 text: save it as UTF-8 (plain JSON)", path)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return DefaultProfile(), fmt.Errorf("profile %s is not valid: %s", path, redactJSONError(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return DefaultProfile(), fmt.Errorf("profile %s is not valid: something follows the settings at byte %d", path, dec.InputOffset())
 	}
 	if err := p.Validate(); err != nil {
 		return DefaultProfile(), fmt.Errorf("profile %s: %w", path, err)

@@ -37,8 +37,9 @@ func (b *Broadcast) Stats() BroadcastStats {
 	if !b.started.IsZero() {
 		s.Elapsed = time.Since(b.started)
 	}
+	s.EncoderSkipped = b.lagSkipped.Load()
 	if b.skipped != nil {
-		s.EncoderSkipped = b.skipped()
+		s.EncoderSkipped += b.skipped()
 	}
 	now := time.Now()
 	dt := now.Sub(b.lastTick)

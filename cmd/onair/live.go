@@ -66,10 +66,14 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
-	if *source != "" {
+	// A flag given overrides the profile, even with a value the checks
+	// below refuse (--fps 0 is an error, not "use the profile's").
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["source"] {
 		p.Source = *source
 	}
-	if *size != "" {
+	if given["size"] {
 		w, h, ok := parseSize(*size)
 		if !ok {
 			fmt.Fprintf(stderr, "onair live: --size %q: use WIDTHxHEIGHT, e.g. 1280x720\n", *size)
@@ -77,25 +81,29 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		}
 		p.Canvas.Width, p.Canvas.Height = w, h
 	}
-	if *fps != 0 {
+	if given["fps"] {
 		p.Canvas.FPS = *fps
 	}
-	if *bitrate != 0 {
+	if given["bitrate"] {
 		p.Video.BitrateKbps = *bitrate
 	}
-	if *abitrate != 0 {
+	if given["audio-bitrate"] {
 		p.Audio.BitrateKbps = *abitrate
 	}
-	if *preset != "" {
+	if given["preset"] {
 		p.Video.Preset = *preset
 	}
-	if *codec != "" {
+	if given["codec"] {
 		p.Video.Codec = *codec
 	}
-	if *encoderName != "" {
+	if given["encoder"] {
 		p.Video.Encoder = *encoderName
 	}
-	if *retryMax != 0 {
+	if *duration < 0 {
+		fmt.Fprintf(stderr, "onair live: --duration %s: give a length such as 30s or 1h, or 0 to run until Ctrl-C\n", *duration)
+		return 2
+	}
+	if given["reconnect-max"] {
 		if *retryMax < studio.MinReconnectMax || *retryMax > studio.MaxReconnectMax {
 			fmt.Fprintf(stderr, "onair live: --reconnect-max %s: the longest wait between reconnect attempts must be 5s to 1h\n", *retryMax)
 			return 2

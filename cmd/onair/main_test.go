@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 var onairBin string
@@ -21,7 +24,7 @@ func TestMain(m *testing.M) {
 	onairBin = filepath.Join(dir, "onair")
 	// Both programs, side by side as installed: onair starts onair-studio.
 	for pkg, out := range map[string]string{".": onairBin, "../onair-studio": filepath.Join(dir, "onair-studio")} {
-		build := exec.Command("go", "build", "-o", out, pkg)
+		build := exec.Command("go", append(append([]string{"build"}, raceBuild...), "-o", out, pkg)...)
 		build.Stderr = os.Stderr
 		if err := build.Run(); err != nil {
 			os.RemoveAll(dir)
@@ -30,6 +33,13 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	// Every peer and helper a test started has been waited for.
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
 	os.Exit(code)
 }
 

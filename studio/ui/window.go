@@ -18,10 +18,12 @@ import (
 	"onair/studio"
 )
 
-// Broadcast is a prepared Go Live session (*studio.Broadcast).
+// Broadcast is a prepared Go Live session (*studio.Broadcast). Close frees
+// what it holds when it will not run.
 type Broadcast interface {
 	Run(ctx context.Context) error
 	Stats() studio.BroadcastStats
+	Close()
 }
 
 // Config is what the window shows and drives.
@@ -311,7 +313,9 @@ func (w *Window) runLive(ctx context.Context) {
 		return
 	}
 	if ctx.Err() != nil {
-		// The window closed while the encoders were opening: don't connect.
+		// The window closed while the encoders were opening: don't connect,
+		// and free them.
+		b.Close()
 		w.do(w.setOffAir)
 		return
 	}

@@ -152,7 +152,10 @@ type fakeBroadcast struct {
 	dests   []studio.DestinationStatus
 	started chan struct{}
 	ended   atomic.Bool
+	closed  atomic.Bool
 }
+
+func (b *fakeBroadcast) Close() { b.closed.Store(true) }
 
 func (b *fakeBroadcast) Run(ctx context.Context) error {
 	close(b.started)
@@ -1046,4 +1049,40 @@ func runningStudio(t *testing.T) *studio.Studio {
 	go func() { studioDone <- st.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-studioDone })
 	return st
+}
+
+// The window closing while Go Live is still opening the encoders frees them
+// (Close) and connects nothing.
+func TestWindowClosedWhileGoingLiveFreesTheBroadcast(t *testing.T) {
+	dests, redact := targets(t, rtmpURL)
+	fb := &fakeBroadcast{started: make(chan struct{})}
+	entered, release := make(chan struct{}), make(chan struct{})
+	w, loop := newTestWindow(t, Config{ProfilePath: profile, Destinations: dests, Redact: redact,
+		GoLive: func() (Broadcast, error) {
+			close(entered)
+			<-release
+			return fb, nil
+		}})
+	test.Tap(button(t, w, "Go Live"))
+	<-entered
+	stopped := make(chan struct{})
+	go func() { w.Stop(); close(stopped) }()
+	loop.until(t, 3*time.Second, "the window stopping", func() bool { return w.ctx.Err() != nil })
+	close(release)
+	loop.until(t, 3*time.Second, "Stop to return", func() bool {
+		select {
+		case <-stopped:
+			return true
+		default:
+			return false
+		}
+	})
+	select {
+	case <-fb.started:
+		t.Error("the abandoned broadcast ran")
+	default:
+	}
+	if !fb.closed.Load() {
+		t.Error("the abandoned broadcast was not closed: its encoders leak")
+	}
 }

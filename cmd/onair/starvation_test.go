@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"onair/internal/testpeer"
+)
+
+var skippedRE = regexp.MustCompile(`(?m)^(\d\d):(\d\d):(\d\d)\s+\d+ frames\s+encoders \d+\s+skipped (\d+)`)
+
+// With every core busy in other programs, the session keeps its clock: the
+// encoder skips pictures (counted in the status line) instead of falling
+// behind, compose→wire latency stays bounded, the sound is complete, and
+// once the load ends the skipping stops.
+func TestLiveKeepsItsClockWhenStarvedOfCPU(t *testing.T) {
+	const total, loadFrom, loadFor = 24 * time.Second, 4 * time.Second, 10 * time.Second
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "starved.mkv")
+	stats := filepath.Join(dir, "stats.json")
+	cmd, stdout, stderr := startOnair(t, nil, "live", "--size", "1280x720", "--fps", "30", "--bitrate", "2500",
+		"--duration", total.String(), "--stats-file", stats, "--dest", "file://"+rec)
+	start := time.Now()
+	time.Sleep(loadFrom)
+	// Three busy programs per core, at the performer's own priority.
+	var spinners []*exec.Cmd
+	for range 3 * runtime.NumCPU() {
+		s := exec.Command("sh", "-c", "while :; do :; done")
+		if err := s.Start(); err != nil {
+			t.Fatal(err)
+		}
+		spinners = append(spinners, s)
+	}
+	stopSpinners := func() {
+		for _, s := range spinners {
+			s.Process.Kill()
+			s.Wait()
+		}
+		spinners = nil
+	}
+	defer stopSpinners()
+	time.Sleep(loadFor)
+	stopSpinners()
+	loadEnded := time.Since(start)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("onair: %v\nstderr:\n%s", err, stderr.String())
+	}
+
+	// skipped[s] is the skip count the status line showed at second s.
+	skipped := map[int]int{}
+	last := 0
+	for _, m := range skippedRE.FindAllStringSubmatch(stdout.String(), -1) {
+		h, _ := strconv.Atoi(m[1])
+		mi, _ := strconv.Atoi(m[2])
+		s, _ := strconv.Atoi(m[3])
+		n, _ := strconv.Atoi(m[4])
+		skipped[h*3600+mi*60+s] = n
+		last = max(last, h*3600+mi*60+s)
+	}
+	settled := int((loadEnded + 4*time.Second).Seconds())
+	during, after := skipped[int(loadEnded.Seconds())-1], skipped[last]
+	t.Logf("skipped: %d by the end of the load, %d at the end (%d status lines)", during, after, len(skipped))
+	if during == 0 {
+		t.Errorf("no picture skipped while both cores were busy: the load did not starve the encoder, or skips are not counted\n%s", stdout.String())
+	}
+	if before, ok := skipped[settled]; !ok || after != before {
+		t.Errorf("still skipping after the load ended: %d at %d s, %d at the end", before, settled, after)
+	}
+	sum := summary(t, stdout.String())
+	if got := sum["frames_encoded"] + sum["encoder_skipped"]; math.Abs(float64(got)-30*total.Seconds()) > 30 {
+		t.Errorf("%d pictures encoded or skipped in %s: want %d (the clock kept)", got, total, int(30*total.Seconds()))
+	}
+	p := testpeer.FFprobe(t, rec)
+	a, ok := p.Stream("audio")
+	if want := total.Seconds() * 48000 / 1024; !ok || math.Abs(float64(a.Frames())-want) > 0.03*want {
+		t.Errorf("audio: %d frames, want %.0f: the sound must not be skipped", a.Frames(), want)
+	}
+	v, _ := p.Stream("video")
+	if v.Frames() != sum["frames_encoded"] {
+		t.Errorf("%d video frames recorded, %d encoded", v.Frames(), sum["frames_encoded"])
+	}
+	if p99 := latencyP99(t, stats); p99 > 500 {
+		t.Errorf("compose→wire p99 %.0f ms under load: want it bounded (< 500 ms)", p99)
+	}
+	if strings.Contains(stderr.String(), "panic") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// latencyP99 is the first destination's compose→wire p99 in ms from a
+// --stats-file.
+func latencyP99(t *testing.T, path string) float64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Destinations []struct {
+			P99 float64 `json:"latency_p99_ms"`
+		} `json:"destinations"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil || len(s.Destinations) == 0 {
+		t.Fatalf("stats %s: %v", b, err)
+	}
+	return s.Destinations[0].P99
+}
