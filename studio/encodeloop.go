@@ -98,9 +98,13 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			if hi <= s0 {
 				continue
 			}
-			if endSample >= 0 && hi > endSample {
-				hi = endSample
+			if endSample >= 0 && hi >= endSample {
+				// The chunk that crosses the end may have been skipped (the
+				// encoder fell behind): any chunk past it ends the sound too.
 				audioDone = true
+				if hi = endSample; hi <= max(lo, s0) {
+					continue
+				}
 			}
 			from := max(lo, s0)
 			part := &capture.AudioChunk{Start: from}

@@ -18,8 +18,10 @@ type fakeEncoders struct {
 	open      int           // encoders open now, video and audio
 	failVideo int           // the n-th OpenVideo fails (from 1; 0: never)
 	delay     time.Duration // each picture takes this long to encode
-	opened    int           // OpenVideo calls so far
-	closed2   error         // set when an encoder was closed twice
+	stallAt   int64         // picture number (from 1) that takes stallFor
+	stallFor  time.Duration
+	opened    int   // OpenVideo calls so far
+	closed2   error // set when an encoder was closed twice
 }
 
 func (f *fakeEncoders) OpenVideo(c encoder.VideoConfig) (VideoEncoder, string, error) {
@@ -31,7 +33,7 @@ func (f *fakeEncoders) OpenVideo(c encoder.VideoConfig) (VideoEncoder, string, e
 	}
 	f.open++
 	c = c.Filled()
-	return &fakeVideo{f: f, cfg: c, asked: c, delay: f.delay}, "", nil
+	return &fakeVideo{f: f, cfg: c, asked: c, delay: f.delay, stallAt: f.stallAt, stallFor: f.stallFor}, "", nil
 }
 
 func (f *fakeEncoders) OpenAudio(kbps int) (AudioEncoder, error) {
@@ -64,6 +66,8 @@ type fakeVideo struct {
 	cfg, asked encoder.VideoConfig
 	frames     int64
 	delay      time.Duration
+	stallAt    int64
+	stallFor   time.Duration
 	closed     bool
 }
 
@@ -72,6 +76,9 @@ func (e *fakeVideo) Encode(_ *capture.Frame, pts int64, composed time.Time, emit
 		return errors.New("fake: encoding after Close")
 	}
 	time.Sleep(e.delay)
+	if e.frames+1 == e.stallAt {
+		time.Sleep(e.stallFor)
+	}
 	key := e.frames%int64(e.cfg.KeyframeSec*e.cfg.FPS) == 0
 	e.frames++
 	emit(&encoder.Packet{Kind: encoder.Video, Key: key, PTS: pts, DTS: pts, TimeBase: encoder.Rational{Num: 1, Den: e.cfg.FPS},

@@ -178,3 +178,33 @@ func TestBroadcastSkipsPicturesWhenTheEncoderIsSlow(t *testing.T) {
 		t.Errorf("a 3 s broadcast took %s: the clock was not kept", took)
 	}
 }
+
+// An encoder that stalls past the audio buffer near the end misses the
+// chunk that crosses the end: the broadcast still ends cleanly at its
+// duration (once, a chunk past the end panicked on a negative slice).
+func TestBroadcastEndsAfterAStallNearTheEnd(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: &fakeEncoders{stallAt: 15, stallFor: 4500 * time.Millisecond}, Duration: 4 * time.Second,
+		Destinations: dests("rtmp://h/one/k1"),
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	var end time.Duration
+	for _, p := range mem.got["one"] {
+		if p.Kind == encoder.Audio {
+			end = max(end, p.PTSTime()+1024*time.Second/48000)
+		}
+	}
+	if end > 4*time.Second+25*time.Millisecond {
+		t.Errorf("sound runs to %s, past the 4 s duration", end)
+	}
+}
