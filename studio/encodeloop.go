@@ -127,7 +127,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 // maxEncodeLag is how old a picture may be when the encoder takes it while a
 // newer one waits: a hiccup of a few frames is caught up, a CPU shortage
 // skips pictures instead of delaying the show.
-const maxEncodeLag = 100 * time.Millisecond
+const maxEncodeLag = 200 * time.Millisecond
 
 // encodePicture hands f to every rendition's encoder, at the rate dynamic
 // bitrate asks for.
