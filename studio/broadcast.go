@@ -359,11 +359,9 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			b.frames++
 			b.mu.Unlock()
 		case c := <-chunks:
-			if audioDone {
-				continue
-			}
 			lo, hi := c.Start, c.Start+int64(len(c.Samples[0]))
-			if hi <= s0 {
+			if audioDone || hi <= s0 {
+				c.Release()
 				continue
 			}
 			if endSample >= 0 && hi > endSample {
@@ -375,7 +373,9 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			for ch := range part.Samples {
 				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
 			}
-			if err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound); err != nil {
+			err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound)
+			c.Release() // Encode copied the samples
+			if err != nil {
 				return err
 			}
 		}
