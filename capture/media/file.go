@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -53,11 +52,22 @@ func Open(path string, w, h, fps int) (*File, error) {
 	return f, nil
 }
 
-// Close frees the decoders. Call it once Run has returned.
+// Close frees the decoders and the pictures not handed out. Call it once Run
+// has returned; pictures still held elsewhere are freed on their last Release.
 func (f *File) Close() {
 	if f.dec != nil {
 		f.dec.close()
 		f.dec = nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.ready {
+		p.Release()
+	}
+	f.ready = nil
+	if f.shown != nil {
+		f.shown.Release()
+		f.shown = nil
 	}
 }
 
@@ -138,6 +148,9 @@ func (f *File) Run(ctx context.Context, clock *capture.Clock) error {
 		if err != nil {
 			return fmt.Errorf("playing %s: %w", f.path, err)
 		}
+		if length <= 0 && f.dec.cut != nil {
+			return fmt.Errorf("playing %s: no picture could be read: %w", f.path, f.dec.cut)
+		}
 		if length <= 0 {
 			return fmt.Errorf("playing %s: the file has no pictures", f.path)
 		}
@@ -172,8 +185,8 @@ func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.D
 		if !clock.SleepUntil(at-lead, ctx.Done()) {
 			return ctx.Err()
 		}
-		img, ref := wrapPicture(fr)
-		pic := capture.NewFrame(img, 0, at, ref.Free)
+		img, ref, free := wrapPicture(fr)
+		pic := capture.NewFrame(img, 0, at, free)
 		pic.Native = ref
 		f.mu.Lock()
 		f.ready = append(f.ready, pic)
@@ -211,30 +224,26 @@ type decoders struct {
 	frame      *astiav.Frame
 	out        *astiav.Frame
 	closers    []func()
-	drained    bool // read to the end: rewind before the next pass
+	drained    bool  // read to the end: rewind before the next pass
+	cut        error // why the last pass ended before the end of the file
+	path       string
 }
 
 func (f *File) openDecoders() (d *decoders, err error) {
-	if _, err := os.Stat(f.path); err != nil {
-		return nil, fmt.Errorf("media file %s: %w", f.path, errors.Unwrap(err))
+	fc, err := openInput(f.path)
+	if err != nil {
+		return nil, err
 	}
-	dd := &decoders{vidx: -1, aidx: -1}
+	dd := &decoders{vidx: -1, aidx: -1, path: f.path, fc: fc}
 	defer func() {
 		if err != nil {
 			dd.close()
 		}
 	}()
 	d = dd
-	d.fc = astiav.AllocFormatContext()
-	if err := d.fc.OpenInput(f.path, nil, nil); err != nil {
-		d.fc.Free()
-		d.fc = nil
-		return nil, fmt.Errorf("media file %s cannot be opened: %w", f.path, err)
-	}
-	d.closers = append(d.closers, d.fc.CloseInput) // it frees the context too
-	if err := d.fc.FindStreamInfo(nil); err != nil {
-		return nil, fmt.Errorf("media file %s: reading its streams: %w", f.path, err)
-	}
+	// dd.fc, not its method value (reopen replaces it), and not d: the
+	// deferred close runs after an error return has set d to nil.
+	d.closers = append(d.closers, func() { dd.fc.CloseInput() })
 	for _, s := range d.fc.Streams() {
 		cp := s.CodecParameters()
 		switch {
@@ -318,7 +327,9 @@ func (d *decoders) rewind() error {
 		return nil
 	}
 	if err := d.fc.SeekFrame(-1, 0, astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
-		return fmt.Errorf("seeking back to the start: %w", err)
+		if err := d.reopen(); err != nil {
+			return fmt.Errorf("going back to the start: %w", err)
+		}
 	}
 	flushDecoder(d.vdec)
 	if d.adec != nil {
@@ -337,13 +348,16 @@ func (d *decoders) close() {
 
 // decode reads the whole file, handing filtered pictures and sound on.
 func (d *decoders) decode(onPicture func(*astiav.Frame, astiav.Rational) error, onSound func(*astiav.Frame)) error {
+	d.cut = nil
 	for {
 		err := d.fc.ReadFrame(d.pkt)
-		if errors.Is(err, astiav.ErrEof) {
-			break
-		}
 		if err != nil {
-			return fmt.Errorf("reading: %w", err)
+			// Past the end, or a file cut short (a copy interrupted, a bad
+			// disk): what was read is the file, as players treat it.
+			if !errors.Is(err, astiav.ErrEof) {
+				d.cut = fmt.Errorf("reading: %w", err)
+			}
+			break
 		}
 		idx := d.pkt.StreamIndex()
 		switch idx {
@@ -379,6 +393,9 @@ func (d *decoders) run(dec *astiav.CodecContext, pkt *astiav.Packet, g *graph, e
 		err := dec.ReceiveFrame(d.frame)
 		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
 			return nil
+		}
+		if errors.Is(err, astiav.ErrInvaliddata) {
+			continue // a damaged picture (threaded decoders report it here): skip it
 		}
 		if err != nil {
 			return fmt.Errorf("decoding: %w", err)
