@@ -28,7 +28,8 @@ type Frame struct {
 	// At is the studio-clock time the picture shows.
 	At time.Duration
 	// Native, when set, is the same picture in a form an encoder may take as
-	// is (a decoder's AVFrame): a consumer that recognises it skips a copy.
+	// is (a decoder's AVFrame): a consumer that recognises it skips a copy,
+	// and only reads it.
 	Native any
 
 	pool   *FramePool

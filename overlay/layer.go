@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"image"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,7 @@ type Layer interface {
 // SetLayers sets what is drawn over the source, bottom first, from the next
 // Compose on. It may be called while the compositor runs.
 func (c *Compositor) SetLayers(layers ...Layer) {
+	layers = slices.Clone(layers) // the caller's slice may change under Compose
 	c.layers.Store(&layers)
 }
 
