@@ -20,23 +20,27 @@ import (
 func damaged(t *testing.T) (mp4, faststart, mkv string) {
 	t.Helper()
 	full := clip(t, "320x240", "2", true)
-	dir := t.TempDir()
-	remux := func(name string, args ...string) string {
-		out := filepath.Join(dir, name)
-		args = append(append([]string{"-v", "error", "-i", full, "-c", "copy"}, args...), out)
-		if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
-			t.Fatalf("remuxing %s: %v\n%s", name, err, b)
-		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(out, b[:len(b)/2], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return out
+	return cutCopy(t, full, "cut.mp4", 2), cutCopy(t, full, "cut-faststart.mp4", 2, "-movflags", "+faststart"),
+		cutCopy(t, full, "cut.mkv", 2)
+}
+
+// cutCopy remuxes full to name with ffmpeg's extra args and keeps the first
+// 1/div of it.
+func cutCopy(t *testing.T, full, name string, div int, args ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name)
+	args = append(append([]string{"-v", "error", "-i", full, "-c", "copy"}, args...), out)
+	if b, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		t.Fatalf("remuxing %s: %v\n%s", name, err, b)
 	}
-	return remux("cut.mp4"), remux("cut-faststart.mp4", "-movflags", "+faststart"), remux("cut.mkv")
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, b[:len(b)/div], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // What cannot be played is refused at Open, quickly, in one line that names
@@ -131,6 +135,26 @@ func TestFilePlaysWhatATruncatedFileHolds(t *testing.T) {
 				t.Errorf("%d new pictures in 72 ticks, the last from %s: not looping what the file holds", changes, shownAt)
 			}
 		})
+	}
+}
+
+// A file whose index survived but none of its pictures (the first 5 % of a
+// faststart mp4) stops the source with one line, not a spin or a hang.
+func TestFileWithNoReadablePictureStops(t *testing.T) {
+	path := cutCopy(t, clip(t, "320x240", "2", true), "stub.mp4", 20, "-movflags", "+faststart")
+	f, err := Open(path, 320, 240, 30)
+	if err == nil {
+		defer f.Close()
+		done := make(chan error, 1)
+		go func() { done <- f.Run(context.Background(), capture.NewClock()) }()
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run still going after 10 s on a file with no picture")
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "damaged or cut short") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("got %v, want one line naming the file and saying it is damaged or cut short", err)
 	}
 }
 

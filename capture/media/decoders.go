@@ -51,6 +51,10 @@ func (f *File) openDecoders() (d *decoders, err error) {
 				return nil, fmt.Errorf("media file %s: video: %w", f.path, err)
 			}
 			d.closers = append(d.closers, d.vdec.Free)
+			if d.vdec.PixelFormat() == astiav.PixelFormatNone || d.vdec.Width() == 0 {
+				// Probing read no picture: the filter would only say "Invalid argument".
+				return nil, fmt.Errorf("media file %s is damaged or cut short: none of its pictures can be read", f.path)
+			}
 			spec := "null"
 			if cp.Width() != f.w || cp.Height() != f.h || d.vdec.PixelFormat() != astiav.PixelFormatYuv420P {
 				spec = fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,format=yuv420p", f.w, f.h, f.w, f.h)

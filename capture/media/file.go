@@ -148,7 +148,7 @@ func (f *File) Run(ctx context.Context, clock *capture.Clock) error {
 			return fmt.Errorf("playing %s: %w", f.path, err)
 		}
 		if length <= 0 && f.dec.cut != nil {
-			return fmt.Errorf("playing %s: no picture could be read: %w", f.path, f.dec.cut)
+			return fmt.Errorf("playing %s: it is damaged or cut short, no picture could be read: %w", f.path, f.dec.cut)
 		}
 		if length <= 0 {
 			return fmt.Errorf("playing %s: the file has no pictures", f.path)
