@@ -7,9 +7,20 @@ import (
 	"time"
 )
 
-// Frame is one 4:2:0 picture stamped on the studio clock. Frames come from a
-// FramePool and are reference counted so the compositor can hand one picture to
-// the encoder and the preview at once without copying it.
+// Frame is one 4:2:0 picture stamped on the studio clock. Frames are
+// reference counted so the compositor can hand one picture to the encoder and
+// the preview at once without copying it.
+//
+// Who may write the pixels:
+//   - A frame from a FramePool owns its memory. Its holder may draw on it
+//     while Writable says so: it holds the only reference. Once shared
+//     (Retain, View) everyone only reads.
+//   - A frame from NewFrame shows memory someone else owns — a decoder's
+//     AVFrame, whose buffers FFmpeg shares with its own reference pictures
+//     and the encoder may take as they are. It is read-only for everyone.
+//   - A View shows its parent's pixels and is read-only.
+//
+// To draw on a frame that is not Writable, copy it into a pool frame first.
 type Frame struct {
 	Pic *image.YCbCr
 	// Seq is the frame's index on its producer's fps clock.
@@ -17,7 +28,8 @@ type Frame struct {
 	// At is the studio-clock time the picture shows.
 	At time.Duration
 	// Native, when set, is the same picture in a form an encoder may take as
-	// is (a decoder's AVFrame): a consumer that recognises it skips a copy.
+	// is (a decoder's AVFrame): a consumer that recognises it skips a copy,
+	// and only reads it.
 	Native any
 
 	pool   *FramePool
@@ -41,6 +53,12 @@ func (f *Frame) View(seq int64, at time.Duration) *Frame {
 	v := &Frame{Pic: f.Pic, Native: f.Native, Seq: seq, At: at, parent: f.Retain()}
 	v.refs.Store(1)
 	return v
+}
+
+// Writable reports whether the caller may draw on f: it comes from a pool
+// and the caller holds its only reference (as av_frame_is_writable).
+func (f *Frame) Writable() bool {
+	return f.pool != nil && f.refs.Load() == 1
 }
 
 // Retain adds a reference; each Retain needs a matching Release.

@@ -1,27 +1,6 @@
 package capture
 
-import (
-	"math"
-	"time"
-)
-
-// Audio format of the studio: 48 kHz, stereo, float32 planar.
-const (
-	SampleRate = 48000
-	Channels   = 2
-)
-
-// AudioChunk is a run of stereo samples stamped on the studio clock: Start is the
-// index of its first sample counted from studio time zero.
-type AudioChunk struct {
-	Start   int64
-	Samples [Channels][]float32
-}
-
-// At is the studio time of the chunk's first sample.
-func (c *AudioChunk) At() time.Duration {
-	return time.Duration(c.Start) * time.Second / SampleRate
-}
+import "math"
 
 // Tone is the synthetic microphone: a steady 440 Hz sine at -20 dBFS with a
 // 1 kHz beep at -6 dBFS for the first 50 ms of every second (when the test card

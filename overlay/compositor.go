@@ -5,6 +5,7 @@ package overlay
 
 import (
 	"image"
+	"sync/atomic"
 	"time"
 
 	"onair/capture"
@@ -18,6 +19,7 @@ type Compositor struct {
 	srcW, srcH int
 	fit        image.Rectangle
 	xmap, ymap []int
+	layers     atomic.Pointer[[]Layer]
 }
 
 // NewCompositor makes a compositor for a w×h canvas.
@@ -28,19 +30,43 @@ func NewCompositor(w, h int) *Compositor {
 // Size is the canvas size.
 func (c *Compositor) Size() (w, h int) { return c.w, c.h }
 
-// Compose places src on the canvas for slot seq at studio time at and returns
-// the program frame (one reference, the caller's). A source of the canvas's
-// size with nothing drawn on top is passed through without a copy; any other
-// is scaled to fit, centred, with black bars.
+// Compose places src on the canvas for slot seq at studio time at, draws the
+// layers on top and returns the program frame (one reference, the caller's).
+// With no layers, a source of the canvas's size is passed through without a
+// copy, as a read-only view: it may be a decoder's memory. Anything drawn goes
+// on a pool frame of the compositor's, the source copied or scaled to fit
+// (centred, with black bars) first, so src is never written.
 func (c *Compositor) Compose(src *capture.Frame, seq int64, at time.Duration) *capture.Frame {
 	s := src.Pic
-	if s.Rect.Dx() == c.w && s.Rect.Dy() == c.h {
+	same := s.Rect.Dx() == c.w && s.Rect.Dy() == c.h
+	layers := c.currentLayers()
+	if same && len(layers) == 0 {
 		return src.View(seq, at)
 	}
 	dst := c.pool.Get()
 	dst.Seq, dst.At = seq, at
-	c.scale(s, dst.Pic)
+	if same {
+		copyPicture(dst.Pic, s)
+	} else {
+		c.scale(s, dst.Pic)
+	}
+	for _, l := range layers {
+		l.Draw(dst.Pic, at)
+	}
 	return dst
+}
+
+// copyPicture copies a 4:2:0 picture of d's size row by row: a decoder's
+// rows are padded, so the strides differ.
+func copyPicture(d, s *image.YCbCr) {
+	w, h := d.Rect.Dx(), d.Rect.Dy()
+	for y := range h {
+		copy(d.Y[y*d.YStride:y*d.YStride+w], s.Y[y*s.YStride:])
+	}
+	for y := range h / 2 {
+		copy(d.Cb[y*d.CStride:y*d.CStride+w/2], s.Cb[y*s.CStride:])
+		copy(d.Cr[y*d.CStride:y*d.CStride+w/2], s.Cr[y*s.CStride:])
+	}
 }
 
 func (c *Compositor) scale(s, d *image.YCbCr) {

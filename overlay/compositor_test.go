@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"image"
 	"testing"
 	"time"
 
@@ -17,6 +18,9 @@ func TestComposePassesThroughACanvasSizedSource(t *testing.T) {
 	}
 	if src.Seq != 0 {
 		t.Error("composing restamped the source frame")
+	}
+	if out.Writable() {
+		t.Error("a passed-through source is handed out writable")
 	}
 	src.Release()
 	out.Release() // releases the source too; a second release would panic
@@ -52,6 +56,23 @@ func BenchmarkComposePassThrough720p(b *testing.B) {
 func BenchmarkComposeScale480To720p(b *testing.B) {
 	c := NewCompositor(1280, 720)
 	card, _ := capture.NewTestCard(640, 480, 30)
+	src, _ := card.Latest(0)
+	b.ReportAllocs()
+	b.SetBytes(1280 * 720 * 3 / 2)
+	for b.Loop() {
+		c.Compose(src, 0, 0).Release()
+	}
+}
+
+type noLayer struct{}
+
+func (noLayer) Draw(*image.YCbCr, time.Duration) {}
+
+// The price of drawing anything on a canvas-sized source: one copy.
+func BenchmarkComposeCopy720p(b *testing.B) {
+	c := NewCompositor(1280, 720)
+	c.SetLayers(noLayer{})
+	card, _ := capture.NewTestCard(1280, 720, 30)
 	src, _ := card.Latest(0)
 	b.ReportAllocs()
 	b.SetBytes(1280 * 720 * 3 / 2)

@@ -91,11 +91,9 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			b.frames++
 			b.mu.Unlock()
 		case c := <-chunks:
-			if audioDone {
-				continue
-			}
 			lo, hi := c.Start, c.Start+int64(len(c.Samples[0]))
-			if hi <= s0 {
+			if audioDone || hi <= s0 {
+				c.Release()
 				continue
 			}
 			if endSample >= 0 && hi >= endSample {
@@ -103,6 +101,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				// encoder fell behind): any chunk past it ends the sound too.
 				audioDone = true
 				if hi = endSample; hi <= max(lo, s0) {
+					c.Release()
 					continue
 				}
 			}
@@ -111,7 +110,9 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			for ch := range part.Samples {
 				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
 			}
-			if err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound); err != nil {
+			err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound)
+			c.Release() // Encode copied the samples
+			if err != nil {
 				return err
 			}
 		}

@@ -109,7 +109,7 @@ func (s *Studio) Run(ctx context.Context) error {
 // both, so the encoder receives them together.
 func (s *Studio) run(ctx context.Context) error {
 	interval := time.Second / time.Duration(s.FPS)
-	audio := newAudioRing(capture.SampleRate / s.FPS)
+	audio := newAudioTap((capture.SampleRate + s.FPS - 1) / s.FPS)
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
@@ -130,7 +130,9 @@ func (s *Studio) run(ctx context.Context) error {
 			n += skip
 			at = time.Duration(n) * time.Second / time.Duration(s.FPS)
 		}
-		s.captureAudio(audio, int64(at)*capture.SampleRate/int64(time.Second))
+		// The slot's sample from n, not from at: at is truncated to the
+		// nanosecond, and a span one sample over a chunk splits off a 1-sample chunk.
+		s.captureAudio(audio, n*capture.SampleRate/int64(s.FPS))
 		if err := s.composeVideo(n, at); err != nil {
 			return err
 		}
@@ -159,42 +161,31 @@ func (s *Studio) composeVideo(n int64, at time.Duration) error {
 	return nil
 }
 
-// audioRing is the studio's sound, in chunks of one frame's worth. A chunk is
-// rewritten only len(chunks) chunks later, and no subscriber may hold more
-// than maxAudioBuffer, so nobody ever reads a chunk being rewritten.
-type audioRing struct {
-	chunks []capture.AudioChunk
-	size   int   // samples a chunk holds at most
-	next   int   // chunk to fill next
-	upTo   int64 // studio sample index captured so far
+// audioTap is where the studio's sound capture stands. Each chunk comes from
+// a pool and is reference counted: a subscriber owns what it received until
+// it releases it, so a slow one is skipped (and counted), never handed
+// samples rewritten under it.
+type audioTap struct {
+	pool *capture.AudioPool
+	size int   // samples a chunk holds at most: one frame's worth
+	upTo int64 // studio sample index captured so far
 }
 
-const (
-	audioRingChunks = 128
-	maxAudioBuffer  = audioRingChunks / 2
-)
+// maxAudioBuffer bounds a subscriber's queue: every queued chunk is held
+// memory (12.8 KB at 30 fps), and 256 of them are over 8 s of sound.
+const maxAudioBuffer = 256
 
-func newAudioRing(size int) *audioRing {
-	r := &audioRing{chunks: make([]capture.AudioChunk, audioRingChunks), size: size}
-	for i := range r.chunks {
-		for ch := range r.chunks[i].Samples {
-			r.chunks[i].Samples[ch] = make([]float32, size)
-		}
-	}
-	return r
+func newAudioTap(size int) *audioTap {
+	return &audioTap{pool: capture.NewAudioPool(size), size: size}
 }
 
 // captureAudio takes the sound from where it stopped up to sample end and
 // hands it to every audio subscriber.
-func (s *Studio) captureAudio(r *audioRing, end int64) {
+func (s *Studio) captureAudio(r *audioTap, end int64) {
 	for r.upTo < end {
 		n := int(min(end-r.upTo, int64(r.size)))
-		c := &r.chunks[r.next]
-		r.next = (r.next + 1) % len(r.chunks)
+		c := r.pool.Get(n)
 		c.Start = r.upTo
-		for ch := range c.Samples {
-			c.Samples[ch] = c.Samples[ch][:n]
-		}
 		r.upTo += int64(n)
 		s.audio.Fill(c.Start, c.Samples[0], c.Samples[1])
 		var peak float32
@@ -205,12 +196,14 @@ func (s *Studio) captureAudio(r *audioRing, end int64) {
 		s.mu.Lock()
 		for sub := range s.audioSubs {
 			select {
-			case sub.ch <- c:
+			case sub.ch <- c.Retain():
 			default:
+				c.Release()
 				sub.skipped.Add(1)
 			}
 		}
 		s.mu.Unlock()
+		c.Release()
 	}
 }
 
@@ -237,8 +230,12 @@ func (s *Studio) SubscribeVideo(buf int) (frames <-chan *capture.Frame, skipped 
 	}
 }
 
-// SubscribeAudio delivers every audio chunk until cancel is called. Chunks are
-// the studio's: read them, copy what you keep, and do not hold on to them.
+// SubscribeAudio delivers every audio chunk until cancel is called. Each
+// chunk received is the receiver's reference: read it, then call Release (the
+// samples are not rewritten before that; one never released only costs an
+// allocation). Nobody writes a received chunk. A receiver that falls behind by
+// more than buf chunks (at most maxAudioBuffer) misses chunks; skipped counts
+// them, and the chunks it does get are whole and in order.
 func (s *Studio) SubscribeAudio(buf int) (chunks <-chan *capture.AudioChunk, skipped func() int64, cancel func()) {
 	sub := &audioSub{ch: make(chan *capture.AudioChunk, min(buf, maxAudioBuffer))}
 	s.mu.Lock()
@@ -248,6 +245,14 @@ func (s *Studio) SubscribeAudio(buf int) (chunks <-chan *capture.AudioChunk, ski
 		s.mu.Lock()
 		delete(s.audioSubs, sub)
 		s.mu.Unlock()
+		for {
+			select {
+			case c := <-sub.ch:
+				c.Release()
+			default:
+				return
+			}
+		}
 	}
 }
 

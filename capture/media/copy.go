@@ -14,16 +14,23 @@ import "C"
 
 import (
 	"image"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/asticode/go-astiav"
 )
 
+// livePictures counts decoded pictures not yet freed, so tests can tell that
+// every one is.
+var livePictures atomic.Int64
+
 // wrapPicture returns a new reference to src (a yuv420p frame) and a picture
 // that reads its planes in place: decoded pictures reach the encoder without
-// a copy. release drops the reference; the picture must not be used after.
-func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, ref *astiav.Frame) {
+// a copy. free drops the reference; the picture must not be used after.
+func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, ref *astiav.Frame, free func()) {
 	ref = src.Clone()
+	livePictures.Add(1)
+	free = func() { ref.Free(); livePictures.Add(-1) }
 	c := (*C.AVFrame)(ref.UnsafePointer())
 	w, h := int(c.width), int(c.height)
 	ys, cs := int(c.linesize[0]), int(c.linesize[1])
@@ -36,7 +43,7 @@ func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, ref *astiav.Frame) {
 		SubsampleRatio: image.YCbCrSubsampleRatio420,
 		Rect:           image.Rect(0, 0, w, h),
 	}
-	return pic, ref
+	return pic, ref, free
 }
 
 // copySamples copies a stereo fltp frame's samples out of libav memory.

@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -53,11 +51,22 @@ func Open(path string, w, h, fps int) (*File, error) {
 	return f, nil
 }
 
-// Close frees the decoders. Call it once Run has returned.
+// Close frees the decoders and the pictures not handed out. Call it once Run
+// has returned; pictures still held elsewhere are freed on their last Release.
 func (f *File) Close() {
 	if f.dec != nil {
 		f.dec.close()
 		f.dec = nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.ready {
+		p.Release()
+	}
+	f.ready = nil
+	if f.shown != nil {
+		f.shown.Release()
+		f.shown = nil
 	}
 }
 
@@ -138,6 +147,9 @@ func (f *File) Run(ctx context.Context, clock *capture.Clock) error {
 		if err != nil {
 			return fmt.Errorf("playing %s: %w", f.path, err)
 		}
+		if length <= 0 && f.dec.cut != nil {
+			return fmt.Errorf("playing %s: it is damaged or cut short, no picture could be read: %w", f.path, f.dec.cut)
+		}
 		if length <= 0 {
 			return fmt.Errorf("playing %s: the file has no pictures", f.path)
 		}
@@ -172,8 +184,8 @@ func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.D
 		if !clock.SleepUntil(at-lead, ctx.Done()) {
 			return ctx.Err()
 		}
-		img, ref := wrapPicture(fr)
-		pic := capture.NewFrame(img, 0, at, ref.Free)
+		img, ref, free := wrapPicture(fr)
+		pic := capture.NewFrame(img, 0, at, free)
 		pic.Native = ref
 		f.mu.Lock()
 		f.ready = append(f.ready, pic)
@@ -199,246 +211,3 @@ func (f *File) playOnce(ctx context.Context, clock *capture.Clock, origin time.D
 
 // Underflows counts audio chunks the decoder could not fill in time.
 func (f *File) Underflows() int64 { return f.underflows.Load() }
-
-// decoders is one pass over the file.
-type decoders struct {
-	fc         *astiav.FormatContext
-	vdec, adec *astiav.CodecContext
-	vidx, aidx int
-	vtb        astiav.Rational
-	vf, af     *graph
-	pkt        *astiav.Packet
-	frame      *astiav.Frame
-	out        *astiav.Frame
-	closers    []func()
-	drained    bool // read to the end: rewind before the next pass
-}
-
-func (f *File) openDecoders() (d *decoders, err error) {
-	if _, err := os.Stat(f.path); err != nil {
-		return nil, fmt.Errorf("media file %s: %w", f.path, errors.Unwrap(err))
-	}
-	dd := &decoders{vidx: -1, aidx: -1}
-	defer func() {
-		if err != nil {
-			dd.close()
-		}
-	}()
-	d = dd
-	d.fc = astiav.AllocFormatContext()
-	if err := d.fc.OpenInput(f.path, nil, nil); err != nil {
-		d.fc.Free()
-		d.fc = nil
-		return nil, fmt.Errorf("media file %s cannot be opened: %w", f.path, err)
-	}
-	d.closers = append(d.closers, d.fc.CloseInput) // it frees the context too
-	if err := d.fc.FindStreamInfo(nil); err != nil {
-		return nil, fmt.Errorf("media file %s: reading its streams: %w", f.path, err)
-	}
-	for _, s := range d.fc.Streams() {
-		cp := s.CodecParameters()
-		switch {
-		case cp.MediaType() == astiav.MediaTypeVideo && d.vidx < 0:
-			d.vidx, d.vtb = s.Index(), s.TimeBase()
-			if d.vdec, err = openDecoder(cp); err != nil {
-				return nil, fmt.Errorf("media file %s: video: %w", f.path, err)
-			}
-			d.closers = append(d.closers, d.vdec.Free)
-			spec := "null"
-			if cp.Width() != f.w || cp.Height() != f.h || d.vdec.PixelFormat() != astiav.PixelFormatYuv420P {
-				spec = fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,format=yuv420p", f.w, f.h, f.w, f.h)
-			}
-			if d.vf, err = newGraph("buffer", "buffersink", astiav.FilterArgs{
-				"pix_fmt":      strconv.Itoa(int(d.vdec.PixelFormat())),
-				"pixel_aspect": nonZero(d.vdec.SampleAspectRatio()).String(),
-				"time_base":    s.TimeBase().String(),
-				"video_size":   fmt.Sprintf("%dx%d", d.vdec.Width(), d.vdec.Height()),
-			}, spec); err != nil {
-				return nil, fmt.Errorf("media file %s: video filter: %w", f.path, err)
-			}
-			d.closers = append(d.closers, d.vf.g.Free)
-		case cp.MediaType() == astiav.MediaTypeAudio && d.aidx < 0:
-			d.aidx = s.Index()
-			if d.adec, err = openDecoder(cp); err != nil {
-				return nil, fmt.Errorf("media file %s: audio: %w", f.path, err)
-			}
-			d.closers = append(d.closers, d.adec.Free)
-			layout := d.adec.ChannelLayout().String()
-			if !d.adec.ChannelLayout().Valid() || layout == "" {
-				layout = "stereo"
-			}
-			if d.af, err = newGraph("abuffer", "abuffersink", astiav.FilterArgs{
-				"time_base":      s.TimeBase().String(),
-				"sample_rate":    strconv.Itoa(d.adec.SampleRate()),
-				"sample_fmt":     d.adec.SampleFormat().Name(),
-				"channel_layout": layout,
-			}, fmt.Sprintf("aresample=%d,aformat=sample_fmts=fltp:channel_layouts=stereo", capture.SampleRate)); err != nil {
-				return nil, fmt.Errorf("media file %s: audio filter: %w", f.path, err)
-			}
-			d.closers = append(d.closers, d.af.g.Free)
-		}
-	}
-	if d.vidx < 0 {
-		return nil, fmt.Errorf("media file %s has no video stream", f.path)
-	}
-	d.pkt, d.frame, d.out = astiav.AllocPacket(), astiav.AllocFrame(), astiav.AllocFrame()
-	d.closers = append(d.closers, d.pkt.Free, d.frame.Free, d.out.Free)
-	return d, nil
-}
-
-func nonZero(r astiav.Rational) astiav.Rational {
-	if r.Num() == 0 || r.Den() == 0 {
-		return astiav.NewRational(1, 1)
-	}
-	return r
-}
-
-func openDecoder(cp *astiav.CodecParameters) (*astiav.CodecContext, error) {
-	codec := astiav.FindDecoder(cp.CodecID())
-	if codec == nil {
-		return nil, fmt.Errorf("no decoder for %s", cp.CodecID())
-	}
-	cc := astiav.AllocCodecContext(codec)
-	if err := cp.ToCodecContext(cc); err != nil {
-		cc.Free()
-		return nil, err
-	}
-	cc.SetThreadCount(0)
-	if err := cc.Open(codec, nil); err != nil {
-		cc.Free()
-		return nil, err
-	}
-	return cc, nil
-}
-
-// rewind goes back to the start of the file with empty decoders. A decoder
-// that has been drained must be flushed before it takes packets again.
-func (d *decoders) rewind() error {
-	if !d.drained {
-		return nil
-	}
-	if err := d.fc.SeekFrame(-1, 0, astiav.NewSeekFlags(astiav.SeekFlagBackward)); err != nil {
-		return fmt.Errorf("seeking back to the start: %w", err)
-	}
-	flushDecoder(d.vdec)
-	if d.adec != nil {
-		flushDecoder(d.adec)
-	}
-	d.drained = false
-	return nil
-}
-
-func (d *decoders) close() {
-	for i := len(d.closers) - 1; i >= 0; i-- {
-		d.closers[i]()
-	}
-	d.closers = nil
-}
-
-// decode reads the whole file, handing filtered pictures and sound on.
-func (d *decoders) decode(onPicture func(*astiav.Frame, astiav.Rational) error, onSound func(*astiav.Frame)) error {
-	for {
-		err := d.fc.ReadFrame(d.pkt)
-		if errors.Is(err, astiav.ErrEof) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("reading: %w", err)
-		}
-		idx := d.pkt.StreamIndex()
-		switch idx {
-		case d.vidx:
-			err = d.run(d.vdec, d.pkt, d.vf, func(fr *astiav.Frame) error { return onPicture(fr, d.vf.sink.Inputs()[0].TimeBase()) })
-		case d.aidx:
-			err = d.run(d.adec, d.pkt, d.af, func(fr *astiav.Frame) error { onSound(fr); return nil })
-		}
-		d.pkt.Unref()
-		if err != nil {
-			return err
-		}
-	}
-	d.drained = true
-	if err := d.run(d.vdec, nil, d.vf, func(fr *astiav.Frame) error { return onPicture(fr, d.vf.sink.Inputs()[0].TimeBase()) }); err != nil {
-		return err
-	}
-	if d.adec != nil {
-		return d.run(d.adec, nil, d.af, func(fr *astiav.Frame) error { onSound(fr); return nil })
-	}
-	return nil
-}
-
-// run sends one packet (nil: drain) through a decoder and its filter graph.
-func (d *decoders) run(dec *astiav.CodecContext, pkt *astiav.Packet, g *graph, emit func(*astiav.Frame) error) error {
-	if err := dec.SendPacket(pkt); err != nil && !errors.Is(err, astiav.ErrEof) {
-		if pkt != nil && errors.Is(err, astiav.ErrInvaliddata) {
-			return nil // a damaged packet: skip it, as players do
-		}
-		return fmt.Errorf("decoding: %w", err)
-	}
-	for {
-		err := dec.ReceiveFrame(d.frame)
-		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("decoding: %w", err)
-		}
-		err = g.src.BuffersrcAddFrame(d.frame, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef))
-		d.frame.Unref()
-		if err != nil {
-			return fmt.Errorf("filtering: %w", err)
-		}
-		for {
-			err := g.sink.BuffersinkGetFrame(d.out, astiav.NewBuffersinkFlags())
-			if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
-				break
-			}
-			if err != nil {
-				return fmt.Errorf("filtering: %w", err)
-			}
-			err = emit(d.out)
-			d.out.Unref()
-			if err != nil {
-				return err
-			}
-		}
-	}
-}
-
-func tsDuration(v int64, tb astiav.Rational) time.Duration {
-	return time.Duration(v) * time.Second * time.Duration(tb.Num()) / time.Duration(tb.Den())
-}
-
-// graph is a one-input, one-output libavfilter graph.
-type graph struct {
-	g         *astiav.FilterGraph
-	src, sink *astiav.FilterContext
-}
-
-func newGraph(srcName, sinkName string, args astiav.FilterArgs, spec string) (*graph, error) {
-	g := &graph{g: astiav.AllocFilterGraph()}
-	fail := func(err error) (*graph, error) { g.g.Free(); return nil, err }
-	var err error
-	if g.src, err = g.g.NewFilterContext(astiav.FindFilterByName(srcName), "in", args); err != nil {
-		return fail(err)
-	}
-	if g.sink, err = g.g.NewFilterContext(astiav.FindFilterByName(sinkName), "out", nil); err != nil {
-		return fail(err)
-	}
-	outputs, inputs := astiav.AllocFilterInOut(), astiav.AllocFilterInOut()
-	defer outputs.Free()
-	defer inputs.Free()
-	outputs.SetName("in")
-	outputs.SetFilterContext(g.src)
-	outputs.SetPadIdx(0)
-	inputs.SetName("out")
-	inputs.SetFilterContext(g.sink)
-	inputs.SetPadIdx(0)
-	if err := g.g.Parse(spec, inputs, outputs); err != nil {
-		return fail(err)
-	}
-	if err := g.g.Configure(); err != nil {
-		return fail(err)
-	}
-	return g, nil
-}

@@ -98,7 +98,7 @@ func TestFileRefusesWhatItCannotPlay(t *testing.T) {
 	dir := t.TempDir()
 	for name, tc := range map[string]struct{ path, want string }{
 		"missing": {filepath.Join(dir, "nope.mp4"), "no such file"},
-		"garbage": {writeFile(t, dir, "x.mp4", "not a video"), "cannot be opened"},
+		"garbage": {writeFile(t, dir, "x.mp4", "not a video"), "is not a video onair can play"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Open(tc.path, 640, 360, 30)
