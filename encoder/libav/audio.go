@@ -65,9 +65,22 @@ func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
 // Encode queues the chunk's samples, whose first sample has timestamp pts
 // (in samples), and encodes every whole codec frame.
 func (e *AudioEncoder) Encode(c *capture.AudioChunk, pts int64, composed time.Time, emit func(*encoder.Packet)) error {
-	if !e.primed || len(e.fifo[0]) == 0 {
+	switch expected := e.next + int64(len(e.fifo[0])); {
+	case !e.primed || len(e.fifo[0]) == 0:
 		e.next = pts - int64(len(e.fifo[0]))
 		e.primed = true
+	case pts > expected && pts-expected <= capture.SampleRate:
+		// Sound was skipped (the encoder fell behind): silence in its place
+		// keeps what follows on time and in step with the picture.
+		for ch := range e.fifo {
+			e.fifo[ch] = append(e.fifo[ch], make([]float32, pts-expected)...)
+		}
+	case pts != expected:
+		// A long gap: what is buffered belongs to before it; start afresh.
+		for ch := range e.fifo {
+			e.fifo[ch] = e.fifo[ch][:0]
+		}
+		e.next = pts
 	}
 	if len(e.fifo[0]) == 0 {
 		e.composed = composed
