@@ -186,7 +186,7 @@ func TestBroadcastEndsAfterAStallNearTheEnd(t *testing.T) {
 	st, ctx := runningStudio(t)
 	mem := &memConnector{got: map[string][]*encoder.Packet{}}
 	b, err := NewBroadcast(st, BroadcastConfig{
-		Video: smallVideo, Encoders: &fakeEncoders{stallAt: 15, stallFor: 4500 * time.Millisecond}, Duration: 4 * time.Second,
+		Video: smallVideo, Encoders: &fakeEncoders{stallAt: 15, stallFor: 6 * time.Second}, Duration: 6 * time.Second,
 		Destinations: dests("rtmp://h/one/k1"),
 		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem},
 	})
@@ -204,7 +204,7 @@ func TestBroadcastEndsAfterAStallNearTheEnd(t *testing.T) {
 			end = max(end, p.PTSTime()+1024*time.Second/48000)
 		}
 	}
-	if end > 4*time.Second+25*time.Millisecond {
-		t.Errorf("sound runs to %s, past the 4 s duration", end)
+	if end > 6*time.Second+25*time.Millisecond {
+		t.Errorf("sound runs to %s, past the 6 s duration", end)
 	}
 }
