@@ -78,7 +78,7 @@ func ProbeHardware() []HardwareStatus {
 	probeOnce.Do(func() {
 		for _, family := range []string{encoder.NVENC, encoder.VAAPI, encoder.QSV} {
 			var devErr error
-			said := holdLogs(func() { devErr = openDevice(family) })
+			said := HoldLogs(func() { devErr = openDevice(family) })
 			if devErr != nil && len(said) > 0 {
 				devErr = fmt.Errorf("%s: %s", hwDevice[family].what, said[0])
 			}
@@ -93,7 +93,7 @@ func ProbeHardware() []HardwareStatus {
 				default:
 					var e *VideoEncoder
 					var err error
-					said := holdLogs(func() { e, err = NewVideoEncoder(cfg) })
+					said := HoldLogs(func() { e, err = NewVideoEncoder(cfg) })
 					if err != nil {
 						s.Reason = strings.Join(append(said, err.Error()), "; ")
 					} else {

@@ -13,9 +13,10 @@ var (
 	held  *[]string // while set, messages are kept here instead of printed
 )
 
-// holdLogs runs f and returns what FFmpeg said meanwhile (when RouteLogs is
-// in place), without printing it: the words behind a probe's failure.
-func holdLogs(f func()) []string {
+// HoldLogs runs f and returns what FFmpeg said meanwhile (when RouteLogs is
+// in place), without printing it: the words behind a probe's failure. Only
+// for moments nothing else is talking (opening, probing).
+func HoldLogs(f func()) []string {
 	var lines []string
 	logMu.Lock()
 	held = &lines

@@ -39,8 +39,14 @@ func NewStudio(p studio.Profile) (*studio.Studio, error) {
 		}
 		return studio.NewStudio(c.Width, c.Height, c.FPS, tc, capture.Tone{}), nil
 	case strings.HasPrefix(p.Source, "file:"):
-		f, err := media.Open(strings.TrimPrefix(p.Source, "file:"), c.Width, c.Height, c.FPS)
+		var f *media.File
+		var err error
+		said := libav.HoldLogs(func() { f, err = media.Open(strings.TrimPrefix(p.Source, "file:"), c.Width, c.Height, c.FPS) })
 		if err != nil {
+			// One line: FFmpeg's own words ride with ours.
+			if len(said) > 0 {
+				err = fmt.Errorf("%w (FFmpeg: %s)", err, said[0])
+			}
 			return nil, err
 		}
 		return studio.NewStudio(c.Width, c.Height, c.FPS, f, f), nil
