@@ -38,6 +38,9 @@ func (h *Hub) Unsubscribe(q *Queue) {
 	q.Close()
 }
 
+// Len is how many queues are subscribed.
+func (h *Hub) Len() int { return len(*h.queues.Load()) }
+
 // Publish hands p to every queue.
 func (h *Hub) Publish(p *Packet) {
 	h.pub.Lock()

@@ -33,6 +33,9 @@ func newBitrateControl(target, audioKbps int) *bitrateControl {
 	return &bitrateControl{target: target, cur: target, floor: max(min(300, target), target/5), audioKbps: audioKbps}
 }
 
+// restart goes back to the full rate with no history (a new destination).
+func (c *bitrateControl) restart() { c.cur, c.hot, c.calm = c.target, 0, 0 }
+
 // second takes one second of the destination's health (queue congestion
 // 0–1 at the end of the second, whether it dropped frames during it, kb/s it
 // sent, whether it is live) and returns the bitrate to encode at. A drop
@@ -121,13 +124,19 @@ func (b *Broadcast) adapt(ctx context.Context) {
 	}
 }
 
-// adaptive is the destinations whose rendition follows their link.
+// adaptive is the destinations, not stopped, whose rendition follows their
+// link.
 func (b *Broadcast) adaptive() []*destination {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var ds []*destination
 	for _, d := range b.dests {
-		if d.rend.ctl != nil {
+		select {
+		case <-d.out.Queue().Done():
+			continue // stopped: its rendition may have a new destination
+		default:
+		}
+		if d.rend.ctl != nil && !d.rend.fixed.Load() {
 			ds = append(ds, d)
 		}
 	}
@@ -138,6 +147,10 @@ func (b *Broadcast) adaptive() []*destination {
 // carries a new rate to the encoder.
 func (b *Broadcast) adaptSecond(d *destination, dt float64) {
 	r := d.rend
+	if r.restart.Swap(false) {
+		r.ctl.restart()
+		r.sent, r.dropped = 0, 0
+	}
 	st := d.out.Stats()
 	kbps := float64(st.BytesSent-r.sent) * 8 / 1000 / dt
 	r.sent = st.BytesSent

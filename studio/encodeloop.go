@@ -2,6 +2,7 @@ package studio
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -81,15 +82,13 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				b.lagSkipped.Add(1)
 				continue
 			}
-			err := encodePicture(rends, f, f.Seq-seq0, clock.Wall(f.At))
+			err := b.encodePicture(rends, f, f.Seq-seq0, clock.Wall(f.At))
 			f.Release()
 			if err != nil {
 				return err
 			}
 			flush()
-			b.mu.Lock()
-			b.frames++
-			b.mu.Unlock()
+			b.frames.Add(1)
 		case c := <-chunks:
 			lo, hi := c.Start, c.Start+int64(len(c.Samples[0]))
 			if audioDone || hi <= s0 {
@@ -130,15 +129,19 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 // skips pictures instead of delaying the show.
 const maxEncodeLag = 200 * time.Millisecond
 
-// encodePicture hands f to every rendition's encoder, at the rate dynamic
-// bitrate asks for.
-func encodePicture(rends []*rendition, f *capture.Frame, pts int64, composed time.Time) error {
+// encodePicture hands f to every rendition's encoder that has someone to
+// send to, at the rate dynamic bitrate asks for.
+func (b *Broadcast) encodePicture(rends []*rendition, f *capture.Frame, pts int64, composed time.Time) error {
 	for _, r := range rends {
-		if w := int(r.want.Load()); w != 0 && w != r.venc.Config().BitrateKbps {
-			if s, ok := r.venc.(BitrateSetter); ok {
-				if err := s.SetBitrate(w); err != nil {
-					return err
-				}
+		if r.hub.Len() == 0 {
+			continue // its destinations were stopped: no work for nobody
+		}
+		if w := int(r.want.Load()); w != 0 && w != r.venc.Config().BitrateKbps && !r.fixed.Load() {
+			if err := r.venc.(BitrateSetter).SetBitrate(w); err != nil {
+				// The show goes on at the rate it has.
+				r.fixed.Store(true)
+				r.want.Store(0)
+				b.notify(fmt.Sprintf("dynamic bitrate stopped (%v): video stays at %d kb/s", err, r.venc.Config().BitrateKbps))
 			}
 		}
 		if err := r.venc.Encode(f, pts, composed, r.collect); err != nil {

@@ -65,6 +65,7 @@ type fakeVideo struct {
 	f          *fakeEncoders
 	cfg, asked encoder.VideoConfig
 	frames     int64
+	nextKey    int64
 	delay      time.Duration
 	stallAt    int64
 	stallFor   time.Duration
@@ -79,7 +80,11 @@ func (e *fakeVideo) Encode(_ *capture.Frame, pts int64, composed time.Time, emit
 	if e.frames+1 == e.stallAt {
 		time.Sleep(e.stallFor)
 	}
-	key := e.frames%int64(e.cfg.KeyframeSec*e.cfg.FPS) == 0
+	// Keyframes by media time, as libav's encoder places them.
+	key := pts >= e.nextKey
+	if key {
+		e.nextKey = (pts/int64(e.cfg.KeyframeSec*e.cfg.FPS) + 1) * int64(e.cfg.KeyframeSec*e.cfg.FPS)
+	}
 	e.frames++
 	emit(&encoder.Packet{Kind: encoder.Video, Key: key, PTS: pts, DTS: pts, TimeBase: encoder.Rational{Num: 1, Den: e.cfg.FPS},
 		Data: fmt.Appendf(nil, "%d kb/s", e.cfg.BitrateKbps), Composed: composed})

@@ -204,7 +204,83 @@ func TestBroadcastEndsAfterAStallNearTheEnd(t *testing.T) {
 			end = max(end, p.PTSTime()+1024*time.Second/48000)
 		}
 	}
+	if end < 400*time.Millisecond {
+		t.Errorf("sound ends at %s: what was captured before the stall is missing", end)
+	}
 	if end > 6*time.Second+25*time.Millisecond {
 		t.Errorf("sound runs to %s, past the 6 s duration", end)
+	}
+}
+
+// Close racing Run (the window giving up on Go Live just as it starts) never
+// frees an encoder Run is using, nor one twice.
+func TestBroadcastCloseRacingRun(t *testing.T) {
+	st, ctx := runningStudio(t)
+	for range 20 {
+		encs := &fakeEncoders{}
+		b, err := NewBroadcast(st, BroadcastConfig{
+			Video: smallVideo, Encoders: encs, Duration: 100 * time.Millisecond,
+			Destinations: dests("rtmp://h/one/k1"),
+			Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: &memConnector{got: map[string][]*encoder.Packet{}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- b.Run(ctx) }()
+		b.Close()
+		if err := <-done; err != nil && !strings.Contains(err.Error(), "already run or was closed") {
+			t.Fatalf("Run beside Close: %v", err)
+		}
+		if n, err := encs.stillOpen(); n != 0 || err != nil {
+			t.Fatalf("%d encoders open after Run and Close (%v)", n, err)
+		}
+	}
+}
+
+// A dynamic-bitrate destination stopped and started again takes its old
+// encoder back instead of leaving it encoding for nobody.
+func TestBroadcastReusesAFreedDynamicRendition(t *testing.T) {
+	st, ctx := runningStudio(t)
+	encs := &fakeEncoders{}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video: smallVideo, Encoders: encs, Duration: 3 * time.Second,
+		Destinations: dests("rtmp://h/one/k1"),
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: &memConnector{got: map[string][]*encoder.Packet{}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	waitRunning(t, b)
+	dyn := Destination{Name: "dyn", URL: "rtmp://h/dyn/k2", DynamicBitrate: true}
+	for round := range 3 {
+		i, err := b.AddDestination(dyn)
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if err := b.RemoveDestination(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := b.Stats(); s.VideoEncoders != 2 {
+		t.Errorf("%d video encoders after starting the dynamic destination three times, want 2", s.VideoEncoders)
+	}
+}
+
+// waitRunning polls until b is live.
+func waitRunning(t *testing.T, b *Broadcast) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for b.Stats().Elapsed == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the broadcast did not start")
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -11,7 +11,8 @@ import (
 
 // AddDestination starts sending to d while live, without touching the
 // others. It joins the rendition whose settings its preset accepts, or gets
-// a new encoder (always, with dynamic bitrate) that joins from the next
+// an encoder of its own (always, with dynamic bitrate: a free one left by a
+// destination stopped earlier, or a new one) that joins from the next
 // picture; either way it starts at a keyframe with fresh headers. It returns
 // the destination's index in the broadcast.
 func (b *Broadcast) AddDestination(d Destination) (int, error) {
@@ -26,81 +27,89 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("destination %s: %w", d.Label(), err)
 	}
-	var notices []string
-	if d.DynamicBitrate {
+	var notices []string // about the destination, whatever rendition it joins
+	if rd.adaptive() {
 		split, n := splitAdaptive([]Rendition{{Video: want, Destinations: []int{0}}}, func(int) bool { return true }, func(int) string { return d.Label() })
 		want, notices = split[0].Video, n
 	}
-	// Adaptive renditions are never shared: their rate follows one link.
-	same := func(r *rendition) bool { return !want.Adaptive && r.ctl == nil && r.venc.Asked() == want }
-	b.mu.Lock()
-	live, ri := b.state == running, slices.IndexFunc(b.rends, same)
-	b.mu.Unlock()
-	if !live {
-		return 0, fmt.Errorf("destination %s: the broadcast is not running", d.Label())
+	// A fixed rendition is shared; an adaptive one follows one link, so only
+	// one nobody uses any more is taken over.
+	same := func(r *rendition) bool {
+		if want.Adaptive {
+			return r.ctl != nil && r.hub.Len() == 0 && r.venc.Asked() == want
+		}
+		return r.ctl == nil && r.venc.Asked() == want
 	}
-	var fresh *rendition
-	if ri < 0 {
+	for {
+		b.mu.Lock()
+		live, ri := b.state == running, slices.IndexFunc(b.rends, same)
+		if live && ri >= 0 {
+			i := b.joinLocked(rd, b.rends[ri], &notices)
+			b.mu.Unlock()
+			b.notifyAll(notices)
+			return i, nil
+		}
+		b.mu.Unlock()
+		if !live {
+			return 0, fmt.Errorf("destination %s: the broadcast is not running", d.Label())
+		}
 		// Opening an encoder takes a moment: not while holding the lock the
 		// statistics need.
 		venc, n, err := b.cfg.Encoders.OpenVideo(want)
 		if err != nil {
 			return 0, fmt.Errorf("destination %s: %w", d.Label(), err)
 		}
-		fresh = b.newRendition(venc, want.Adaptive)
-		if n != "" {
-			notices = append(notices, n)
+		fresh, n2 := b.newRendition(venc, want.Adaptive, d.Label())
+		b.mu.Lock()
+		if b.state != running {
+			b.mu.Unlock()
+			venc.Close()
+			return 0, fmt.Errorf("destination %s: the broadcast is not running", d.Label())
 		}
-	}
-	i, err := b.addLocked(rd, fresh, same, &notices)
-	if err != nil {
-		return 0, err
-	}
-	for _, n := range notices {
-		b.notify(n)
-	}
-	return i, nil
-}
-
-// addLocked joins d to fresh (a rendition opened for it) or to the one
-// same finds, and starts it. It takes b.mu.
-func (b *Broadcast) addLocked(d resolved, fresh *rendition, same func(*rendition) bool, notices *[]string) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.state != running {
-		if fresh != nil {
-			fresh.venc.Close()
+		if ri := slices.IndexFunc(b.rends, same); ri >= 0 {
+			// Another caller opened the same meanwhile (or a destination
+			// freed one): use that, and close ours.
+			b.mu.Unlock()
+			venc.Close()
+			continue
 		}
-		return 0, fmt.Errorf("destination %s: the broadcast is not running", d.Label())
-	}
-	ri := -1
-	if fresh != nil && fresh.ctl == nil {
-		ri = slices.IndexFunc(b.rends, same)
-		if ri >= 0 {
-			fresh.venc.Close() // another caller opened the same meanwhile
-		}
-	}
-	if ri < 0 && fresh != nil {
 		b.rends = append(b.rends, fresh)
-		ri = len(b.rends) - 1
 		b.encoders = max(b.encoders, len(b.rends))
 		b.rendsChanged.Store(true)
-		for k, n := range *notices {
-			(*notices)[k] = fmt.Sprintf("rendition %d: %s", ri+1, n)
+		for _, x := range []string{n, n2} {
+			if x != "" {
+				notices = append(notices, fmt.Sprintf("rendition %d: %s", len(b.rends), x))
+			}
 		}
-		b.notices = append(b.notices, *notices...)
+		i := b.joinLocked(rd, fresh, &notices)
+		b.mu.Unlock()
+		b.notifyAll(notices)
+		return i, nil
 	}
-	if ri < 0 {
-		ri = slices.IndexFunc(b.rends, same)
+}
+
+// joinLocked makes d's loop on r and starts it; what the performer should
+// know about it is recorded. Called with b.mu held.
+func (b *Broadcast) joinLocked(d resolved, r *rendition, notices *[]string) int {
+	if r.ctl != nil {
+		r.takeOver()
 	}
-	dest := b.newDestination(d, b.rends[ri])
+	b.notices = append(b.notices, *notices...)
+	dest := b.newDestination(d, r)
 	b.dests = append(b.dests, dest)
 	b.startLocked(dest.out)
-	return len(b.dests) - 1, nil
+	return len(b.dests) - 1
+}
+
+func (b *Broadcast) notifyAll(ns []string) {
+	for _, n := range ns {
+		b.notify(n)
+	}
 }
 
 // RemoveDestination stops destination i while live, without touching the
-// others: it sends what it has queued and closes its stream cleanly.
+// others: it sends what it has queued and closes its stream cleanly. A
+// rendition nobody receives any more stops encoding.
 func (b *Broadcast) RemoveDestination(i int) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -151,7 +160,7 @@ func (b *Broadcast) Renditions() []string {
 				names = append(names, d.Label())
 			}
 		}
-		out = append(out, fmt.Sprintf("rendition %d: %s — for %s", ri+1, r.venc.Config().Describe(), strings.Join(names, ", ")))
+		out = append(out, fmt.Sprintf("rendition %d: %s — for %s", ri+1, r.settings().Describe(), strings.Join(names, ", ")))
 	}
 	return out
 }

@@ -17,8 +17,28 @@ type rendition struct {
 	// destination), want carries it to the encoding goroutine.
 	ctl  *bitrateControl
 	want atomic.Int64
+	// restart tells the bitrate control a new destination took the
+	// rendition over; fixed, that the encoder refused a rate change.
+	restart, fixed atomic.Bool
 	// What the bitrate control saw last second (its goroutine only).
 	sent, dropped int64
+}
+
+// takeOver readies an adaptive rendition for a new destination: back to its
+// full rate, its control starting afresh.
+func (r *rendition) takeOver() {
+	r.want.Store(int64(r.venc.Asked().BitrateKbps))
+	r.restart.Store(true)
+}
+
+// settings are what the encoder was asked for, at the rate it runs now.
+// Safe from any goroutine (Config is the encoding goroutine's).
+func (r *rendition) settings() encoder.VideoConfig {
+	c := r.venc.Asked()
+	if w := r.want.Load(); w != 0 {
+		c.BitrateKbps = int(w)
+	}
+	return c
 }
 
 func (r *rendition) collect(p *encoder.Packet) { r.pending = append(r.pending, p) }
@@ -34,7 +54,7 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 	if err != nil {
 		return err
 	}
-	plan, notices := splitAdaptive(plan, func(i int) bool { return ds[i].DynamicBitrate }, func(i int) string { return ds[i].Label() })
+	plan, notices := splitAdaptive(plan, func(i int) bool { return ds[i].adaptive() }, func(i int) string { return ds[i].Label() })
 	b.notices = append(b.notices, notices...)
 	if b.aenc, err = b.cfg.Encoders.OpenAudio(b.cfg.AudioBitrateKbps); err != nil {
 		return err
@@ -48,7 +68,10 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 		if notice != "" {
 			b.notices = append(b.notices, fmt.Sprintf("rendition %d: %s", ri+1, notice))
 		}
-		r := b.newRendition(venc, p.Video.Adaptive)
+		r, n := b.newRendition(venc, p.Video.Adaptive, ds[p.Destinations[0]].Label())
+		if n != "" {
+			b.notices = append(b.notices, fmt.Sprintf("rendition %d: %s", ri+1, n))
+		}
 		b.rends = append(b.rends, r)
 		for _, i := range p.Destinations {
 			b.dests[i] = b.newDestination(ds[i], r)
@@ -58,12 +81,18 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 	return nil
 }
 
-func (b *Broadcast) newRendition(venc VideoEncoder, adaptive bool) *rendition {
+// newRendition wraps venc; adaptive (for the destination called name) when
+// asked and the encoder can change its rate, otherwise a notice says not.
+func (b *Broadcast) newRendition(venc VideoEncoder, adaptive bool, name string) (*rendition, string) {
 	r := &rendition{venc: venc, hub: encoder.NewHub()}
-	if adaptive {
-		r.ctl = newBitrateControl(venc.Config().BitrateKbps, b.cfg.AudioBitrateKbps)
+	if !adaptive {
+		return r, ""
 	}
-	return r
+	if _, ok := venc.(BitrateSetter); !ok {
+		return r, fmt.Sprintf("dynamic bitrate for %s: %s cannot change its rate while running; it keeps a fixed %d kb/s", name, venc.Config().EncoderName(), venc.Config().BitrateKbps)
+	}
+	r.ctl = newBitrateControl(venc.Config().BitrateKbps, b.cfg.AudioBitrateKbps)
+	return r, ""
 }
 
 // newDestination makes d's loop, fed by r.

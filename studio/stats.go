@@ -33,7 +33,7 @@ type DestinationStatus struct {
 func (b *Broadcast) Stats() BroadcastStats {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := BroadcastStats{VideoEncoders: b.encoders, FramesEncoded: b.frames, Studio: b.studio.Stats()}
+	s := BroadcastStats{VideoEncoders: b.encoders, FramesEncoded: b.frames.Load(), Studio: b.studio.Stats()}
 	if !b.started.IsZero() {
 		s.Elapsed = time.Since(b.started)
 	}

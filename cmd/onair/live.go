@@ -152,8 +152,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 	b, err := studio.NewBroadcast(st, cfg)
 	if err != nil {
+		// Settings an encoder refuses are bad input like any other.
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
-		return 1
+		return 2
 	}
 	for _, r := range b.Renditions() {
 		fmt.Fprintln(stderr, r)

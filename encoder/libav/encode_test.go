@@ -63,3 +63,51 @@ func BenchmarkCopyPicture720p(b *testing.B) {
 		}
 	}
 }
+
+// Pictures skipped (a starved CPU) do not stretch the keyframe interval:
+// the first picture at or after each whole interval of media time is a
+// keyframe, and no other — with x264 and x265 alike.
+func TestKeyframesFollowMediaTimeAcrossSkips(t *testing.T) {
+	for _, codec := range []encoder.Codec{encoder.H264, encoder.HEVC} {
+		t.Run(codec.String(), func(t *testing.T) {
+			e, err := NewVideoEncoder(encoder.VideoConfig{Codec: codec, Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1, Preset: "ultrafast"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			card, _ := capture.NewTestCard(320, 180, 30)
+			var got []*encoder.Packet
+			emit := func(p *encoder.Packet) { got = append(got, p) }
+			// Every picture for a second, then every third (skipping two in
+			// three), then every picture again.
+			var sent []int64
+			for pts := int64(0); pts < 150; pts++ {
+				if pts >= 30 && pts < 110 && pts%3 != 0 {
+					continue
+				}
+				f, _ := card.Latest(time.Duration(pts) * time.Second / 30)
+				if err := e.Encode(f, pts, time.Now(), emit); err != nil {
+					t.Fatal(err)
+				}
+				f.Release()
+				sent = append(sent, pts)
+			}
+			if err := e.Flush(emit); err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(sent) {
+				t.Fatalf("%d packets from %d pictures", len(got), len(sent))
+			}
+			next := int64(0)
+			for _, p := range got {
+				want := p.PTS >= next
+				if want {
+					next = (p.PTS/30 + 1) * 30
+				}
+				if p.Key != want {
+					t.Errorf("pts %d: key=%v, want %v (a keyframe at the first picture of each second)", p.PTS, p.Key, want)
+				}
+			}
+		})
+	}
+}

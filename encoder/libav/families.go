@@ -27,7 +27,7 @@ func encoderOptions(cfg encoder.VideoConfig) [][2]string {
 		if !cfg.Adaptive {
 			x264 = append(x264, "nal-hrd=cbr")
 		}
-		o = append(o, [2]string{"preset", cfg.Preset}, [2]string{"tune", "zerolatency"},
+		o = append(o, [2]string{"preset", cfg.Preset}, [2]string{"tune", "zerolatency"}, [2]string{"forced-idr", "1"},
 			[2]string{"profile", cfg.Profile}, [2]string{"minrate", bps}, [2]string{"sc_threshold", "0"},
 			[2]string{"x264-params", strings.Join(x264, ":")})
 	case "libx265":
@@ -36,7 +36,7 @@ func encoderOptions(cfg encoder.VideoConfig) [][2]string {
 			fmt.Sprintf("keyint=%d", gop), fmt.Sprintf("min-keyint=%d", gop), "scenecut=0",
 			"open-gop=0", "bframes=0", "repeat-headers=0", "strict-cbr=1", "log-level=error",
 		}
-		o = append(o, [2]string{"preset", cfg.Preset}, [2]string{"tune", "zerolatency"},
+		o = append(o, [2]string{"preset", cfg.Preset}, [2]string{"tune", "zerolatency"}, [2]string{"forced-idr", "1"},
 			[2]string{"profile", cfg.Profile}, [2]string{"x265-params", strings.Join(x265, ":")})
 	default:
 		switch cfg.Encoder {

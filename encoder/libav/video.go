@@ -21,6 +21,7 @@ type VideoEncoder struct {
 	ref        *astiav.Frame // a decoded picture passed by reference
 	nv12, hw   *astiav.Frame // hardware encoders' input, converted or uploaded
 	frames     int64
+	nextKey    int64 // the pts from which the next picture is a keyframe
 	open       bool
 	asked      encoder.VideoConfig // what was asked for, when a fallback changed it
 }
@@ -125,6 +126,15 @@ func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time,
 		}
 	}
 	in.SetPts(pts)
+	// Keyframes go by media time, not by pictures received: when pictures
+	// are skipped (a starved CPU) the interval a platform asks for still
+	// holds, and every rendition's keyframes fall on the same instants.
+	if gop := int64(e.cfg.KeyframeSec * e.cfg.FPS); pts >= e.nextKey {
+		in.SetPictureType(astiav.PictureTypeI)
+		e.nextKey = (pts/gop + 1) * gop
+	} else {
+		in.SetPictureType(astiav.PictureTypeNone)
+	}
 	e.composedAt[slot(pts)] = composed
 	e.frames++
 	return e.send(in, emit)

@@ -75,6 +75,9 @@ func BroadcastConfig(p studio.Profile) studio.BroadcastConfig {
 // Encoders opens libav's encoders for the studio.
 type Encoders struct{}
 
+// Dynamic bitrate finds this by type assertion: keep it true.
+var _ studio.BitrateSetter = (*libav.VideoEncoder)(nil)
+
 // OpenVideo opens cfg's encoder, or software in place of a missing
 // hardware one (the notice says so).
 func (Encoders) OpenVideo(cfg encoder.VideoConfig) (studio.VideoEncoder, string, error) {

@@ -646,6 +646,9 @@ func (b *controlBroadcast) AddDestination(d studio.Destination) (int, error) {
 	if d.Preset != "" {
 		preset = d.Preset
 	}
+	if d.DynamicBitrate {
+		preset += ", dynamic bitrate"
+	}
 	b.calls = append(b.calls, fmt.Sprintf("add %s (%s)", d.Label(), preset))
 	if b.addErr != nil {
 		return 0, b.addErr
@@ -691,6 +694,7 @@ func goLiveWith(t *testing.T, b Broadcast, dests []studio.Destination, redact fu
 func TestWindowStopThenStart(t *testing.T) {
 	dests, redact := targets(t, rtmpURL, srtURL)
 	dests[1].Preset = "custom-srt"
+	dests[1].DynamicBitrate = true
 	fb := newControlBroadcast(
 		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}, BitrateKbps: 3000},
 		studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[1].Label(), State: outputs.Live}, BitrateKbps: 2500},
@@ -716,7 +720,7 @@ func TestWindowStopThenStart(t *testing.T) {
 	// Its Stop now stops the new destination, not the old index.
 	test.Tap(w.rows[1].stop)
 	loop.until(t, 3*time.Second, "the second stop", func() bool { return w.rows[1].state.Text == "stopped" })
-	want := []string{"remove 1", "add srt://127.0.0.1:9000?streamid=****&passphrase=**** (custom-srt)", "remove 2"}
+	want := []string{"remove 1", "add srt://127.0.0.1:9000?streamid=****&passphrase=**** (custom-srt, dynamic bitrate)", "remove 2"}
 	if got := fb.called(); !slices.Equal(got, want) {
 		t.Errorf("calls %q, want %q", got, want)
 	}
