@@ -108,7 +108,7 @@ func measureCount(name string, samples []sample, from, to float64, value func(sa
 	for _, k := range order {
 		a := groups[k]
 		g := stateGroup{States: k, FirstN: len(a.first), LastN: len(a.last), Min: slices.Min(a.all), Max: slices.Max(a.all),
-			SlopePerHour: slope(a.t, a.all) * 3600}
+			SlopePerHour: math.Round(slope(a.t, a.all)*3600*10)/10 + 0} // + 0: no "-0.0"
 		if len(a.first) > 0 && len(a.last) > 0 {
 			g.Comparable = true
 			g.FirstMed, g.LastMed = median(a.first), median(a.last)

@@ -122,10 +122,10 @@ type summary struct {
 func main() {
 	var cfg config
 	flag.DurationVar(&cfg.Duration, "duration", time.Hour, "length of the session")
-	flag.DurationVar(&cfg.Every, "every", 10*time.Second, "sampling interval")
+	flag.DurationVar(&cfg.Every, "every", 0, "sampling interval (default 10s, or 5s for a run under 10m)")
 	flag.DurationVar(&cfg.KillEvery, "kill-every", 0, "kill B's server this often (default 2m, or 2/9 of a run under 10m: 40s for 3m)")
 	flag.DurationVar(&cfg.Down, "down", 10*time.Second, "how long B's server stays down")
-	flag.DurationVar(&cfg.Window, "window", 0, "the criteria look at the last part of the run, after warm-up (default 2/3 of it: 40m of 1h)")
+	flag.DurationVar(&cfg.Window, "window", 0, "the criteria look at this last part of the run, after warm-up (default 2/3 of it, 40m of 1h; under 10m, what follows B's second outage: 70s of 3m)")
 	flag.DurationVar(&cfg.ReconnectMax, "reconnect-max", 10*time.Second, "onair's --reconnect-max")
 	flag.StringVar(&cfg.Size, "size", "1280x720", "canvas size")
 	flag.IntVar(&cfg.FPS, "fps", 30, "frames per second")
@@ -137,17 +137,29 @@ func main() {
 	flag.StringVar(&cfg.Onair, "onair", "", "the onair binary to run (default: go build ./cmd/onair)")
 	flag.BoolVar(&cfg.Keep, "keep", false, "keep the work directory (peer logs, onair's log, recordings)")
 	flag.Parse()
+	short := cfg.Duration < 10*time.Minute
+	if cfg.Every == 0 {
+		cfg.Every = 10 * time.Second
+		if short {
+			cfg.Every = 5 * time.Second // enough samples in a short window
+		}
+	}
 	if cfg.KillEvery == 0 {
 		cfg.KillEvery = 2 * time.Minute
-		if cfg.Duration < 10*time.Minute {
+		if short {
 			cfg.KillEvery = (cfg.Duration * 2 / 9).Round(time.Second)
 		}
 	}
 	if cfg.Window == 0 {
 		cfg.Window = (cfg.Duration * 2 / 3).Round(time.Second)
+		if short {
+			// Memory settles once the queues have been through their
+			// extremes: C's full, B's parked during an outage, twice.
+			cfg.Window = cfg.Duration - (2*cfg.KillEvery + cfg.Down + settle)
+		}
 	}
-	if cfg.Duration < time.Minute || cfg.Window > cfg.Duration || cfg.Every <= 0 || cfg.KillEvery <= cfg.Down {
-		fmt.Fprintln(os.Stderr, "soak: -duration at least 1m, -window at most -duration, -kill-every longer than -down")
+	if cfg.Duration < time.Minute || cfg.Window <= 0 || cfg.Window > cfg.Duration || cfg.Every <= 0 || cfg.KillEvery <= cfg.Down {
+		fmt.Fprintln(os.Stderr, "soak: -duration at least 1m, -window within it, -kill-every longer than -down")
 		os.Exit(2)
 	}
 	if cfg.Out == "" {
@@ -189,9 +201,9 @@ func main() {
 	}
 	fmt.Println("results:", jsonPath, pngPath)
 	if !rep.Pass {
-		fail(rep.Reason)
+		fail(rep.Reason + " (results in " + cfg.Out + ")")
 	}
-	fmt.Println(okLine(rep))
+	fmt.Println(okLine(rep) + " (results in " + cfg.Out + ")")
 }
 
 func okLine(r *report) string {

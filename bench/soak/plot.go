@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"strings"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
@@ -20,7 +21,7 @@ const (
 	plotW      = 1200
 	marginL    = 78
 	marginR    = 24
-	headerH    = 64
+	headerH    = 84
 	panelH     = 150
 	panelGap   = 34
 	footerH    = 30
@@ -108,12 +109,17 @@ func writePlot(path string, r *report) error {
 	}
 	text(img, 12, 20, colText, fmt.Sprintf("onair soak - %s at %s@%d, %d kb/s, %s", r.Config.Duration, r.Config.Size, r.Config.FPS, r.Config.BitrateKbps, r.Date))
 	text(img, plotW-marginR-7*len(verdict), 20, vcol, verdict)
-	text(img, 12, 38, colText, "A healthy nginx-rtmp   B nginx-rtmp killed every "+r.Config.KillEvery.String()+" (shaded: down until live again)   C thin link "+fmt.Sprint(r.Config.ThinKbps)+" kb/s")
+	text(img, 12, 36, colText, fmt.Sprintf("A healthy nginx-rtmp   B nginx-rtmp killed every %s (shaded: down until live again)   C thin link %d kb/s   grey: warm-up (criteria use the last %s)",
+		r.Config.KillEvery, r.Config.ThinKbps, r.Config.Window))
 	result := r.Reason
 	if r.Pass {
 		result = okLine(r)
 	}
-	text(img, 12, 54, colText, fmt.Sprintf("grey: warm-up (criteria use the last %s).  %s", r.Config.Window, result))
+	for i, l := range wrap(asciiText.Replace(result), (plotW-24)/7) {
+		if i < 2 {
+			text(img, 12, 52+i*15, vcol, l)
+		}
+	}
 
 	x0, x1 := marginL, plotW-marginR
 	span := r.Config.Duration.Seconds()
@@ -179,6 +185,21 @@ func writePlot(path string, r *report) error {
 		return err
 	}
 	return f.Close()
+}
+
+// wrap breaks s into lines of at most n characters, at spaces.
+func wrap(s string, n int) []string {
+	var out []string
+	for len([]rune(s)) > n {
+		r := []rune(s)
+		cut := n
+		for cut > n/2 && r[cut] != ' ' {
+			cut--
+		}
+		out = append(out, string(r[:cut]))
+		s = strings.TrimLeft(string(r[cut:]), " ")
+	}
+	return append(out, s)
 }
 
 func yRange(ss []series, minSpan float64) (lo, hi float64) {
@@ -255,9 +276,12 @@ func label(v float64) string {
 	return fmt.Sprintf("%.3g", v)
 }
 
+// basicfont has ASCII only.
+var asciiText = strings.NewReplacer("→", "->", "×", "x", "±", "+/-", "…", "...", "—", "-", "–", "-")
+
 func text(img *image.RGBA, x, y int, c color.Color, s string) {
 	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
-	d.DrawString(s)
+	d.DrawString(asciiText.Replace(s))
 }
 
 func fill(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
