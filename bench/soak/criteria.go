@@ -56,7 +56,7 @@ type stateGroup struct {
 	States     string  `json:"states"`
 	FirstN     int     `json:"first_half_samples"`
 	LastN      int     `json:"last_half_samples"`
-	FirstMed   float64 `json:"first_half_median"`
+	FirstMed   float64 `json:"first_half_median"` // 0 unless Comparable
 	LastMed    float64 `json:"last_half_median"`
 	Min        float64 `json:"min"`
 	Max        float64 `json:"max"`

@@ -27,6 +27,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -123,7 +124,7 @@ func main() {
 	var cfg config
 	flag.DurationVar(&cfg.Duration, "duration", time.Hour, "length of the session")
 	flag.DurationVar(&cfg.Every, "every", 0, "sampling interval (default 10s, or 5s for a run under 10m)")
-	flag.DurationVar(&cfg.KillEvery, "kill-every", 0, "kill B's server this often (default 2m, or 2/9 of a run under 10m: 40s for 3m)")
+	flag.DurationVar(&cfg.KillEvery, "kill-every", 0, "kill B's server this often (default 2m; under 10m, 2/9 of the run but at least 30s: 40s for 3m)")
 	flag.DurationVar(&cfg.Down, "down", 10*time.Second, "how long B's server stays down")
 	flag.DurationVar(&cfg.Window, "window", 0, "the criteria look at this last part of the run, after warm-up (default 2/3 of it, 40m of 1h; under 10m, what follows B's second outage: 70s of 3m)")
 	flag.DurationVar(&cfg.ReconnectMax, "reconnect-max", 10*time.Second, "onair's --reconnect-max")
@@ -147,7 +148,7 @@ func main() {
 	if cfg.KillEvery == 0 {
 		cfg.KillEvery = 2 * time.Minute
 		if short {
-			cfg.KillEvery = (cfg.Duration * 2 / 9).Round(time.Second)
+			cfg.KillEvery = max(cfg.Duration*2/9, cfg.Down+settle).Round(time.Second)
 		}
 	}
 	if cfg.Window == 0 {
@@ -155,11 +156,11 @@ func main() {
 		if short {
 			// Memory settles once the queues have been through their
 			// extremes: C's full, B's parked during an outage, twice.
-			cfg.Window = cfg.Duration - (2*cfg.KillEvery + cfg.Down + settle)
+			cfg.Window = max(cfg.Duration-(2*cfg.KillEvery+cfg.Down+settle), cfg.Duration/3)
 		}
 	}
-	if cfg.Duration < time.Minute || cfg.Window <= 0 || cfg.Window > cfg.Duration || cfg.Every <= 0 || cfg.KillEvery <= cfg.Down {
-		fmt.Fprintln(os.Stderr, "soak: -duration at least 1m, -window within it, -kill-every longer than -down")
+	if cfg.Duration < 3*time.Minute || cfg.Window <= 0 || cfg.Window > cfg.Duration || cfg.Every <= 0 || cfg.KillEvery <= cfg.Down {
+		fmt.Fprintln(os.Stderr, "soak: -duration at least 3m, -window within it, -kill-every longer than -down")
 		os.Exit(2)
 	}
 	if cfg.Out == "" {
@@ -168,6 +169,8 @@ func main() {
 			fail(err.Error())
 		}
 		cfg.Out = d
+	} else if err := os.MkdirAll(cfg.Out, 0o755); err != nil {
+		fail(err.Error())
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -476,7 +479,7 @@ func startOnair(h *harness, bin string, args []string, logPath string, dests []d
 	}
 	log := &lockedWriter{w: logf}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+h.tmp)
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+h.TempDir()) // no profile of this machine's
 	cmd.Stdout = log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	stderr, err := cmd.StderrPipe()
@@ -533,7 +536,10 @@ func startOnair(h *harness, bin string, args []string, logPath string, dests []d
 	return o, nil
 }
 
-func (o *onairProc) since() float64 { return time.Since(o.start).Seconds() }
+// since is the time since onair started, in seconds to the millisecond.
+func (o *onairProc) since() float64 {
+	return math.Round(time.Since(o.start).Seconds()*1000) / 1000
+}
 
 func (o *onairProc) events() []destEvent {
 	o.mu.Lock()
