@@ -163,7 +163,7 @@ func matchReconnects(kills []reconnect, events []destEvent, end float64) []recon
 			}
 			if e.Live && out[i].LiveS == nil && t >= out[i].RestartS && t < next {
 				out[i].LiveS = &t
-				d := t - out[i].RestartS
+				d := math.Round((t-out[i].RestartS)*1000) / 1000
 				out[i].AfterRestartS = &d
 			}
 		}

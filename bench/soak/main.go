@@ -262,7 +262,7 @@ func run(ctx context.Context, h *harness, cfg config) (*report, error) {
 	)
 	bUp.Store(true)
 	kctx, stopKills := context.WithCancel(ctx)
-	defer stopKills()
+	defer func() { stopKills(); kwg.Wait() }()
 	kwg.Add(1)
 	go func() {
 		defer kwg.Done()
