@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -199,8 +200,9 @@ func reconnectCriterion(rs []reconnect) criterion {
 // session's frames.
 // encoded and missed (onair's own counts, -1 when unknown) tell a frame lost
 // on the way from one never made: a CPU-starved machine misses compositor
-// ticks.
-func recordingCriterion(frames int, expected, tolerance float64, encoded, missed int64) criterion {
+// ticks, and load (the highest 1-minute load average seen) says how busy
+// the machine was.
+func recordingCriterion(frames int, expected, tolerance float64, encoded, missed int64, load float64) criterion {
 	dev := (float64(frames) - expected) / expected
 	c := criterion{
 		Name: "recording-complete",
@@ -209,7 +211,7 @@ func recordingCriterion(frames int, expected, tolerance float64, encoded, missed
 			frames, expected, 100*dev, 100*tolerance),
 	}
 	if encoded >= 0 {
-		c.Detail += fmt.Sprintf(" (onair encoded %d; its compositor missed %d ticks)", encoded, missed)
+		c.Detail += fmt.Sprintf(" (onair encoded %d; its compositor missed %d ticks; load average up to %.1f on %d cores)", encoded, missed, load, runtime.NumCPU())
 	}
 	return c
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -128,12 +130,12 @@ func TestRecordingCriterion(t *testing.T) {
 		frames int
 		pass   bool
 	}{{108000, true}, {107460, true}, {107459, false}, {108540, true}, {108541, false}, {0, false}} {
-		if got := recordingCriterion(c.frames, 108000, 0.005, -1, -1); got.Pass != c.pass {
+		if got := recordingCriterion(c.frames, 108000, 0.005, -1, -1, 0); got.Pass != c.pass {
 			t.Errorf("%d frames of 108000: pass %v, want %v (%s)", c.frames, got.Pass, c.pass, got.Detail)
 		}
 	}
-	want := "A's recording has 1770 video frames, expected 1800 (duration × fps): -1.67 %, limit ±0.5 % (onair encoded 1770; its compositor missed 30 ticks)"
-	if got := recordingCriterion(1770, 1800, 0.005, 1770, 30); got.Detail != want {
+	want := fmt.Sprintf("A's recording has 1770 video frames, expected 1800 (duration × fps): -1.67 %%, limit ±0.5 %% (onair encoded 1770; its compositor missed 30 ticks; load average up to 6.8 on %d cores)", runtime.NumCPU())
+	if got := recordingCriterion(1770, 1800, 0.005, 1770, 30, 6.8); got.Detail != want {
 		t.Errorf("%q\nwant %q", got.Detail, want)
 	}
 }

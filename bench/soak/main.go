@@ -116,6 +116,8 @@ type summary struct {
 	FramesDeviationPct float64            `json:"a_frames_deviation_pct"`
 	DroppedVideo       map[string]int64   `json:"dropped_video"`
 	MaxQueuedMs        map[string]float64 `json:"max_queued_ms"`
+	CPUPerSecond       float64            `json:"onair_cpu_s_per_s"`
+	MaxLoadAvg         float64            `json:"max_loadavg_1m"`
 	OnairExit          int                `json:"onair_exit_code"`
 	DebugFailures      int                `json:"debug_endpoint_failures"`
 }
@@ -363,8 +365,13 @@ func evaluate(rep *report, cfg config, kills []reconnect, end float64, frames, e
 	s.FDs, cFD = measureCount("fds", rep.Samples, from, to, known(func(x sample) int { return x.FDs }))
 	s.Threads, _ = measureCount("threads", rep.Samples, from, to, known(func(x sample) int { return x.Threads }))
 	s.DroppedVideo, s.MaxQueuedMs, s.LiveEvents = map[string]int64{}, map[string]float64{}, map[string]int{}
+	if n := len(rep.Samples); n > 1 {
+		a, b := rep.Samples[0], rep.Samples[n-1]
+		s.CPUPerSecond = math.Round((b.CPUSeconds-a.CPUSeconds)/(b.T-a.T)*1000) / 1000
+	}
 	for _, x := range rep.Samples {
 		s.PeakRSSMB = max(s.PeakRSSMB, float64(x.RSSKB)/1024)
+		s.MaxLoadAvg = max(s.MaxLoadAvg, x.LoadAvg)
 		for _, d := range x.Dests {
 			s.DroppedVideo[d.ID] = max(s.DroppedVideo[d.ID], d.DroppedVideo)
 			s.MaxQueuedMs[d.ID] = max(s.MaxQueuedMs[d.ID], d.QueuedMs)
@@ -398,7 +405,7 @@ func evaluate(rep *report, cfg config, kills []reconnect, end float64, frames, e
 	ran := criterion{Name: "onair-ran", Pass: exit == 0 && debugFailures == 0,
 		Detail: fmt.Sprintf("onair exited %d after %s; %d of %d samples without an answer from its debug endpoint", exit, clock(end), debugFailures, len(rep.Samples))}
 	rep.Criteria = []criterion{ran, cRSS, cGor, cFD, reconnectCriterion(rep.Reconnects),
-		recordingCriterion(frames, s.ExpectedFrames, cfg.FramesTolPct/100, encoded, missed), leaks.criterion()}
+		recordingCriterion(frames, s.ExpectedFrames, cfg.FramesTolPct/100, encoded, missed, s.MaxLoadAvg), leaks.criterion()}
 	rep.Pass = true
 	for _, c := range rep.Criteria {
 		if !c.Pass {
@@ -422,7 +429,7 @@ func randomHex(n int) string {
 
 func progressLine(s sample) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s  rss %.1f MB  goroutines %d  threads %d  fds %d", clock(s.T), float64(s.RSSKB)/1024, s.Goroutines, s.Threads, s.FDs)
+	fmt.Fprintf(&b, "%s  rss %.1f MB  goroutines %d  threads %d  fds %d  load %.1f", clock(s.T), float64(s.RSSKB)/1024, s.Goroutines, s.Threads, s.FDs, s.LoadAvg)
 	for _, d := range s.Dests {
 		fmt.Fprintf(&b, " | %s %s q %.0f ms dropped %d", d.ID, d.State, d.QueuedMs, d.DroppedVideo)
 	}

@@ -22,6 +22,11 @@ type sample struct {
 	Goroutines int          `json:"goroutines"`
 	BServerUp  bool         `json:"b_server_up"`
 	Dests      []destSample `json:"destinations"`
+	// CPUSeconds is onair's user+sys time so far; LoadAvg the machine's
+	// 1-minute load average (2 cores are busy at 2): a noisy machine makes
+	// the compositor miss ticks.
+	CPUSeconds float64 `json:"cpu_s"`
+	LoadAvg    float64 `json:"loadavg_1m"`
 }
 
 // destSample is one destination's queue at a sample.
@@ -88,6 +93,12 @@ func (p *prober) sample(ctx context.Context, t float64) (sample, error) {
 		return s, err
 	}
 	s.FDs = len(fds)
+	s.CPUSeconds = cpuSeconds(p.pid)
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			s.LoadAvg, _ = strconv.ParseFloat(f[0], 64)
+		}
+	}
 	st, err := p.stats(ctx)
 	if err != nil {
 		return s, err
@@ -141,4 +152,27 @@ func statusField(status []byte, key string) int {
 		}
 	}
 	return 0
+}
+
+// clockTicks is USER_HZ, 100 on Linux everywhere Go runs.
+const clockTicks = 100
+
+// cpuSeconds reads utime+stime from /proc/PID/stat.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: the fields start after its ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / clockTicks
 }
