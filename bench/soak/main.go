@@ -8,11 +8,11 @@
 //     frames all along.
 //
 // Every 10 s (5 s in a run under 10 minutes) it samples onair's RSS, CPU
-// time, threads and open file descriptors
-// (/proc) and its goroutines and destination queues (onair's loopback
-// --debug-addr endpoint). It writes soak.json and soak.png, prints one line
-// per criterion and ends with one line: ok with the figures, or FAIL with the
-// reason (exit 1). Every peer is stopped by PID on the way out, Ctrl-C too.
+// time, threads and open file descriptors (/proc) and its goroutines and
+// destination queues (onair's loopback --debug-addr endpoint). It writes
+// soak.json and soak.png, prints one line per criterion and ends with one
+// line: ok with the figures, or FAIL with the reason (exit 1). Every peer is
+// stopped by PID on the way out, Ctrl-C too.
 //
 //	go run ./bench/soak -out bench       the hour (make soak)
 //	go run ./bench/soak -duration 3m     the short run of make test, into a temp dir
