@@ -6,7 +6,7 @@ export LANG ?= C.UTF-8
 
 BIN := bin/onair
 
-.PHONY: run build test bench setup setup-test clean
+.PHONY: run build test bench soak setup setup-test clean
 
 run: build
 	./$(BIN)
@@ -22,6 +22,13 @@ test: setup-test
 bench: setup-test
 	go test -run '^$$' -bench . -benchmem $(if $(QUICK),-benchtime 200ms,) ./capture/... ./overlay ./encoder/... ./outputs/... ./studio/ui
 	go run ./bench $(if $(QUICK),-quick,)
+
+# make soak: onair live for an hour to three destinations (one server killed
+# every 2 minutes, one on a thin link), sampled every 10 s: bench/soak.json and
+# bench/soak.png. make test runs a 3-minute one. SOAK_FLAGS adds flags
+# (go run ./bench/soak -h).
+soak: setup-test
+	go run ./bench/soak -out bench $(SOAK_FLAGS)
 
 setup:
 	@./scripts/setup.sh build

@@ -31,6 +31,8 @@ step "go test -race (pure Go)" go test -race -count=1 -v "${pure_pkgs[@]}"
 # One package at a time: the end-to-end tests broadcast in real time, and two
 # encoders racing for two cores would make them miss frames.
 step "go test -race (libav, protocols, studio, window, end to end)" go test -race -p 1 -count=1 -timeout 40m -v "${other_pkgs[@]}"
+# make soak's short run (results in a temp dir it names).
+step "soak (3 min)" go run ./bench/soak -duration 3m
 
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")

@@ -46,6 +46,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		recordTo    = fs.Bool("record", false, "also record the program to a file in your video folder (or give --dest file:///path.mkv)")
 		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
 		retryMax    = fs.Duration("reconnect-max", 0, "longest wait between reconnect attempts, 5s to 1h (default 60s, or the profile's reconnect_max_sec)")
+		debugAddr   = fs.String("debug-addr", os.Getenv("ONAIR_DEBUG_ADDR"), "serve /debug/pprof/ and /debug/stats on this loopback address, e.g. 127.0.0.1:6060 (or set ONAIR_DEBUG_ADDR)")
 		dests       destFlags
 	)
 	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…, file:///path.mkv; PRESET=URL applies a platform's limits (twitch=rtmp://…, cam4=…)")
@@ -133,6 +134,12 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: no destination: give --dest URL or add one to %s\n", path)
 		return 2
 	}
+	dbg, err := listenDebug(*debugAddr, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "onair live: %v\n", err)
+		return 2
+	}
+	defer dbg.Close()
 	wire.RouteLibavLogs(stderr, wire.Secrets(p))
 	if dir := os.Getenv("ONAIR_PPROF"); dir != "" {
 		stopProfiles := startProfiles(dir, stderr)
@@ -156,6 +163,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
+	dbg.Serve(b.Stats)
 	for _, r := range b.Renditions() {
 		fmt.Fprintln(stderr, r)
 	}
@@ -271,31 +279,7 @@ func summaryLine(s studio.BroadcastStats) string {
 
 // writeStats saves the final statistics as JSON (names redacted).
 func writeStats(path string, s studio.BroadcastStats) error {
-	type dest struct {
-		Name         string  `json:"name"`
-		State        string  `json:"state"`
-		BytesSent    int64   `json:"bytes_sent"`
-		DroppedVideo int64   `json:"dropped_video"`
-		DroppedAudio int64   `json:"dropped_audio"`
-		LatencyP50Ms float64 `json:"latency_p50_ms"`
-		LatencyP99Ms float64 `json:"latency_p99_ms"`
-		LatencyMaxMs float64 `json:"latency_max_ms"`
-		VideoKbps    int     `json:"video_kbps"`
-		Adaptive     bool    `json:"dynamic_bitrate"`
-	}
-	out := struct {
-		FramesEncoded    int64  `json:"frames_encoded"`
-		VideoEncoders    int    `json:"video_encoders"`
-		EncoderSkipped   int64  `json:"encoder_skipped"`
-		CompositorMissed int64  `json:"compositor_missed"`
-		Destinations     []dest `json:"destinations"`
-	}{s.FramesEncoded, s.VideoEncoders, s.EncoderSkipped, s.Studio.Missed, nil}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	for _, d := range s.Destinations {
-		out.Destinations = append(out.Destinations, dest{d.Name, d.State.String(), d.BytesSent,
-			d.Queue.DroppedVideo, d.Queue.DroppedAudio, ms(d.LatencyP50), ms(d.LatencyP99), ms(d.LatencyMax), d.VideoKbps, d.Adaptive})
-	}
-	b, err := json.MarshalIndent(out, "", "  ")
+	b, err := json.MarshalIndent(statsReport(s), "", "  ")
 	if err != nil {
 		return err
 	}

@@ -3,75 +3,23 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"onair/internal/testpeer"
 )
 
-// slowProxy forwards TCP to backend, the upstream direction at most
-// bytesPerSec: a performer's destination on a thin upload.
-func slowProxy(t *testing.T, backend string, bytesPerSec int) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", backend)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			// A small receive buffer so the sender feels the limit at once.
-			c.(*net.TCPConn).SetReadBuffer(16 << 10)
-			wg.Add(2)
-			go func() { defer wg.Done(); io.Copy(c, b); c.Close() }()
-			go func() {
-				defer wg.Done()
-				defer b.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						if _, err := b.Write(buf[:n]); err != nil {
-							return
-						}
-						time.Sleep(time.Duration(n) * time.Second / time.Duration(bytesPerSec))
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return l.Addr().String()
-}
-
 // One destination on a link slower than the stream: it drops frames (counted),
 // its queue and the process's memory stay bounded, and the others get every
 // frame.
 func TestSlowDestination(t *testing.T) {
 	nginx := testpeer.StartNginxRTMP(t, "fast", "slow")
-	slow := slowProxy(t, fmt.Sprintf("127.0.0.1:%d", nginx.Port), 40_000) // ~320 kb/s for a 1500 kb/s stream
+	slow := testpeer.SlowProxy(t, fmt.Sprintf("127.0.0.1:%d", nginx.Port), 40_000) // ~320 kb/s for a 1500 kb/s stream
 	stats := filepath.Join(t.TempDir(), "stats.json")
 	cmd, _, stderr := startOnair(t, nil, "live", "--size", "854x480", "--bitrate", "1500", "--duration", "20s", "--quiet",
 		"--stats-file", stats, "--dest", nginx.URL("fast", "sk_fast_1"), "--dest", "rtmp://"+slow+"/slow/sk_slow_1")
@@ -137,7 +85,7 @@ func TestDynamicBitrate(t *testing.T) {
 		t.Fatalf("making the clip: %v\n%s", err, out)
 	}
 	nginx := testpeer.StartNginxRTMP(t, "fast", "slow")
-	slow := slowProxy(t, fmt.Sprintf("127.0.0.1:%d", nginx.Port), 60_000)
+	slow := testpeer.SlowProxy(t, fmt.Sprintf("127.0.0.1:%d", nginx.Port), 60_000)
 	stats := filepath.Join(t.TempDir(), "stats.json")
 	r := runOnair(t, 90*time.Second, "live", "--source", "file:"+clip, "--size", "854x480", "--bitrate", "1500", "--duration", "20s", "--quiet",
 		"--dynamic-bitrate", "--stats-file", stats,
