@@ -54,11 +54,6 @@ type Connector interface {
 	Connect(ctx context.Context, t Target, streams []encoder.Stream) (Sink, error)
 }
 
-// ErrKeyRefused is a destination that answered but would not take the
-// stream: almost always a wrong or expired stream key. It is retried less
-// eagerly (retrying does not fix a key).
-var ErrKeyRefused = errors.New("stream key refused — check it in your profile")
-
 // Backoff is the reconnect schedule: First, then ×Factor with up to 5 %
 // jitter, never more than Max. A zero field takes DefaultBackoff's.
 type Backoff struct {
@@ -197,7 +192,8 @@ var ErrNotRunning = errors.New("the destination is not running")
 var ErrAlreadyLive = errors.New("the destination is already live")
 
 // Run connects and sends until the queue is closed and drained (a clean end),
-// or ctx is cancelled. It returns the last error when it gave up. Once it has
+// or ctx is cancelled. It returns the last error when it gave up: at once on
+// an error marked ErrPermanent (state Failed), as without retries. Once it has
 // returned it may run again (to retry a failed destination) as long as the
 // queue is open; never twice at once.
 func (d *Destination) Run(ctx context.Context) error {
@@ -247,7 +243,7 @@ func (d *Destination) Run(ctx context.Context) error {
 			return nil
 		}
 		err = fmt.Errorf("%s: %w", d.name, err)
-		if !d.retry {
+		if !d.retry || errors.Is(err, ErrPermanent) {
 			d.setState(Failed, err, 0)
 			return err
 		}

@@ -55,17 +55,15 @@ package rtmp
 import "C"
 
 import (
-	"errors"
 	"sync/atomic"
 	"time"
 	"unsafe"
-
-	"github.com/asticode/go-astiav"
 )
 
 // avio is a libavformat write connection (rtmp:// or rtmps://) that takes an
 // FLV byte stream. Each Write is flushed, so one tag goes out as one message.
-// Interrupt may be called from any goroutine until free.
+// interrupt may be called from any goroutine until free; free's caller
+// makes sure none is still running.
 type avio struct {
 	c *C.onair_avio
 	// busySince is the unix-nano time the current open/write/close began
@@ -141,16 +139,9 @@ func (a *avio) close() error {
 	return nil
 }
 
-// free releases the C state; nothing may call interrupt afterwards.
-func (a *avio) free() { C.free(unsafe.Pointer(a.c)) }
-
-// errInterrupted is returned when a call was stopped from our side.
-var errInterrupted = errors.New("stopped")
-
-func avError(code C.int) error {
-	err := astiav.Error(code)
-	if errors.Is(err, astiav.ErrExit) {
-		return errInterrupted
-	}
-	return err
+// free releases the C state, once every caller of interrupt has returned:
+// nothing may touch a afterwards.
+func (a *avio) free() {
+	C.free(unsafe.Pointer(a.c))
+	a.c = nil
 }

@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/asticode/go-astiav"
 
 	"onair/encoder"
 	"onair/outputs"
@@ -39,8 +36,11 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	if err := resolve(ctx, t.Host); err != nil {
 		return nil, err
 	}
-	s := &sink{io: newAVIO(), done: make(chan struct{})}
-	s.stopCtx = context.AfterFunc(ctx, s.io.interrupt)
+	s := &sink{io: newAVIO(), done: make(chan struct{}), interrupted: make(chan struct{})}
+	s.stopCtx = context.AfterFunc(ctx, func() {
+		defer close(s.interrupted)
+		s.io.interrupt()
+	})
 	s.wg.Add(1)
 	go s.watch(stall)
 	// SSL_CERT_FILE, as for OpenSSL and Go, names extra CAs to trust.
@@ -93,11 +93,13 @@ type sink struct {
 	io      *avio
 	flv     *flv.Writer
 	stopCtx func() bool
-	done    chan struct{}
-	wg      sync.WaitGroup
-	mu      sync.Mutex
-	stalled bool
-	broken  bool // a write failed: the connection is not worth a goodbye
+	// interrupted is closed when the ctx callback has returned.
+	interrupted chan struct{}
+	done        chan struct{}
+	wg          sync.WaitGroup // the watchdog
+	mu          sync.Mutex
+	stalled     bool
+	broken      bool // a write failed: the connection is not worth a goodbye
 }
 
 // watch interrupts a call that has made no progress for stall.
@@ -147,44 +149,14 @@ func (s *sink) Close() error {
 	return nil
 }
 
+// release frees the connection's C state once nothing can touch it: the
+// watchdog has ended, and the ctx callback either never runs or has returned
+// (stopCtx is false once ctx is done: the callback may still be running).
 func (s *sink) release() {
 	close(s.done)
 	s.wg.Wait()
-	s.stopCtx()
+	if !s.stopCtx() {
+		<-s.interrupted
+	}
 	s.io.free()
-}
-
-// refusal recognises a server that took the connection but not the stream:
-// it says so ("Server error: …", e.g. NetStream.Publish.BadName), or, like
-// nginx-rtmp when its on_publish check fails, hangs up during the publish.
-func refusal(err error, said string) error {
-	if strings.Contains(said, "certificate") {
-		return fmt.Errorf("connecting: the server's certificate was not accepted (%s); for a server with its own CA, name the CA file in SSL_CERT_FILE", strings.TrimSpace(said))
-	}
-	if i := strings.Index(said, "Server error:"); i >= 0 {
-		reason := strings.TrimSpace(said[i+len("Server error:"):])
-		return fmt.Errorf("%w: the server said %q", outputs.ErrKeyRefused, reason)
-	}
-	if errors.Is(err, astiav.ErrEio) || errors.Is(err, astiav.ErrEof) {
-		return fmt.Errorf("%w: the server hung up when asked to publish (or it is not an RTMP server)", outputs.ErrKeyRefused)
-	}
-	return nil
-}
-
-// explain turns libav's terse errors into words a performer can act on.
-func explain(err error, stalled bool, doing string) error {
-	switch {
-	case stalled:
-		return fmt.Errorf("%s: the server stopped responding", doing)
-	case errors.Is(err, errInterrupted):
-		return fmt.Errorf("%s: %w", doing, err)
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "Connection refused"):
-		return fmt.Errorf("%s: connection refused: is the server address and port right?", doing)
-	case strings.Contains(msg, "timed out"):
-		return fmt.Errorf("%s: timed out: the server did not answer", doing)
-	}
-	return fmt.Errorf("%s: %w", doing, err)
 }

@@ -1,0 +1,10 @@
+package flv
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// No goroutine a test starts outlives the package's tests.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
