@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -105,53 +104,26 @@ func main() {
 		}
 	}
 	h := newHarness()
-	defer h.close()
+	defer h.Close()
 	if err := h.run(*quick, *runs, *dur, *out, *only); err != nil {
-		h.close()
+		h.Close()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
 // harness owns the peers and temp files; it satisfies testpeer.T.
-type harness struct {
-	cleanups []func()
-	tmp      string
-}
+type harness struct{ *testpeer.Program }
 
 func newHarness() *harness {
-	dir, err := os.MkdirTemp("", "onair-bench-")
+	p, err := testpeer.NewProgram("onair-bench-", false, func(msg string) {
+		fmt.Fprintln(os.Stderr, "bench:", msg)
+		os.Exit(1)
+	})
 	if err != nil {
 		panic(err)
 	}
-	return &harness{tmp: dir}
-}
-
-func (h *harness) Helper()                   {}
-func (h *harness) Fatal(a ...any)            { h.die(fmt.Sprint(a...)) }
-func (h *harness) Fatalf(f string, a ...any) { h.die(fmt.Sprintf(f, a...)) }
-func (h *harness) Skipf(f string, a ...any)  { h.die(fmt.Sprintf(f, a...)) }
-func (h *harness) Cleanup(f func())          { h.cleanups = append(h.cleanups, f) }
-func (h *harness) TempDir() string {
-	d, err := os.MkdirTemp(h.tmp, "")
-	if err != nil {
-		h.die(err.Error())
-	}
-	return d
-}
-
-func (h *harness) die(msg string) {
-	h.close()
-	fmt.Fprintln(os.Stderr, "bench:", msg)
-	os.Exit(1)
-}
-
-func (h *harness) close() {
-	for i := len(h.cleanups) - 1; i >= 0; i-- {
-		h.cleanups[i]()
-	}
-	h.cleanups = nil
-	os.RemoveAll(h.tmp)
+	return &harness{p}
 }
 
 func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only string) error {
@@ -183,7 +155,7 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only str
 		}
 	}
 	res := results{
-		Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Quick: quick,
+		Date: time.Now().UTC().Format("2006-01-02"), Machine: testpeer.Machine(), Quick: quick,
 		Scaling4vs1: map[string]float64{}, FFmpegScaling4vs1: map[string]float64{},
 	}
 	// Rounds: every case and both tools once per round, back to back, so a
@@ -512,22 +484,6 @@ func printTable(r results) {
 	}
 }
 
-func machine() string {
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-	}
-	ff := "ffmpeg ?"
-	if out, err := exec.Command("ffmpeg", "-version").Output(); err == nil {
-		ff = strings.Join(strings.Fields(strings.SplitN(string(out), "\n", 2)[0])[:3], " ")
-	}
-	return fmt.Sprintf("%d cores (%s), %s, %s", runtime.NumCPU(), cpu, ff, runtime.Version())
-}
 
 func tail(s string) string {
 	if len(s) > 1500 {

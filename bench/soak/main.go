@@ -90,7 +90,7 @@ func main() {
 		fail(err.Error())
 	}
 	rep, err := run(ctx, h, cfg)
-	h.close()
+	h.Close()
 	if err != nil {
 		fail(err.Error())
 	}
@@ -103,7 +103,7 @@ func main() {
 		fail("drawing the plot: " + err.Error())
 	}
 	if cfg.Keep {
-		fmt.Println("work directory kept:", h.tmp)
+		fmt.Println("work directory kept:", h.Dir())
 	}
 	for _, c := range rep.Criteria {
 		verdict := "PASS"

@@ -2,11 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
-	"runtime"
-	"strings"
 	"time"
 )
 
@@ -88,21 +83,3 @@ type summary struct {
 	DebugFailures      int                `json:"debug_endpoint_failures"`
 }
 
-func machine() string {
-	cpu := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(l, "model name"); ok {
-				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
-				break
-			}
-		}
-	}
-	ff := "ffmpeg ?"
-	if out, err := exec.Command("ffmpeg", "-version").Output(); err == nil {
-		if f := strings.Fields(strings.SplitN(string(out), "\n", 2)[0]); len(f) >= 3 {
-			ff = strings.Join(f[:3], " ")
-		}
-	}
-	return fmt.Sprintf("%d cores (%s), %s, %s", runtime.NumCPU(), cpu, ff, runtime.Version())
-}

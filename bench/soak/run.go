@@ -27,7 +27,7 @@ func run(ctx context.Context, h *harness, cfg config) (*report, error) {
 	testpeer.Require(h, "nginx", "ffprobe")
 	bin := cfg.Onair
 	if bin == "" {
-		bin = filepath.Join(h.tmp, "onair")
+		bin = filepath.Join(h.Dir(), "onair")
 		fmt.Println("building onair …")
 		if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/onair").CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("building onair (run from the repository's root): %v: %s", err, strings.TrimSpace(string(out)))
@@ -43,8 +43,8 @@ func run(ctx context.Context, h *harness, cfg config) (*report, error) {
 		newDest("C", fmt.Sprintf("thin link %d kb/s", cfg.ThinKbps), "rtmp://"+thin+"/c/"),
 	}
 	debugAddr := fmt.Sprintf("127.0.0.1:%d", testpeer.FreeTCPPort(h))
-	statsPath := filepath.Join(h.tmp, "onair-stats.json")
-	logPath := filepath.Join(h.tmp, "onair.log")
+	statsPath := filepath.Join(h.Dir(), "onair-stats.json")
+	logPath := filepath.Join(h.Dir(), "onair.log")
 	fmt.Printf("soak: %s at %s@%d, %d kb/s; A %s, B %s killed every %s for %s, C %s through %d kb/s; a sample every %s; criteria over the last %s\n",
 		cfg.Duration, cfg.Size, cfg.FPS, cfg.BitrateKbps, dests[0].Name, dests[1].Name, cfg.KillEvery, cfg.Down, dests[2].Name, cfg.ThinKbps, cfg.Every, cfg.Window)
 
@@ -94,7 +94,7 @@ func run(ctx context.Context, h *harness, cfg config) (*report, error) {
 	pr := &prober{pid: o.cmd.Process.Pid, url: "http://" + debugAddr + "/debug/stats",
 		client: &http.Client{Transport: &http.Transport{}}, dests: dests, raw: leaks.check}
 	defer pr.client.CloseIdleConnections()
-	rep := &report{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Machine: machine(), Config: cfg, Destinations: dests}
+	rep := &report{Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Machine: testpeer.Machine(), Config: cfg, Destinations: dests}
 	debugFailures := 0
 	tick := time.NewTicker(cfg.Every)
 	defer tick.Stop()
