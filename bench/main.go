@@ -484,7 +484,6 @@ func printTable(r results) {
 	}
 }
 
-
 func tail(s string) string {
 	if len(s) > 1500 {
 		return s[len(s)-1500:]

@@ -82,4 +82,3 @@ type summary struct {
 	OnairExit          int                `json:"onair_exit_code"`
 	DebugFailures      int                `json:"debug_endpoint_failures"`
 }
-
