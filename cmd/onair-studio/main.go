@@ -26,7 +26,7 @@ import (
 
 func main() {
 	libav.LimitMallocArenas(2)
-	os.Exit(runStudio(os.Stderr))
+	wire.Exit(runStudio(os.Stderr))
 }
 
 // runStudio is the studio window. The preview runs

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"onair/encoder/libav"
+	"onair/internal/wire"
 )
 
 func main() {
@@ -15,17 +16,17 @@ func main() {
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "live":
-			os.Exit(runLive(os.Args[2:], os.Stdout, os.Stderr))
+			wire.Exit(runLive(os.Args[2:], os.Stdout, os.Stderr))
 		case "help", "-h", "-help", "--help":
 			usage()
 			return
 		default:
 			fmt.Fprintf(os.Stderr, "onair: unknown command %q\n", os.Args[1])
 			usage()
-			os.Exit(2)
+			wire.Exit(2)
 		}
 	}
-	os.Exit(runStudio(os.Stderr))
+	wire.Exit(runStudio(os.Stderr))
 }
 
 func usage() {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -76,7 +77,17 @@ func runOnairEnv(t *testing.T, timeout time.Duration, env []string, args ...stri
 	} else if err != nil {
 		t.Fatalf("running onair: %v", err)
 	}
+	checkNoRace(t, r.stderr)
 	return r
+}
+
+// checkNoRace fails the test when onair (built with -race under go test
+// -race) reported a data race: it says so on stderr as it finds one.
+func checkNoRace(t *testing.T, stderr string) {
+	t.Helper()
+	if i := strings.Index(stderr, "WARNING: DATA RACE"); i >= 0 {
+		t.Errorf("onair has a data race:\n%s", stderr[i:])
+	}
 }
 
 // syncBuffer is a bytes.Buffer a running process may write while the test reads.
@@ -108,5 +119,6 @@ func startOnair(t *testing.T, env []string, args ...string) (cmd *exec.Cmd, stdo
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { checkNoRace(t, stderr.String()) })
 	return cmd, stdout, stderr
 }
