@@ -26,6 +26,7 @@ type ProbeStream struct {
 	NbReadFrames string `json:"nb_read_frames"`
 	SampleRate   string `json:"sample_rate"`
 	Channels     int    `json:"channels"`
+	TimeBase     string `json:"time_base"`
 }
 
 // ProbePacket is one packet's timing and flags.
