@@ -11,6 +11,7 @@ import (
 // rendition is one video encoder and the hub of the destinations it feeds.
 type rendition struct {
 	venc    VideoEncoder
+	opened  encoder.VideoConfig // what it ran with when opened (a fallback included)
 	hub     *encoder.Hub
 	pending []*encoder.Packet // encoding goroutine only
 	// An adaptive rendition's rate: ctl decides (once a second, for its one
@@ -31,10 +32,10 @@ func (r *rendition) takeOver() {
 	r.restart.Store(true)
 }
 
-// settings are what the encoder was asked for, at the rate it runs now.
-// Safe from any goroutine (Config is the encoding goroutine's).
+// settings are what the encoder runs, at the rate it runs now. Safe from
+// any goroutine (Config is the encoding goroutine's once it runs).
 func (r *rendition) settings() encoder.VideoConfig {
-	c := r.venc.Asked()
+	c := r.opened
 	if w := r.want.Load(); w != 0 {
 		c.BitrateKbps = int(w)
 	}
@@ -84,7 +85,7 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 // newRendition wraps venc; adaptive (for the destination called name) when
 // asked and the encoder can change its rate, otherwise a notice says not.
 func (b *Broadcast) newRendition(venc VideoEncoder, adaptive bool, name string) (*rendition, string) {
-	r := &rendition{venc: venc, hub: encoder.NewHub()}
+	r := &rendition{venc: venc, opened: venc.Config(), hub: encoder.NewHub()}
 	if !adaptive {
 		return r, ""
 	}
