@@ -64,9 +64,12 @@ func BroadcastConfig(p studio.Profile, targets []outputs.Target) studio.Broadcas
 	}
 }
 
-// RouteLibavLogs keeps FFmpeg's messages, with every secret masked.
+// RouteLibavLogs keeps FFmpeg's messages and libsrt's, with every secret
+// masked, in the same place.
 func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
-	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "", rtmp.NoteLog)
+	redact, verbose := outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != ""
+	libav.RouteLogs(w, redact, verbose, rtmp.NoteLog)
+	srt.RouteLogs(w, redact, verbose) // for the process's life: never stopped
 }
 
 // presets are the profile's per-destination platform presets (validated
