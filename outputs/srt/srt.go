@@ -125,11 +125,12 @@ func (s *sink) Close() error {
 
 // drain waits (up to limit) for the receiver to acknowledge what was sent
 // (in live mode libsrt drops unsent data on close), then for the receiver's
-// latency: it holds what it got that long, and drops it when we hang up.
+// latency, twice over: it holds what it got that long before its reader can
+// have it, and drops what is left when we hang up; a busy reader is late.
 func (s *sink) drain(limit time.Duration) {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && s.sock.unsent() > 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(min(s.sock.peerLatency(), time.Until(deadline)))
+	time.Sleep(min(2*s.sock.peerLatency(), time.Until(deadline)))
 }
