@@ -25,3 +25,18 @@ type permanent struct{ err error }
 
 func (p permanent) Error() string   { return p.err.Error() }
 func (p permanent) Unwrap() []error { return []error{p.err, ErrPermanent} }
+
+// Refused marks err as a refusal (errors.Is(err, ErrKeyRefused)), retried
+// as patiently as a refused key, in err's own words: a protocol that can say
+// more than "stream key refused" (a wrong SRT passphrase, say) says it.
+func Refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return refused{err}
+}
+
+type refused struct{ err error }
+
+func (r refused) Error() string   { return r.err.Error() }
+func (r refused) Unwrap() []error { return []error{r.err, ErrKeyRefused} }

@@ -109,7 +109,10 @@ func Secrets(p studio.Profile) []outputs.Target {
 	return ts
 }
 
-// RouteLibavLogs keeps FFmpeg's messages, with every secret masked.
+// RouteLibavLogs keeps FFmpeg's messages and libsrt's, with every secret
+// masked, in the same place.
 func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
-	libav.RouteLogs(w, outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != "", rtmp.NoteLog)
+	redact, verbose := outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != ""
+	libav.RouteLogs(w, redact, verbose, rtmp.NoteLog)
+	srt.RouteLogs(w, redact, verbose) // for the process's life: never stopped
 }

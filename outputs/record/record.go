@@ -27,7 +27,7 @@ func (Connector) Connect(_ context.Context, t outputs.Target, streams []encoder.
 		return nil, fmt.Errorf("record: cannot write to %s", t.Protocol)
 	}
 	if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
-		return nil, fmt.Errorf("creating the recordings folder: %w", err)
+		return nil, failed("creating the recordings folder", err)
 	}
 	format := "matroska"
 	if strings.EqualFold(filepath.Ext(t.Path), ".ts") {
@@ -101,7 +101,7 @@ func (s *sink) open(format, path string, streams []encoder.Stream) error {
 	}
 	ioc, err := astiav.OpenIOContext(path, astiav.NewIOContextFlags(astiav.IOContextFlagWrite))
 	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
+		return failed("cannot write "+path, err)
 	}
 	s.ioc = ioc
 	fc.SetPb(ioc)
@@ -115,7 +115,7 @@ func (s *sink) open(format, path string, streams []encoder.Stream) error {
 		d.Set("cluster_time_limit", "1000", 0)
 	}
 	if err := fc.WriteHeader(d); err != nil {
-		return fmt.Errorf("starting the recording %s: %w", path, err)
+		return failed("starting the recording "+path, err)
 	}
 	s.header = true
 	for _, ost := range fc.Streams() {
@@ -149,7 +149,7 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 		s.pkt.SetFlags(s.pkt.Flags().Add(astiav.PacketFlagKey))
 	}
 	if err := s.fc.WriteFrame(s.pkt); err != nil {
-		return 0, fmt.Errorf("writing: %w (is the disk full?)", err)
+		return 0, failed("writing", err)
 	}
 	return len(data), nil
 }

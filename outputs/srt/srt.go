@@ -1,18 +1,15 @@
 // Package srt sends the program to SRT listeners: MPEG-TS from libavformat's
-// muxer, carried by libsrt (haivision/srtgo) in caller mode, 7×188 bytes per
-// message.
+// muxer, carried by libsrt in caller mode, 7×188 bytes per message.
 package srt
+
+// #include <srt/srt.h>
+import "C"
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"strconv"
-	"sync"
 	"time"
-
-	"github.com/haivision/srtgo"
 
 	"onair/encoder"
 	"onair/outputs"
@@ -20,8 +17,6 @@ import (
 
 // MessageSize is the SRT payload: seven 188-byte TS packets.
 const MessageSize = 7 * 188
-
-var initOnce sync.Once
 
 // Connector opens SRT connections.
 type Connector struct {
@@ -34,58 +29,29 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	if t.Protocol != outputs.SRT {
 		return nil, fmt.Errorf("srt: cannot send to %s", t.Protocol)
 	}
-	initOnce.Do(srtgo.InitSRT)
 	ip, err := resolve(ctx, t.Host)
 	if err != nil {
 		return nil, err
 	}
-	opts := map[string]string{"mode": "caller", "transtype": "live", "blocking": "0"}
-	if c.ConnectTimeout > 0 {
-		opts["conntimeo"] = strconv.Itoa(int(c.ConnectTimeout.Milliseconds()))
-	}
-	if t.StreamID != "" {
-		opts["streamid"] = t.StreamID
-	}
-	if t.Passphrase != "" {
-		opts["passphrase"] = t.Passphrase
-		if t.PBKeyLen != 0 {
-			opts["pbkeylen"] = strconv.Itoa(t.PBKeyLen)
-		}
-	}
-	if t.LatencyMs != 0 {
-		opts["latency"] = strconv.Itoa(t.LatencyMs)
-	}
-	sock := srtgo.NewSrtSocket(ip, uint16(t.Port), opts)
-	if sock == nil {
-		return nil, errors.New("connecting: libsrt refused the socket options (check latency, passphrase and pbkeylen)")
-	}
-	if err := connect(ctx, sock); err != nil {
-		sock.Close()
+	sock, err := newSocket(t, c.ConnectTimeout)
+	if err != nil {
 		return nil, err
 	}
-	s := &sink{sock: sock}
+	if err := sock.connect(ctx, ip, t.Port, c.ConnectTimeout, t); err != nil {
+		sock.close()
+		return nil, err
+	}
+	s := &sink{sock: sock, interrupted: make(chan struct{})}
+	// Cancelling ctx closes the socket, which ends a send blocked in libsrt.
+	s.stopCtx = context.AfterFunc(ctx, func() {
+		defer close(s.interrupted)
+		sock.close()
+	})
 	if err := s.startMux(streams); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.stopCtx = context.AfterFunc(ctx, func() { s.sock.Close() })
 	return s, nil
-}
-
-func connect(ctx context.Context, sock *srtgo.SrtSocket) error {
-	done := make(chan error, 1)
-	go func() { done <- sock.Connect() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("connecting: no SRT handshake (%v): is the listener up, and do streamid and passphrase match?", err)
-		}
-		return nil
-	case <-ctx.Done():
-		sock.Close()
-		<-done
-		return ctx.Err()
-	}
 }
 
 func resolve(ctx context.Context, host string) (string, error) {
@@ -102,22 +68,25 @@ func resolve(ctx context.Context, host string) (string, error) {
 }
 
 type sink struct {
-	sock    *srtgo.SrtSocket
+	sock    *socket
 	mux     *tsMuxer
 	failed  bool
 	stopCtx func() bool
+	// interrupted is closed when the ctx callback has returned.
+	interrupted chan struct{}
 }
 
 func (s *sink) startMux(streams []encoder.Stream) error {
-	// Sends block (bounded by SRTO_SNDTIMEO) instead of failing when libsrt's
-	// buffer is momentarily full; a dead peer still surfaces as an error.
-	if err := s.sock.SetSockOptInt(srtoSndSyn, 1); err != nil {
+	// Sends block (bounded by SRTO_SNDTIMEO, in ms) instead of failing when
+	// libsrt's buffer is momentarily full; a dead peer still surfaces as an
+	// error.
+	if err := s.sock.setInt(C.SRTO_SNDSYN, 1); err != nil {
 		return fmt.Errorf("starting SRT: %w", err)
 	}
-	if err := s.sock.SetSockOptInt(srtoSndTimeo, 5000); err != nil {
+	if err := s.sock.setInt(C.SRTO_SNDTIMEO, 5000); err != nil {
 		return fmt.Errorf("starting SRT: %w", err)
 	}
-	m, err := newTSMuxer(int(s.sock.GetSocket()), streams)
+	m, err := newTSMuxer(int(s.sock.id), streams)
 	if err != nil {
 		return err
 	}
@@ -139,8 +108,10 @@ func (s *sink) Close() error {
 	if s.mux != nil && !s.failed {
 		err = s.mux.finish()
 	}
-	if s.stopCtx != nil {
-		s.stopCtx()
+	// From here only this goroutine closes the socket: the ctx callback will
+	// not run, or has returned (stopCtx is false once ctx is done).
+	if !s.stopCtx() {
+		<-s.interrupted
 	}
 	if err == nil && !s.failed {
 		s.drain(time.Second)
@@ -148,19 +119,18 @@ func (s *sink) Close() error {
 	if s.mux != nil {
 		s.mux.free()
 	}
-	s.sock.Close()
+	s.sock.close()
 	return err
 }
 
-// drain waits (up to limit) for the receiver to acknowledge what was sent:
-// in live mode libsrt drops unsent data on close.
+// drain waits (up to limit) for the receiver to acknowledge what was sent
+// (in live mode libsrt drops unsent data on close), then for the receiver's
+// latency, twice over: it holds what it got that long before its reader can
+// have it, and drops what is left when we hang up; a busy reader is late.
 func (s *sink) drain(limit time.Duration) {
 	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		st, err := s.sock.Stats()
-		if err != nil || st.PktSndBuf == 0 {
-			return
-		}
+	for time.Now().Before(deadline) && s.sock.unsent() > 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
+	time.Sleep(min(2*s.sock.peerLatency(), time.Until(deadline)))
 }

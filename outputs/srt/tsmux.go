@@ -123,12 +123,6 @@ import (
 	"onair/encoder"
 )
 
-// libsrt socket options: blocking send and its timeout in ms.
-const (
-	srtoSndSyn   = int(C.SRTO_SNDSYN)
-	srtoSndTimeo = int(C.SRTO_SNDTIMEO)
-)
-
 // tsMuxer is libavformat's MPEG-TS muxer writing to an SRT socket.
 type tsMuxer struct {
 	t      *C.onair_ts
