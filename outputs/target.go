@@ -87,6 +87,9 @@ func ParseTarget(raw string) (Target, error) {
 	if t.Host == "" {
 		return fail("no host name")
 	}
+	if ip, _, _ := strings.Cut(t.Host, "%"); strings.Contains(t.Host, ":") && net.ParseIP(ip) == nil {
+		return fail("host %q is neither a name nor an IP address (an IPv6 address goes in brackets: [::1])", t.Host)
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -97,6 +100,10 @@ func ParseTarget(raw string) (Target, error) {
 	if t.Protocol == SRT {
 		return t.parseSRT(u, fail)
 	}
+	if u.RawPath != "" && u.EscapedPath() != u.RawPath {
+		// FFmpeg would send the key as typed, the redactor would look for it escaped.
+		return fail("the application or stream key holds a space or another character a URL cannot carry")
+	}
 	path := strings.Trim(u.EscapedPath(), "/")
 	i := strings.LastIndexByte(path, '/')
 	if i <= 0 || i == len(path)-1 {
@@ -106,6 +113,9 @@ func ParseTarget(raw string) (Target, error) {
 	t.Key = path[i+1:]
 	if u.RawQuery != "" {
 		t.Key += "?" + u.RawQuery // e.g. Twitch's ?bandwidthtest=true rides on the key
+	}
+	if i := strings.IndexByte(raw, '#'); i >= 0 {
+		t.Key += raw[i:] // FFmpeg sends a '#' and what follows as part of the key
 	}
 	return t, nil
 }
@@ -133,6 +143,10 @@ func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) 
 	}
 	if p := strings.Trim(u.Path, "/"); p != "" {
 		return fail("SRT URLs take no path; put the stream name in ?streamid=")
+	}
+	if strings.Contains(t.raw, "#") {
+		// url.Parse would drop "#!::r=live/key,m=publish" as a fragment.
+		return fail("write '#' as %%23 in an SRT URL (streamid=%%23!::r=…)")
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
@@ -168,6 +182,10 @@ func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) 
 				return fail("onair connects as SRT caller; mode=%s is not supported", v)
 			}
 		default:
+			if v == "" {
+				// A bare item may be a key pasted without "streamid=".
+				return fail("an SRT option without a value (known: streamid, passphrase, latency, pbkeylen, mode)")
+			}
 			return fail("unknown SRT option %q (known: streamid, passphrase, latency, pbkeylen, mode)", k)
 		}
 	}
@@ -224,21 +242,30 @@ func (t Target) Secrets() []string {
 const mask = "****"
 
 // RedactURL masks what may be secret in a URL that could not be parsed: the
-// last path segment (the stream key) and every query value.
+// user info, the last path segment (the stream key), every query value and
+// query item without '=', the fragment.
 func RedactURL(raw string) string {
-	s := raw
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		q := s[i+1:]
-		s = s[:i]
+	s, _, fragment := strings.Cut(raw, "#")
+	s, q, query := strings.Cut(s, "?")
+	s = redactPath(s)
+	if query {
 		var parts []string
 		for _, kv := range strings.Split(q, "&") {
-			k, _, _ := strings.Cut(kv, "=")
-			parts = append(parts, k+"="+mask)
+			switch k, _, ok := strings.Cut(kv, "="); {
+			case ok:
+				parts = append(parts, k+"="+mask)
+			case kv != "":
+				parts = append(parts, mask)
+			default:
+				parts = append(parts, "")
+			}
 		}
-		s = redactPath(s) + "?" + strings.Join(parts, "&")
-		return s
+		s += "?" + strings.Join(parts, "&")
 	}
-	return redactPath(s)
+	if fragment {
+		s += "#" + mask
+	}
+	return s
 }
 
 func redactPath(s string) string {
@@ -246,25 +273,26 @@ func redactPath(s string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
 		start = i + 3
 	}
-	if at := strings.LastIndexByte(s[start:], '@'); at >= 0 {
+	auth := s[start:]
+	if i := strings.IndexByte(auth, '/'); i >= 0 {
+		auth = auth[:i] // an '@' further on is in the key
+	}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 		s = s[:start] + mask + s[start+at:]
 	}
-	slash := strings.IndexByte(s[start:], '/')
-	if slash < 0 {
-		if start == 0 && s != "" {
-			return mask // not a URL at all: it may be a bare key
-		}
-		return s
-	}
-	path := s[start+slash+1:]
-	last := strings.LastIndexByte(strings.TrimRight(path, "/"), '/')
-	if last < 0 {
-		if path == "" {
+	if start > 0 {
+		slash := strings.IndexByte(s[start:], '/')
+		if slash < 0 {
 			return s
 		}
-		return s[:start+slash+1] + mask
+		start += slash + 1
 	}
-	return s[:start+slash+1] + path[:last+1] + mask
+	// Not a URL at all, it may be a bare key: its last segment goes too.
+	path := strings.TrimRight(s[start:], "/")
+	if path == "" {
+		return s
+	}
+	return s[:start] + path[:strings.LastIndexByte(path, '/')+1] + mask
 }
 
 // Redactor masks every registered secret in a piece of text.
