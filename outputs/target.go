@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Protocol is a destination's transport. The zero value is invalid.
@@ -87,6 +88,9 @@ func ParseTarget(raw string) (Target, error) {
 	if t.Host == "" {
 		return fail("no host name")
 	}
+	if printable(t.Host) != t.Host {
+		return fail("host name %q has characters no host name has", t.Host)
+	}
 	if ip, _, _ := strings.Cut(t.Host, "%"); strings.Contains(t.Host, ":") && net.ParseIP(ip) == nil {
 		return fail("host %q is neither a name nor an IP address (an IPv6 address goes in brackets: [::1])", t.Host)
 	}
@@ -124,7 +128,7 @@ func ParseTarget(raw string) (Target, error) {
 // from its extension: .mkv, or .ts).
 func parseFile(raw, path string) (Target, error) {
 	fail := func(format string, a ...any) (Target, error) {
-		return Target{}, fmt.Errorf("recording %s: %s", raw, fmt.Sprintf(format, a...))
+		return Target{}, fmt.Errorf("recording %s: %s", printable(raw), fmt.Sprintf(format, a...))
 	}
 	if !filepath.IsAbs(path) {
 		return fail("give an absolute path: file:///home/you/Videos/show.mkv")
@@ -179,7 +183,7 @@ func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) 
 			t.PBKeyLen = n
 		case "mode":
 			if v != "caller" {
-				return fail("onair connects as SRT caller; mode=%s is not supported", v)
+				return fail("onair connects as SRT caller; mode=%s is not supported", printable(v))
 			}
 		default:
 			if v == "" {
@@ -204,7 +208,7 @@ func (t Target) String() string {
 	case RTMP, RTMPS:
 		return fmt.Sprintf("%s://%s/%s/%s", t.Protocol, t.Address(), t.App, mask)
 	case File:
-		return "file://" + t.Path
+		return "file://" + printable(t.Path)
 	case SRT:
 		var q []string
 		if t.StreamID != "" {
@@ -265,7 +269,17 @@ func RedactURL(raw string) string {
 	if fragment {
 		s += "#" + mask
 	}
-	return s
+	return printable(s)
+}
+
+// printable escapes what would break the line a URL is printed on: control
+// characters, bytes that are not UTF-8.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
+		return s
+	}
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 func redactPath(s string) string {
