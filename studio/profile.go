@@ -9,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"onair/encoder"
 	"onair/encoder/libav"
@@ -116,10 +118,18 @@ func LoadProfile(path string) (Profile, error) {
 	if err != nil {
 		return p, fmt.Errorf("reading profile %s: %w", path, err)
 	}
+	if !utf8.Valid(b) {
+		// encoding/json would load the bytes as U+FFFD, unreadable in the window.
+		return p, fmt.Errorf("profile %s is not UTF-8 text: save it as UTF-8", path)
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
 		return DefaultProfile(), fmt.Errorf("profile %s is not valid: %s", path, redactJSONError(err))
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return DefaultProfile(), fmt.Errorf("profile %s is not valid: more follows the end of the profile at byte %d", path, end)
 	}
 	if err := p.Validate(); err != nil {
 		return DefaultProfile(), fmt.Errorf("profile %s: %w", path, err)
@@ -135,7 +145,20 @@ func redactJSONError(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q should be %s", te.Field, te.Type)
+		want := te.Type.String() // int, string, bool; not Go's names for our types
+		switch te.Type.Kind() {
+		case reflect.Struct:
+			want = "an object {…}"
+		case reflect.Slice:
+			want = "a list […]"
+		}
+		if te.Field == "" {
+			return "the profile should be an object {…}"
+		}
+		return fmt.Sprintf("field %q should be %s", te.Field, want)
+	}
+	if errors.Is(err, io.EOF) {
+		return "the file is empty"
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "JSON syntax error: the file ends too early"
