@@ -101,6 +101,11 @@ func ParseTarget(raw string) (Target, error) {
 		}
 		t.Port = n
 	}
+	if strings.Contains(raw, "#") {
+		// url.Parse would drop it and what follows, FFmpeg would send them
+		// with the key, and the redactor would not know them.
+		return fail("'#' cannot be part of a destination URL: a stream key has none; in an SRT streamid write it as %%23")
+	}
 	if t.Protocol == SRT {
 		return t.parseSRT(u, fail)
 	}
@@ -117,9 +122,6 @@ func ParseTarget(raw string) (Target, error) {
 	t.Key = path[i+1:]
 	if u.RawQuery != "" {
 		t.Key += "?" + u.RawQuery // e.g. Twitch's ?bandwidthtest=true rides on the key
-	}
-	if i := strings.IndexByte(raw, '#'); i >= 0 {
-		t.Key += raw[i:] // FFmpeg sends a '#' and what follows as part of the key
 	}
 	return t, nil
 }
@@ -147,10 +149,6 @@ func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) 
 	}
 	if p := strings.Trim(u.Path, "/"); p != "" {
 		return fail("SRT URLs take no path; put the stream name in ?streamid=")
-	}
-	if strings.Contains(t.raw, "#") {
-		// url.Parse would drop "#!::r=live/key,m=publish" as a fragment.
-		return fail("write '#' as %%23 in an SRT URL (streamid=%%23!::r=…)")
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
@@ -249,9 +247,14 @@ const mask = "****"
 // user info, the last path segment (the stream key), every query value and
 // query item without '=', the fragment.
 func RedactURL(raw string) string {
-	s, _, fragment := strings.Cut(raw, "#")
+	raw = strings.TrimSpace(raw) // as ParseTarget reads it: "…/KEY/ " ends in KEY
+	start := 0                   // a '?' or '#' before "://" starts no query
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	s, _, fragment := strings.Cut(raw[start:], "#")
 	s, q, query := strings.Cut(s, "?")
-	s = redactPath(s)
+	s = redactPath(raw[:start] + s)
 	if query {
 		var parts []string
 		for _, kv := range strings.Split(q, "&") {
