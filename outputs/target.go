@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -233,8 +234,10 @@ func (t Target) Secrets() []string {
 	for _, v := range []string{t.Key, t.StreamID, t.Passphrase} {
 		if v != "" {
 			s = append(s, v)
-			if i := strings.IndexByte(v, '?'); i > 0 {
-				s = append(s, v[:i])
+			// Each half alone too: "KEY/?q" in the URL is Key "KEY?q".
+			if key, query, ok := strings.Cut(v, "?"); ok {
+				s = append(s, key, query)
+				s = slices.DeleteFunc(s, func(x string) bool { return x == "" })
 			}
 		}
 	}

@@ -15,9 +15,12 @@ import (
 const fuzzKey = "live_SECRETKEY42"
 
 // FuzzParseTarget feeds ParseTarget arbitrary URLs. Properties: no panic; an
-// error names the destination and never shows a key; a parsed target has a
-// valid protocol and port, keeps the URL, prints itself with the secrets
-// masked (its String does not depend on them) and rebuilds to the same target.
+// error names the destination, is one printable line and never shows a key;
+// a parsed target has a valid protocol, host and port, keeps the URL, prints
+// itself on one line with the secrets masked (String does not depend on
+// them; RedactURL and, for RTMP, the Redactor hide the key too), rebuilds
+// from its parts to the same target, and its masked form parses to the same
+// server.
 func FuzzParseTarget(f *testing.F) {
 	for _, s := range []string{
 		"rtmp://live.twitch.tv/app/" + fuzzKey,

@@ -18,8 +18,9 @@ const fuzzKey = "live_SECRETKEY42"
 // FuzzLoadProfile feeds LoadProfile arbitrary files: JSON of every shape,
 // truncated, of wrong types, not UTF-8. Properties: no panic; a profile
 // loaded passes Validate and survives a save and reload unchanged, and the
-// file was one JSON document; an error names the file, is one printable line,
-// comes with the defaults and never shows a stream key.
+// file was one JSON document in UTF-8; an error names the file, is one
+// printable line, names no Go type, comes with the defaults and never shows
+// a stream key.
 func FuzzLoadProfile(f *testing.F) {
 	real := []string{
 		`{
