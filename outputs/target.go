@@ -5,8 +5,10 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Protocol is a destination's transport. The zero value is invalid.
@@ -87,6 +89,12 @@ func ParseTarget(raw string) (Target, error) {
 	if t.Host == "" {
 		return fail("no host name")
 	}
+	if printable(t.Host) != t.Host {
+		return fail("host name %q has characters no host name has", t.Host)
+	}
+	if ip, _, _ := strings.Cut(t.Host, "%"); strings.Contains(t.Host, ":") && net.ParseIP(ip) == nil {
+		return fail("host %q is neither a name nor an IP address (an IPv6 address goes in brackets: [::1])", t.Host)
+	}
 	if p := u.Port(); p != "" {
 		n, err := strconv.Atoi(p)
 		if err != nil || n < 1 || n > 65535 {
@@ -94,8 +102,17 @@ func ParseTarget(raw string) (Target, error) {
 		}
 		t.Port = n
 	}
+	if strings.Contains(raw, "#") {
+		// url.Parse would drop it and what follows, FFmpeg would send them
+		// with the key, and the redactor would not know them.
+		return fail("'#' cannot be part of a destination URL: a stream key has none; in an SRT streamid write it as %%23")
+	}
 	if t.Protocol == SRT {
 		return t.parseSRT(u, fail)
+	}
+	if u.RawPath != "" && u.EscapedPath() != u.RawPath {
+		// FFmpeg would send the key as typed, the redactor would look for it escaped.
+		return fail("the application or stream key holds a space or another character a URL cannot carry")
 	}
 	path := strings.Trim(u.EscapedPath(), "/")
 	i := strings.LastIndexByte(path, '/')
@@ -114,7 +131,7 @@ func ParseTarget(raw string) (Target, error) {
 // from its extension: .mkv, or .ts).
 func parseFile(raw, path string) (Target, error) {
 	fail := func(format string, a ...any) (Target, error) {
-		return Target{}, fmt.Errorf("recording %s: %s", raw, fmt.Sprintf(format, a...))
+		return Target{}, fmt.Errorf("recording %s: %s", printable(raw), fmt.Sprintf(format, a...))
 	}
 	if !filepath.IsAbs(path) {
 		return fail("give an absolute path: file:///home/you/Videos/show.mkv")
@@ -165,9 +182,13 @@ func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) 
 			t.PBKeyLen = n
 		case "mode":
 			if v != "caller" {
-				return fail("onair connects as SRT caller; mode=%s is not supported", v)
+				return fail("onair connects as SRT caller; mode=%s is not supported", printable(v))
 			}
 		default:
+			if v == "" {
+				// A bare item may be a key pasted without "streamid=".
+				return fail("an SRT option without a value (known: streamid, passphrase, latency, pbkeylen, mode)")
+			}
 			return fail("unknown SRT option %q (known: streamid, passphrase, latency, pbkeylen, mode)", k)
 		}
 	}
@@ -186,7 +207,7 @@ func (t Target) String() string {
 	case RTMP, RTMPS:
 		return fmt.Sprintf("%s://%s/%s/%s", t.Protocol, t.Address(), t.App, mask)
 	case File:
-		return "file://" + t.Path
+		return "file://" + printable(t.Path)
 	case SRT:
 		var q []string
 		if t.StreamID != "" {
@@ -213,8 +234,10 @@ func (t Target) Secrets() []string {
 	for _, v := range []string{t.Key, t.StreamID, t.Passphrase} {
 		if v != "" {
 			s = append(s, v)
-			if i := strings.IndexByte(v, '?'); i > 0 {
-				s = append(s, v[:i])
+			// Each half alone too: "KEY/?q" in the URL is Key "KEY?q".
+			if key, query, ok := strings.Cut(v, "?"); ok {
+				s = append(s, key, query)
+				s = slices.DeleteFunc(s, func(x string) bool { return x == "" })
 			}
 		}
 	}
@@ -224,21 +247,45 @@ func (t Target) Secrets() []string {
 const mask = "****"
 
 // RedactURL masks what may be secret in a URL that could not be parsed: the
-// last path segment (the stream key) and every query value.
+// user info, the last path segment (the stream key), every query value and
+// query item without '=', the fragment.
 func RedactURL(raw string) string {
-	s := raw
-	if i := strings.IndexAny(s, "?#"); i >= 0 {
-		q := s[i+1:]
-		s = s[:i]
+	raw = strings.TrimSpace(raw) // as ParseTarget reads it: "…/KEY/ " ends in KEY
+	start := 0                   // a '?' or '#' before "://" starts no query
+	if i := strings.Index(raw, "://"); i >= 0 {
+		start = i + 3
+	}
+	s, _, fragment := strings.Cut(raw[start:], "#")
+	s, q, query := strings.Cut(s, "?")
+	s = redactPath(raw[:start] + s)
+	if query {
 		var parts []string
 		for _, kv := range strings.Split(q, "&") {
-			k, _, _ := strings.Cut(kv, "=")
-			parts = append(parts, k+"="+mask)
+			switch k, _, ok := strings.Cut(kv, "="); {
+			case ok:
+				parts = append(parts, k+"="+mask)
+			case kv != "":
+				parts = append(parts, mask)
+			default:
+				parts = append(parts, "")
+			}
 		}
-		s = redactPath(s) + "?" + strings.Join(parts, "&")
+		s += "?" + strings.Join(parts, "&")
+	}
+	if fragment {
+		s += "#" + mask
+	}
+	return printable(s)
+}
+
+// printable escapes what would break the line a URL is printed on: control
+// characters, bytes that are not UTF-8.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) {
 		return s
 	}
-	return redactPath(s)
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 func redactPath(s string) string {
@@ -246,25 +293,26 @@ func redactPath(s string) string {
 	if i := strings.Index(s, "://"); i >= 0 {
 		start = i + 3
 	}
-	if at := strings.LastIndexByte(s[start:], '@'); at >= 0 {
+	auth := s[start:]
+	if i := strings.IndexByte(auth, '/'); i >= 0 {
+		auth = auth[:i] // an '@' further on is in the key
+	}
+	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
 		s = s[:start] + mask + s[start+at:]
 	}
-	slash := strings.IndexByte(s[start:], '/')
-	if slash < 0 {
-		if start == 0 && s != "" {
-			return mask // not a URL at all: it may be a bare key
-		}
-		return s
-	}
-	path := s[start+slash+1:]
-	last := strings.LastIndexByte(strings.TrimRight(path, "/"), '/')
-	if last < 0 {
-		if path == "" {
+	if start > 0 {
+		slash := strings.IndexByte(s[start:], '/')
+		if slash < 0 {
 			return s
 		}
-		return s[:start+slash+1] + mask
+		start += slash + 1
 	}
-	return s[:start+slash+1] + path[:last+1] + mask
+	// Not a URL at all, it may be a bare key: its last segment goes too.
+	path := strings.TrimRight(s[start:], "/")
+	if path == "" {
+		return s
+	}
+	return s[:start] + path[:strings.LastIndexByte(path, '/')+1] + mask
 }
 
 // Redactor masks every registered secret in a piece of text.

@@ -34,6 +34,17 @@ step "go test -race (libav, protocols, studio, window, end to end)" go test -rac
 # make soak's short run (results in a temp dir it names).
 step "soak (3 min)" go run ./bench/soak -duration 3m
 
+# Each fuzz target for 10 s on top of its seed corpus (the go test steps ran
+# the corpus already); a failing input lands in testdata/fuzz. ~1 min.
+fuzz_bounded() {
+  local rc=0 t
+  for t in outputs:FuzzParseTarget studio:FuzzLoadProfile studio:FuzzParseDestFlag outputs/flv:FuzzWriter outputs/flv:FuzzHEVCDecoderConfig; do
+    go test -run XXX -fuzz "^${t#*:}\$" -fuzztime 10s "./${t%%:*}" || rc=1
+  done
+  return "$rc"
+}
+step "fuzz (bounded)" fuzz_bounded
+
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")
 skipped=$(grep -cE '^\s*--- SKIP' "$log")

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -109,8 +110,9 @@ func LoadProfile(path string) (Profile, error) {
 	if err := dec.Decode(&p); err != nil {
 		return DefaultProfile(), fmt.Errorf("profile %s is not valid: %s", path, redactJSONError(err))
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return DefaultProfile(), fmt.Errorf("profile %s is not valid: something follows the settings at byte %d", path, dec.InputOffset())
+		return DefaultProfile(), fmt.Errorf("profile %s is not valid: something follows the settings at byte %d", path, end)
 	}
 	if err := p.Validate(); err != nil {
 		return DefaultProfile(), fmt.Errorf("profile %s: %w", path, err)
@@ -126,7 +128,20 @@ func redactJSONError(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q should be %s", te.Field, te.Type)
+		want := te.Type.String() // int, string, bool; not Go's names for our types
+		switch te.Type.Kind() {
+		case reflect.Struct:
+			want = "an object {…}"
+		case reflect.Slice:
+			want = "a list […]"
+		}
+		if te.Field == "" {
+			return "the profile should be an object {…}"
+		}
+		return fmt.Sprintf("field %q should be %s", te.Field, want)
+	}
+	if errors.Is(err, io.EOF) {
+		return "the file is empty"
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "JSON syntax error: the file ends too early"

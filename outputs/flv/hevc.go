@@ -74,6 +74,17 @@ func HEVCDecoderConfig(annexB []byte) ([]byte, error) {
 	// constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3.
 	b = append(b, c.temporalLayers<<3|c.temporalNested<<2|3)
 	order = slices.DeleteFunc(order, func(typ byte) bool { return len(arrays[typ]) == 0 })
+	for _, typ := range order {
+		// hvcC gives each array a 16-bit count, each NAL unit a 16-bit length.
+		if len(arrays[typ]) > 0xffff {
+			return nil, fmt.Errorf("flv: HEVC extradata with %d NAL units of type %d (hvcC holds at most 65535)", len(arrays[typ]), typ)
+		}
+		for _, n := range arrays[typ] {
+			if len(n) > 0xffff {
+				return nil, fmt.Errorf("flv: an HEVC parameter set of %d bytes (hvcC holds at most 65535)", len(n))
+			}
+		}
+	}
 	b = append(b, byte(len(order)))
 	for _, typ := range order {
 		complete := byte(0)

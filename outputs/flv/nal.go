@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"slices"
 )
 
-// NALUnits splits an Annex B byte stream into NAL units (without start codes).
+// NALUnits splits an Annex B byte stream into NAL units (without start codes
+// and the zero bytes that may follow a unit, which no unit ends with).
 func NALUnits(b []byte, fn func(nal []byte)) {
 	i := bytes.Index(b, startCode)
 	if i < 0 {
-		if len(b) > 0 {
+		if b = bytes.TrimRight(b, "\x00"); len(b) > 0 {
 			fn(b) // no start code at all: one NAL unit
 		}
 		return
@@ -19,7 +22,7 @@ func NALUnits(b []byte, fn func(nal []byte)) {
 	for {
 		j := bytes.Index(b, startCode)
 		if j < 0 {
-			fn(b)
+			fn(bytes.TrimRight(b, "\x00"))
 			return
 		}
 		end := j
@@ -69,6 +72,15 @@ func AVCDecoderConfig(annexB []byte) ([]byte, error) {
 	})
 	if len(sps) == 0 || len(pps) == 0 || len(sps[0]) < 4 {
 		return nil, errors.New("flv: H.264 extradata has no SPS/PPS")
+	}
+	// avcC counts SPS in 5 bits, PPS in 8, and gives each 16 bits of length.
+	if len(sps) > 31 || len(pps) > 255 {
+		return nil, fmt.Errorf("flv: H.264 extradata with %d SPS and %d PPS (avcC holds at most 31 and 255)", len(sps), len(pps))
+	}
+	for _, n := range slices.Concat(sps, pps) {
+		if len(n) > 0xffff {
+			return nil, fmt.Errorf("flv: an H.264 parameter set of %d bytes (avcC holds at most 65535)", len(n))
+		}
 	}
 	b := []byte{1, sps[0][1], sps[0][2], sps[0][3], 0xFF, 0xE0 | byte(len(sps))}
 	for _, s := range sps {
