@@ -34,11 +34,27 @@ func (Connector) Connect(_ context.Context, t outputs.Target, streams []encoder.
 		format = "mpegts"
 	}
 	s := &sink{}
-	if err := s.open(format, t.Path, streams); err != nil {
+	if err := s.open(format, freePath(t.Path), streams); err != nil {
 		s.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// freePath is path, or when a recording is already there (an earlier show,
+// or this one before a reconnect) the first free "name-N.ext" beside it:
+// a recording is never written over.
+func freePath(path string) string {
+	ext := filepath.Ext(path)
+	base := strings.TrimSuffix(path, ext)
+	p := path
+	for n := 2; n < 10000; n++ {
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+			return p // free, or not a file: opening it says what is wrong
+		}
+		p = fmt.Sprintf("%s-%d%s", base, n, ext)
+	}
+	return p
 }
 
 type sink struct {
