@@ -122,6 +122,7 @@ type Destination struct {
 
 	mu         sync.Mutex
 	running    bool // Run is under way
+	runs       int  // Runs started, so an ending one knows if it was followed
 	state      State
 	lastErr    string
 	bytes      int64
@@ -203,10 +204,14 @@ func (d *Destination) Run(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", d.name, ErrRunning)
 	}
 	d.running = true
+	d.runs++
+	run := d.runs
 	d.mu.Unlock()
 	defer func() {
 		d.mu.Lock()
-		d.running = false
+		if d.runs == run { // not already handed on to a new Run (after Failed)
+			d.running = false
+		}
 		d.mu.Unlock()
 	}()
 	tried := func() { d.firstOnce.Do(func() { close(d.firstTried) }) }
@@ -334,6 +339,11 @@ func (d *Destination) setState(s State, err error, retry time.Duration) {
 	d.mu.Lock()
 	changed := d.state != s
 	d.state = s
+	if s == Failed {
+		// Run returns next: from here a ReconnectNow must see it ended (and
+		// its owner run it again), not a retry under way that never comes.
+		d.running = false
+	}
 	msg := ""
 	if err != nil {
 		msg = err.Error()

@@ -317,25 +317,39 @@ func redactPath(s string) string {
 
 // Redactor masks every registered secret in a piece of text.
 type Redactor struct {
-	r *strings.Replacer
+	r       *strings.Replacer
+	secrets []string
 }
 
 // NewRedactor masks the secrets of every target.
 func NewRedactor(targets ...Target) *Redactor {
-	var pairs []string
+	var pairs, secrets []string
 	for _, t := range targets {
 		for _, s := range t.Secrets() {
 			if len(s) < 3 {
 				continue // masking one or two letters everywhere would garble every line
 			}
 			pairs = append(pairs, s, mask)
+			secrets = append(secrets, s)
 			if e := url.QueryEscape(s); e != s {
 				pairs = append(pairs, e, mask)
+				secrets = append(secrets, e)
 			}
 		}
 	}
-	return &Redactor{r: strings.NewReplacer(pairs...)}
+	return &Redactor{r: strings.NewReplacer(pairs...), secrets: secrets}
 }
 
-// Redact masks the secrets in s.
-func (r *Redactor) Redact(s string) string { return r.r.Replace(s) }
+// Redact masks the secrets in s, and the start of one that s ends with (a
+// line cut to a length by C code can end in the middle of a key).
+func (r *Redactor) Redact(s string) string {
+	s = r.r.Replace(s)
+	for _, sec := range r.secrets {
+		for n := len(sec) - 1; n >= 3; n-- {
+			if strings.HasSuffix(s, sec[:n]) {
+				return s[:len(s)-n] + mask
+			}
+		}
+	}
+	return s
+}

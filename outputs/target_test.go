@@ -92,3 +92,21 @@ func TestRedactor(t *testing.T) {
 		}
 	}
 }
+
+// A line cut short in the middle of a key (C code truncates long log lines)
+// shows none of it.
+func TestRedactorMasksACutKey(t *testing.T) {
+	tg, err := ParseTarget("rtmp://h/app/live_SECRET_123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewRedactor(tg)
+	for _, in := range []string{"Server error: no stream live_SECRET", "x live_SECRET_123456 y live_SEC", "tail live_SECRET_12345"} {
+		if got := r.Redact(in); strings.Contains(got, "SEC") {
+			t.Errorf("Redact(%q) = %q", in, got)
+		}
+	}
+	if got := r.Redact("nothing secret here"); got != "nothing secret here" {
+		t.Errorf("Redact changed a clean line: %q", got)
+	}
+}

@@ -81,7 +81,7 @@ func (d *debugServer) Serve(stats func() studio.BroadcastStats) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	d.srv = &http.Server{
-		Handler:           mux,
+		Handler:           loopbackOnly(mux),
 		ReadHeaderTimeout: 5 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
@@ -108,4 +108,21 @@ func (d *debugServer) Close() {
 		d.srv.Close()
 	}
 	<-d.served
+}
+
+// loopbackOnly refuses requests that name another host: a web page the
+// performer visits could otherwise reach the endpoint through a DNS name
+// it points at 127.0.0.1 (DNS rebinding).
+func loopbackOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

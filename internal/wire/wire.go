@@ -58,6 +58,11 @@ func NewStudio(p studio.Profile) (*studio.Studio, error) {
 // destinations.
 func BroadcastConfig(p studio.Profile) studio.BroadcastConfig {
 	codec, _ := studio.ParseCodec(p.Video.Codec) // validated with the profile
+	if p.Video.Encoder != "" && p.Video.Encoder != encoder.Software {
+		// Probe before anything is live: the probe holds FFmpeg's log
+		// lines, every thread's, while it runs.
+		libav.ProbeHardware()
+	}
 	return studio.BroadcastConfig{
 		Video: encoder.VideoConfig{
 			Width: p.Canvas.Width, Height: p.Canvas.Height, FPS: p.Canvas.FPS,

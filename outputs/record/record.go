@@ -29,6 +29,10 @@ func (Connector) Connect(_ context.Context, t outputs.Target, streams []encoder.
 	if err := os.MkdirAll(filepath.Dir(t.Path), 0o755); err != nil {
 		return nil, failed("creating the recordings folder", err)
 	}
+	// Opening a pipe or a socket would wait for a reader, for ever.
+	if fi, err := os.Stat(t.Path); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		return nil, outputs.Permanent(fmt.Errorf("%s is not a file: record somewhere else", t.Path))
+	}
 	format := "matroska"
 	if strings.EqualFold(filepath.Ext(t.Path), ".ts") {
 		format = "mpegts"

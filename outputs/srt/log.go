@@ -32,11 +32,14 @@ package srt
 //     srt_setloghandler((void *)(intptr_t)fd, onair_srt_log);
 // }
 //
+// // Between routings libsrt's lines are dropped: with no handler it would
+// // write them to stderr itself, unmasked.
+// static void onair_srt_nolog(void *opaque, int level, const char *file, int line, const char *area, const char *msg) {}
+//
 // // Once this returns no call of the handler is under way: libsrt sets it
 // // under the same lock it holds while calling it.
 // static void onair_srt_unroute_logs(void) {
-//     srt_setloghandler(NULL, NULL);
-//     srt_setlogflags(0);
+//     srt_setloghandler(NULL, onair_srt_nolog);
 // }
 import "C"
 

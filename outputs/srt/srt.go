@@ -48,6 +48,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 		sock.close()
 	})
 	if err := s.startMux(streams); err != nil {
+		s.failed = true // nothing was sent: no goodbye to wait for
 		s.Close()
 		return nil, err
 	}
