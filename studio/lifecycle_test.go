@@ -59,6 +59,13 @@ func TestNewBroadcastFailureFreesEncoders(t *testing.T) {
 // after Run frees nothing twice.
 func TestBroadcastRunJoinsItsGoroutines(t *testing.T) {
 	st, ctx := runningStudio(t)
+	// The studio's own goroutines are running once it has composed.
+	for deadline := time.Now().Add(3 * time.Second); st.Stats().Composed == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the studio composes nothing")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	before := goleak.IgnoreCurrent()
 	encs := &fakeEncoders{}
 	b, err := NewBroadcast(st, BroadcastConfig{
