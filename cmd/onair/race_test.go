@@ -2,6 +2,6 @@
 
 package main
 
-// raceBuild: the end-to-end tests run onair built with the race detector
-// when they themselves run under it.
+// raceBuild: under go test -race the end-to-end tests also build onair with
+// the race detector.
 var raceBuild = []string{"-race"}
