@@ -21,7 +21,7 @@ step() { # step NAME CMD...: runs CMD, its output into the log, and shows the ve
   "$@" >"$log.part" 2>&1
   local rc=$?
   cat "$log.part" >>"$log"
-  grep -E '^(ok|FAIL|---|panic)|^\s+--- (FAIL|SKIP)|^\s+\S+_test\.go:|^#|\.go:[0-9]+:[0-9]+: ' "$log.part"
+  grep -E '^(ok|FAIL|---|panic)|^\s+--- (FAIL|SKIP)|^\s+\S+_test\.go:|^#|\.go:[0-9]+:[0-9]+: |^\s*(fuzzing process|Failing input|failure while|To re-run)' "$log.part"
   rm -f "$log.part"
   [ "$rc" -eq 0 ] || status=1
 }
@@ -39,7 +39,7 @@ step "soak (3 min)" go run ./bench/soak -duration 3m
 fuzz_bounded() {
   local rc=0 t
   for t in outputs:FuzzParseTarget studio:FuzzLoadProfile studio:FuzzParseDestFlag outputs/flv:FuzzWriter outputs/flv:FuzzHEVCDecoderConfig; do
-    go test -run XXX -fuzz "^${t#*:}\$" -fuzztime 10s "./${t%%:*}" || rc=1
+    go test -run XXX -fuzz "^${t#*:}\$" -fuzztime 10s -parallel 1 "./${t%%:*}" || rc=1
   done
   return "$rc"
 }
@@ -51,5 +51,7 @@ skipped=$(grep -cE '^\s*--- SKIP' "$log")
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # vet, a build or a panic failed outside any test
 fi
+full="${TMPDIR:-/tmp}/onair-test.log"
+cp "$log" "$full" && echo "full output: $full"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 exit "$status"
