@@ -180,11 +180,23 @@ func (q *Queue) Park() {
 func (q *Queue) Unpark() {
 	q.mu.Lock()
 	q.parked = false
-	if q.n > 0 && !(q.at(0).Kind == Video && q.at(0).Key) {
-		// Nothing kept starts on a keyframe yet: wait for one.
+	// Start at the first keyframe kept (sound stamped at the same instant
+	// may stand before it); none kept: wait for one.
+	k := 0
+	for k < q.n && !(q.at(k).Kind == Video && q.at(k).Key) {
+		k++
+	}
+	if k == q.n && q.n > 0 {
 		q.stats.SkippedOffline += int64(q.n)
 		q.clear()
 		q.waitKey = true
+	} else if k > 0 {
+		q.stats.SkippedOffline += int64(k)
+		for i := 0; i < k; i++ {
+			q.ring[(q.head+i)%len(q.ring)] = nil
+		}
+		q.head = (q.head + k) % len(q.ring)
+		q.n -= k
 	}
 	q.mu.Unlock()
 	q.wake()

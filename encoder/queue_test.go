@@ -242,3 +242,21 @@ func BenchmarkHubPublish4(b *testing.B) {
 		}
 	}
 }
+
+// Sound stamped at the same instant as the kept keyframe, pushed before it,
+// must not make a reconnecting destination wait for the next keyframe.
+func TestQueueUnparksAtAKeyframeBehindSound(t *testing.T) {
+	q := NewQueue(1024, time.Second)
+	q.Park()
+	for i := int64(0); i < 60; i++ {
+		q.Push(video(i, i%30 == 0))
+	}
+	q.Push(&Packet{Kind: Audio, Key: true, PTS: 96000, DTS: 96000, TimeBase: Rational{1, 48000}}) // 2.0 s
+	q.Push(video(60, true))                                                                         // 2.0 s
+	q.Push(video(61, false))
+	q.Unpark()
+	got := drain(q)
+	if len(got) == 0 || got[0].Kind != Video || !got[0].Key || got[0].PTS != 60 {
+		t.Fatalf("after Unpark: %d packets, first %+v; want keyframe 60 first", len(got), got[0])
+	}
+}
