@@ -252,7 +252,7 @@ func TestQueueUnparksAtAKeyframeBehindSound(t *testing.T) {
 		q.Push(video(i, i%30 == 0))
 	}
 	q.Push(&Packet{Kind: Audio, Key: true, PTS: 96000, DTS: 96000, TimeBase: Rational{1, 48000}}) // 2.0 s
-	q.Push(video(60, true))                                                                         // 2.0 s
+	q.Push(video(60, true))                                                                       // 2.0 s
 	q.Push(video(61, false))
 	q.Unpark()
 	got := drain(q)
