@@ -5,6 +5,10 @@
 //
 //	go run ./bench            the full run (3 runs a case, 20 s each)
 //	go run ./bench -quick     one short case of each kind
+//	go run ./bench -only 1080p30 -base 2cbe38b
+//	                          also runs onair built at an earlier commit in the
+//	                          same rounds: a regression check that holds on
+//	                          any machine (results.json may come from another)
 package main
 
 import (
@@ -72,6 +76,11 @@ type caseResult struct {
 	FFmpeg       toolResult `json:"ffmpeg"`
 	CPURatio     float64    `json:"cpu_ratio_vs_ffmpeg"`
 	RSSRatio     float64    `json:"rss_ratio_vs_ffmpeg"`
+	// With -base: onair built at that commit, run in the same rounds.
+	Base           *toolResult `json:"base,omitempty"`
+	CPURatioVsBase float64     `json:"cpu_ratio_vs_base,omitempty"`
+	RSSRatioVsBase float64     `json:"rss_ratio_vs_base,omitempty"`
+	P99RatioVsBase float64     `json:"latency_p99_ratio_vs_base,omitempty"`
 }
 
 type results struct {
@@ -84,6 +93,7 @@ type results struct {
 	// FFmpegScaling4vs1 is the same ratio for the reference, for context.
 	FFmpegScaling4vs1 map[string]float64 `json:"ffmpeg_cpu_4_destinations_vs_1"`
 	Cases             []caseResult       `json:"cases"`
+	Base              string             `json:"base,omitempty"` // the commit -base named
 }
 
 func main() {
@@ -92,6 +102,7 @@ func main() {
 	dur := flag.Duration("duration", 20*time.Second, "media length of each run")
 	out := flag.String("out", "bench/results.json", "where to write the results")
 	only := flag.String("only", "", "run only the cases of this resolution (720p30, 1080p30), destinations 1 and 4")
+	base := flag.String("base", "", "also run onair built at this git commit in the same rounds, and report ratios against it")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
@@ -105,7 +116,7 @@ func main() {
 	}
 	h := newHarness()
 	defer h.Close()
-	if err := h.run(*quick, *runs, *dur, *out, *only); err != nil {
+	if err := h.run(*quick, *runs, *dur, *out, *only, *base); err != nil {
 		h.Close()
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -126,12 +137,19 @@ func newHarness() *harness {
 	return &harness{p}
 }
 
-func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only string) error {
+func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only, base string) error {
 	testpeer.Require(h, "ffmpeg", "ffprobe", "nginx", "srt-live-transmit")
 	bin := filepath.Join("bench", "cache", "onair")
 	fmt.Println("building onair …")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/onair").CombinedOutput(); err != nil {
 		return fmt.Errorf("building onair: %v\n%s", err, out)
+	}
+	baseBin := ""
+	if base != "" {
+		var err error
+		if baseBin, err = h.buildAt(base); err != nil {
+			return err
+		}
 	}
 	nginx := testpeer.StartNginxRTMP(h, "d1", "d2", "d3")
 
@@ -163,6 +181,7 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only str
 	// Ratios are medians of ratios within a round.
 	on := make([][]sample, len(cases))
 	ff := make([][]sample, len(cases))
+	bs := make([][]sample, len(cases))
 	clips := make([]string, len(cases))
 	for ci, k := range cases {
 		clip, err := ensureClip(k.res)
@@ -179,16 +198,31 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only str
 			if (i+ci)%2 == 1 {
 				order = []string{"ffmpeg", "onair"}
 			}
+			if baseBin != "" {
+				// The earlier build runs first or last, turn about.
+				if (i+ci)%2 == 0 {
+					order = append([]string{"base"}, order...)
+				} else {
+					order = append(order, "base")
+				}
+			}
 			for _, tool := range order {
 				fmt.Printf("  round %d/%d  %-12s %-6s …", i+1, runs, name(k), tool)
-				s, err := h.runOnce(tool, bin, clips[ci], k.res, k.dests, dur, nginx, fmt.Sprintf("%s-%d-%s-%d", k.res.name, k.dests, tool, i))
+				b, t := bin, tool
+				if tool == "base" {
+					b, t = baseBin, "onair"
+				}
+				s, err := h.runOnce(t, b, clips[ci], k.res, k.dests, dur, nginx, fmt.Sprintf("%s-%d-%s-%d", k.res.name, k.dests, tool, i))
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", name(k), tool, err)
 				}
-				fmt.Printf(" cpu %.3f s/s, rss %.0f MB, realtime %.3f\n", s.CPUPerMediaSec, s.PeakRSSMB, s.Realtime)
-				if tool == "onair" {
+				fmt.Printf(" cpu %.3f s/s, rss %.0f MB, realtime %.3f, p99 %.1f ms\n", s.CPUPerMediaSec, s.PeakRSSMB, s.Realtime, s.LatP99)
+				switch tool {
+				case "onair":
 					on[ci] = append(on[ci], s)
-				} else {
+				case "base":
+					bs[ci] = append(bs[ci], s)
+				default:
 					ff[ci] = append(ff[ci], s)
 				}
 			}
@@ -210,6 +244,12 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only str
 			Onair: summarize(on[ci], true), FFmpeg: summarize(ff[ci], false),
 			CPURatio: ratio(on[ci], ff[ci], cpu), RSSRatio: ratio(on[ci], ff[ci], rss),
 		}
+		if baseBin != "" {
+			b := summarize(bs[ci], true)
+			c.Base = &b
+			c.CPURatioVsBase, c.RSSRatioVsBase = ratio(on[ci], bs[ci], cpu), ratio(on[ci], bs[ci], rss)
+			c.P99RatioVsBase = ratio(on[ci], bs[ci], func(s sample) float64 { return s.LatP99 })
+		}
 		res.CPURatioVsFFmpeg = max(res.CPURatioVsFFmpeg, c.CPURatio)
 		res.RSSRatioVsFFmpeg = max(res.RSSRatioVsFFmpeg, c.RSSRatio)
 		res.Cases = append(res.Cases, c)
@@ -229,6 +269,7 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only str
 			res.FFmpegScaling4vs1[r.name] = ratio(ff[four], ff[one], cpu)
 		}
 	}
+	res.Base = base
 	printTable(res)
 	b, _ := json.MarshalIndent(res, "", "  ")
 	if err := os.WriteFile(outPath, append(b, '\n'), 0o644); err != nil {
@@ -236,6 +277,24 @@ func (h *harness) run(quick bool, runs int, dur time.Duration, outPath, only str
 	}
 	fmt.Println("results written to", outPath)
 	return nil
+}
+
+// buildAt builds onair as it was at commit rev, in a throwaway worktree.
+func (h *harness) buildAt(rev string) (string, error) {
+	dir := h.TempDir()
+	wt := filepath.Join(dir, "src")
+	bin, _ := filepath.Abs(filepath.Join("bench", "cache", "onair-base"))
+	fmt.Println("building onair at", rev, "…")
+	if out, err := exec.Command("git", "worktree", "add", "--detach", wt, rev).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("-base %s: %v\n%s", rev, err, out)
+	}
+	defer exec.Command("git", "worktree", "remove", "--force", wt).Run()
+	build := exec.Command("go", "build", "-o", bin, "./cmd/onair")
+	build.Dir = wt
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building onair at %s: %v\n%s", rev, err, out)
+	}
+	return bin, nil
 }
 
 // ensureClip makes the shared input once: testsrc2 and a sine, 10 s, cached.
@@ -463,6 +522,15 @@ func printTable(r results) {
 		lat := fmt.Sprintf("%s / %s / %s", c.Onair.LatencyP50Ms, c.Onair.LatencyP99Ms, c.Onair.LatencyMaxMs)
 		fmt.Printf("| %s | onair | %s | %.3f | %s | %s | %s | %s | %s |\n", c.Name, c.Onair.CPUPerMediaSec, c.CPURatio, c.Onair.PeakRSSMB, c.Onair.Realtime, c.Onair.Dropped, lat, c.Onair.FirstPacketMs)
 		fmt.Printf("| %s | ffmpeg | %s | 1 | %s | %s | %s | — | %s |\n", c.Name, c.FFmpeg.CPUPerMediaSec, c.FFmpeg.PeakRSSMB, c.FFmpeg.Realtime, c.FFmpeg.Dropped, c.FFmpeg.FirstPacketMs)
+		if b := c.Base; b != nil {
+			lat := fmt.Sprintf("%s / %s / %s", b.LatencyP50Ms, b.LatencyP99Ms, b.LatencyMaxMs)
+			fmt.Printf("| %s | onair at %s | %s | — | %s | %s | %s | %s | %s |\n", c.Name, r.Base, b.CPUPerMediaSec, b.PeakRSSMB, b.Realtime, b.Dropped, lat, b.FirstPacketMs)
+		}
+	}
+	for _, c := range r.Cases {
+		if c.Base != nil {
+			fmt.Printf("%s against onair at %s (same rounds): CPU %.3f, peak RSS %.3f, latency p99 %.3f\n", c.Name, r.Base, c.CPURatioVsBase, c.RSSRatioVsBase, c.P99RatioVsBase)
+		}
 	}
 	fmt.Println()
 	check := func(ok bool) string {
