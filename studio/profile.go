@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"onair/capture/device"
 	"onair/encoder"
 	"onair/outputs"
 )
@@ -22,7 +23,19 @@ import (
 // Profile is a performer's saved set-up: canvas, encoder settings and
 // destinations. It lives in DefaultProfilePath unless told otherwise.
 type Profile struct {
-	Source       string        `json:"source"`
+	// Source is the program's picture: "testcard", "file:PATH" (a media file
+	// played in a loop) or "camera" / "camera:LABEL" (the first camera, or
+	// the one with that label as `onair devices` lists it).
+	Source string `json:"source"`
+	// CameraMode is the camera mode wanted, "1920x1080@30"; empty asks for
+	// the canvas size and rate. The nearest mode is used when the camera
+	// lacks it (and onair says so).
+	CameraMode string `json:"camera_mode,omitempty"`
+	// Mic is the microphone mixed into the program. Its Device "" means none
+	// chosen: the test card then plays its tone.
+	Mic AudioInput `json:"mic,omitzero"`
+	// ExtraMics are more microphones mixed in (a second mic, a guest's).
+	ExtraMics    []AudioInput  `json:"extra_mics,omitempty"`
 	Canvas       Canvas        `json:"canvas"`
 	Video        VideoSettings `json:"video"`
 	Audio        AudioSettings `json:"audio"`
@@ -63,6 +76,36 @@ type VideoSettings struct {
 	// "nvenc", "vaapi", "qsv". When it is missing, onair says so and encodes
 	// in software.
 	Encoder string `json:"encoder,omitempty"`
+}
+
+// AudioInput is a microphone and its strip in the mixer.
+type AudioInput struct {
+	// Device is "default" (the system's default microphone), a label as
+	// `onair devices` lists it, or "none".
+	Device    string  `json:"device"`
+	GainDB    float64 `json:"gain_db,omitempty"` // -30 to +30
+	Muted     bool    `json:"muted,omitempty"`
+	NoiseGate bool    `json:"noise_gate,omitempty"`
+}
+
+// Mics are the microphones to open, the main one first.
+func (p Profile) Mics() []AudioInput {
+	var ins []AudioInput
+	for _, in := range append([]AudioInput{p.Mic}, p.ExtraMics...) {
+		if in.Device != "" && in.Device != "none" {
+			ins = append(ins, in)
+		}
+	}
+	return ins
+}
+
+// CameraLabel reports whether the source is a camera and which ("" for
+// the first one found).
+func (p Profile) CameraLabel() (label string, ok bool) {
+	if p.Source == "camera" {
+		return "", true
+	}
+	return strings.CutPrefix(p.Source, "camera:")
 }
 
 // AudioSettings are the AAC encoder's settings.
@@ -153,8 +196,8 @@ func redactJSONError(err error) string {
 func (p Profile) Validate() error {
 	c := p.Canvas
 	switch {
-	case p.Source != "testcard" && (!strings.HasPrefix(p.Source, "file:") || len(p.Source) == len("file:")):
-		return fmt.Errorf("source %q is not available (use \"testcard\" or \"file:PATH\")", p.Source)
+	case p.Source != "testcard" && p.Source != "camera" && (!hasValue(p.Source, "file:") && !hasValue(p.Source, "camera:")):
+		return fmt.Errorf("source %q is not available (use \"testcard\", \"file:PATH\", \"camera\" or \"camera:LABEL\")", p.Source)
 	case c.Width < 64 || c.Height < 64 || c.Width > 4096 || c.Height > 2304 || c.Width%2 != 0 || c.Height%2 != 0:
 		return fmt.Errorf("canvas %dx%d: width and height must be even, 64 to 4096x2304", c.Width, c.Height)
 	case c.FPS < 1 || c.FPS > 120:
@@ -176,6 +219,19 @@ func (p Profile) Validate() error {
 	if _, err := ParseCodec(p.Video.Codec); err != nil {
 		return err
 	}
+	if p.CameraMode != "" {
+		if _, err := device.ParseMode(p.CameraMode); err != nil {
+			return err
+		}
+	}
+	for i, in := range append([]AudioInput{p.Mic}, p.ExtraMics...) {
+		switch {
+		case i > 0 && (in.Device == "" || in.Device == "none"):
+			return fmt.Errorf("extra_mics: each needs a device (\"default\" or a label as onair devices lists it)")
+		case in.GainDB < -30 || in.GainDB > 30 || in.GainDB != in.GainDB:
+			return fmt.Errorf("microphone %q: gain %g dB must be -30 to +30", in.Device, in.GainDB)
+		}
+	}
 	if e := p.Video.Encoder; e != "" && !slices.Contains(encoder.EncoderFamilies, e) {
 		return fmt.Errorf("video encoder %q is unknown (use %s)", e, strings.Join(encoder.EncoderFamilies, ", "))
 	}
@@ -185,6 +241,10 @@ func (p Profile) Validate() error {
 		}
 	}
 	return nil
+}
+
+func hasValue(s, prefix string) bool {
+	return strings.HasPrefix(s, prefix) && len(s) > len(prefix)
 }
 
 // Enabled is the destinations Go Live sends to, in order.

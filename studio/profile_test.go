@@ -43,6 +43,38 @@ func TestProfileDestinations(t *testing.T) {
 	}
 }
 
+// Camera and microphones read back as written; the test card's tone plays
+// only when no microphone is chosen.
+func TestProfileCameraAndMics(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "profile.json")
+	body := `{"source": "camera:HD Pro Webcam C920", "camera_mode": "1920x1080@30",
+		"mic": {"device": "default", "gain_db": 6, "noise_gate": true},
+		"extra_mics": [{"device": "USB Audio", "muted": true}]}`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadProfile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := p.CameraLabel(); !ok || l != "HD Pro Webcam C920" || p.CameraMode != "1920x1080@30" {
+		t.Errorf("camera %q %v mode %q", l, ok, p.CameraMode)
+	}
+	mics := p.Mics()
+	if len(mics) != 2 || mics[0] != (AudioInput{Device: "default", GainDB: 6, NoiseGate: true}) || mics[1] != (AudioInput{Device: "USB Audio", Muted: true}) {
+		t.Errorf("mics %+v", mics)
+	}
+	if l, ok := (Profile{Source: "camera"}).CameraLabel(); !ok || l != "" {
+		t.Errorf("camera: %q %v", l, ok)
+	}
+	if _, ok := DefaultProfile().CameraLabel(); ok || len(DefaultProfile().Mics()) != 0 {
+		t.Error("the default profile has a camera or a mic")
+	}
+	if len((Profile{Mic: AudioInput{Device: "none"}}).Mics()) != 0 {
+		t.Error(`mic "none" opens a microphone`)
+	}
+}
+
 func TestProfileBrokenIsRefusedClearly(t *testing.T) {
 	dir := t.TempDir()
 	for name, tc := range map[string]struct{ body, want string }{
@@ -58,6 +90,11 @@ func TestProfileBrokenIsRefusedClearly(t *testing.T) {
 		"maxfps":  {`{"canvas": {"width": 1280, "height": 720, "fps": 60}, "destinations": [{"url": "rtmp://h/app/k1", "preset": "camsoda"}]}`, "CamSoda takes at most 30 fps"},
 		"retry":   {`{"reconnect_max_sec": 2}`, "reconnect_max_sec 2: the longest wait between reconnect attempts must be 5 to 3600 s"},
 		"retry2":  {`{"reconnect_max_sec": 7200}`, "reconnect_max_sec 7200"},
+		"source":  {`{"source": "webcam"}`, `source "webcam" is not available`},
+		"camlbl":  {`{"source": "camera:"}`, `source "camera:" is not available`},
+		"cammode": {`{"source": "camera", "camera_mode": "1080p"}`, `camera mode "1080p": use WIDTHxHEIGHT@FPS`},
+		"micgain": {`{"mic": {"device": "default", "gain_db": 90}}`, `microphone "default": gain 90 dB must be -30 to +30`},
+		"micnone": {`{"extra_mics": [{"device": ""}]}`, "extra_mics: each needs a device"},
 		"retry3":  {`{"reconnect_max_sec": -60}`, "reconnect_max_sec -60"},
 		"retry4":  {`{"reconnect_max_sec": "1m"}`, `field "reconnect_max_sec" should be int`},
 	} {
