@@ -32,7 +32,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var (
 		profilePath = fs.String("profile", "", "profile file to read settings and destinations from (default "+studio.DefaultProfilePath()+" if it exists)")
-		source      = fs.String("source", "", "video source: testcard, or file:PATH for a media file played in a loop")
+		source      = fs.String("source", "", "video source: testcard, file:PATH for a media file played in a loop, or camera[:LABEL] (onair devices lists them)")
+		cameraMode  = fs.String("camera-mode", "", "camera mode WIDTHxHEIGHT@FPS, e.g. 1920x1080@30 (default: the canvas size and rate; the nearest mode when the camera lacks it)")
+		mic         = fs.String("mic", "", "microphone: a label as onair devices lists it, default, or none (default: none, and the test card plays its tone)")
 		size        = fs.String("size", "", "canvas size WIDTHxHEIGHT, e.g. 1280x720")
 		fps         = fs.Int("fps", 0, "frames per second")
 		bitrate     = fs.Int("bitrate", 0, "video bitrate in kb/s")
@@ -73,6 +75,21 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if given["source"] {
 		p.Source = *source
+	}
+	if given["camera-mode"] {
+		p.CameraMode = *cameraMode
+	}
+	if given["mic"] {
+		if *mic == "" {
+			fmt.Fprintln(stderr, "onair live: --mic \"\": give a microphone's label, default, or none")
+			return 2
+		}
+		if p.Mic.Device != *mic {
+			p.Mic = studio.AudioInput{Device: *mic} // the profile's strip only for its own mic
+		}
+		if *mic == "none" {
+			p.ExtraMics = nil // no microphone at all
+		}
 	}
 	if given["size"] {
 		w, h, ok := parseSize(*size)
