@@ -42,6 +42,9 @@ type Studio struct {
 	composed atomic.Int64
 	missed   atomic.Int64
 	peak     atomic.Uint32 // float32 bits of the last chunk's peak level
+
+	extra   []any // more sources the studio runs and closes (microphones)
+	notices chan string
 }
 
 type videoSub struct {
@@ -60,8 +63,25 @@ func NewStudio(w, h, fps int, video capture.VideoSource, audio AudioSource) *Stu
 		Clock: capture.NewClock(), FPS: fps, video: video, audio: audio,
 		comp:      overlay.NewCompositor(w, h),
 		videoSubs: map[*videoSub]struct{}{}, audioSubs: map[*audioSub]struct{}{},
+		notices:   make(chan string, 64),
 	}
 }
+
+// Attach gives the studio more sources to run (those that are Runners) and
+// close with it — a microphone feeding the mixer, say. Call before Run.
+func (s *Studio) Attach(sources ...any) { s.extra = append(s.extra, sources...) }
+
+// Notify queues a notice for the performer (a camera lost, a microphone
+// back). It never blocks: past 64 unread notices the newest are dropped.
+func (s *Studio) Notify(msg string) {
+	select {
+	case s.notices <- msg:
+	default:
+	}
+}
+
+// Notices delivers what sources reported while the studio runs.
+func (s *Studio) Notices() <-chan string { return s.notices }
 
 // Size is the canvas size.
 func (s *Studio) Size() (w, h int) { return s.comp.Size() }
@@ -76,6 +96,7 @@ func (s *Studio) Run(ctx context.Context) error {
 	if any(s.audio) != any(s.video) {
 		sources = append(sources, s.audio) // one source giving both runs once
 	}
+	sources = append(sources, s.extra...)
 	for _, src := range sources {
 		if r, ok := src.(Runner); ok {
 			runners = append(runners, func() error { return r.Run(ctx, s.Clock) })
