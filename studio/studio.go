@@ -31,7 +31,7 @@ type Runner interface {
 type Studio struct {
 	Clock *capture.Clock
 	FPS   int
-	video capture.VideoSource
+	video *videoSwitch
 	audio AudioSource
 	comp  *overlay.Compositor
 
@@ -60,12 +60,18 @@ type audioSub struct {
 // NewStudio composes a w×h canvas at fps from video, with audio beside it.
 func NewStudio(w, h, fps int, video capture.VideoSource, audio AudioSource) *Studio {
 	return &Studio{
-		Clock: capture.NewClock(), FPS: fps, video: video, audio: audio,
+		Clock: capture.NewClock(), FPS: fps, video: newVideoSwitch(video), audio: audio,
 		comp:      overlay.NewCompositor(w, h),
 		videoSubs: map[*videoSub]struct{}{}, audioSubs: map[*audioSub]struct{}{},
-		notices:   make(chan string, 64),
+		notices: make(chan string, 64),
 	}
 }
+
+// SetVideo changes the picture source, while the studio runs or before: the
+// compositor shows src from its next frame on, and the old source is stopped
+// and closed. A source whose sound the studio also plays must be taken out of
+// the sound first (the caller's mixer), since closing it ends both.
+func (s *Studio) SetVideo(src capture.VideoSource) { s.video.set(src) }
 
 // Attach gives the studio more sources to run (those that are Runners) and
 // close with it — a microphone feeding the mixer, say. Call before Run.
@@ -93,7 +99,7 @@ func (s *Studio) Run(ctx context.Context) error {
 	var runners []func() error
 	runners = append(runners, func() error { return s.run(ctx) })
 	sources := []any{s.video}
-	if any(s.audio) != any(s.video) {
+	if any(s.audio) != any(s.video.current()) {
 		sources = append(sources, s.audio) // one source giving both runs once
 	}
 	sources = append(sources, s.extra...)
