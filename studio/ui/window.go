@@ -46,6 +46,9 @@ type Config struct {
 	Redact func(string) string
 	// PreviewWidth is the preview's width in pixels (default 640).
 	PreviewWidth int
+	// Sources, when set, adds the camera and microphone pickers, the mixer
+	// strips and the mic check beside the preview.
+	Sources *Sources
 }
 
 // liveState is where Go Live is. The zero value is invalid.
@@ -66,6 +69,7 @@ type Window struct {
 	do func(func())
 
 	preview *preview
+	sources *sourcesPanel // nil without Config.Sources
 	button  *widget.Button
 	status  *widget.Label // off air / live with elapsed time and frames
 	message *widget.Label // what went wrong, in words
@@ -134,8 +138,17 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	dests := widget.NewLabel("Destinations")
 	dests.TextStyle.Bold = true
 	bottom := container.NewVBox(bar, w.message, dests, w.destBox)
-	w.win.SetContent(container.NewBorder(nil, bottom, nil, nil, w.preview.img))
-	w.win.Resize(fyne.NewSize(960, 640))
+	var side fyne.CanvasObject
+	if cfg.Sources != nil {
+		w.sources = w.newSourcesPanel(*cfg.Sources)
+		side = container.NewGridWrap(fyne.NewSize(300, 480), w.sources.box)
+	}
+	w.win.SetContent(container.NewBorder(nil, bottom, nil, side, w.preview.img))
+	if side != nil {
+		w.win.Resize(fyne.NewSize(1240, 720))
+	} else {
+		w.win.Resize(fyne.NewSize(960, 640))
+	}
 	w.win.SetMaster()
 	w.win.SetCloseIntercept(w.Close)
 	return w
@@ -149,6 +162,9 @@ func (w *Window) Window() fyne.Window { return w.win }
 func (w *Window) Start() {
 	if w.cfg.Feed != nil {
 		w.spawn(func() { w.preview.run(w.ctx, w.cfg.Feed) })
+	}
+	if w.sources != nil {
+		w.sources.start()
 	}
 	w.win.Show()
 }
