@@ -71,7 +71,7 @@ func (s *sim) run(dur time.Duration, out func(start int64, l, r []float32, now t
 	d := s.dev
 	buf := make([]float32, d.burst*d.channels)
 	l, r := make([]float32, tick), make([]float32, tick)
-	var b int64            // next burst
+	var b int64 // next burst
 	var lastPush time.Duration
 	pushAt := func(b int64) time.Duration {
 		end := d.frameTime((b + 1) * int64(d.burst))
