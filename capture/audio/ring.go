@@ -112,12 +112,13 @@ type Ring struct {
 type readState struct {
 	started   bool
 	markSeq   int64
-	ip        int64   // read position, integer part (device frames)
-	frac      float64 // and fraction
-	validFrom int64   // positions below read as silence
-	seen      int64   // wPub at the last Fill
-	next      int64   // studio sample expected next
-	underran  bool    // the last Fill ran out
+	ip        int64         // read position, integer part (device frames)
+	frac      float64       // and fraction
+	validFrom int64         // positions below read as silence
+	seen      int64         // wPub at the last Fill
+	next      int64         // studio sample expected next
+	underran  bool          // the last Fill ran out
+	late      time.Duration // least (r.now at Fill − the span's end): the clocks' offset
 	ratio     float64
 	integ     float64 // integral term: the drift estimate
 	errF      float64 // filtered latency error, s
@@ -246,9 +247,9 @@ func (r *Ring) published() (w int64, t time.Duration, markPos, markSeq int64) {
 }
 
 // Fill writes the studio samples [start, start+len(l)) into l and r. The
-// studio calls it when those samples end, i.e. at studio time
-// (start+len(l))/48 kHz, with contiguous spans; a span that does not follow
-// the previous one places the sound anew.
+// studio calls it once those samples have ended, i.e. at or after studio time
+// (start+len(l))/48 kHz (a late call is fine), with contiguous spans; a span
+// that does not follow the previous one places the sound anew.
 func (r *Ring) Fill(start int64, l, rr []float32) {
 	n := min(len(l), len(rr))
 	l, rr = l[:n], rr[:n]
@@ -260,7 +261,18 @@ func (r *Ring) Fill(start int64, l, rr []float32) {
 	st := &r.rd
 	step := r.baseStep * st.ratio
 	need := float64(n) * step
-	age := now - tw
+	// Place sound by the span's own time on the studio timeline, not by when
+	// the studio got round to asking: a tick that fires late must not read as
+	// latency (the control loop would wobble the pitch). Pulls are never
+	// early, so the least lateness seen is the offset between the span's time
+	// and r.now (0 when r.now is the studio clock).
+	end := time.Duration(float64(start+int64(n)) / StudioRate * float64(time.Second))
+	if late := now - end; !st.started || start != st.next {
+		st.late = late
+	} else {
+		st.late = min(st.late, late)
+	}
+	age := end + st.late - tw // how old the newest sound is at the span's end
 
 	resync, overrun := false, false
 	markNew := markSeq != st.markSeq
@@ -291,7 +303,10 @@ func (r *Ring) Fill(start int64, l, rr []float32) {
 			r.overruns.Add(1)
 			r.dropped.Add(int64(math.Max(0, (r.latencyAfter(w, pos+need, age)-r.target).Seconds()*r.rate)))
 		}
-		head := max(0, (r.target-age).Seconds()*r.rate)
+		// The newest sound plays target after it was pushed. If it is older
+		// than that already, its place is in the past: what is buffered is
+		// not played, and the read position waits ahead of it in the silence.
+		head := (r.target - age).Seconds() * r.rate
 		pos = float64(w) - head - need
 		st.ip = int64(math.Floor(pos))
 		st.frac = pos - float64(st.ip)

@@ -10,11 +10,14 @@ import (
 // what a performer would notice: every click lands within a frame (33 ms)
 // of when it happened, the offset does not grow, the ring settles on the
 // device's true ratio, and it never runs dry.
-func session(t *testing.T, trueHz float64, dur time.Duration) {
+func session(t *testing.T, trueHz float64, dur time.Duration, opts ...func(*sim)) {
 	t.Helper()
 	dev := simDevice{trueHz: trueHz, nominal: 48000, channels: 2, burst: 480, jitter: 3 * time.Millisecond,
 		room: world{toneHz: 440, toneAmp: 0.05, clicks: true}}
 	s := newSim(dev, 0)
+	for _, o := range opts {
+		o(s)
+	}
 	var cf clickFinder
 	var latMin, latMax time.Duration = time.Hour, -time.Hour
 	var ratioMin, ratioMax = 2.0, 0.0
@@ -84,6 +87,18 @@ func mean(d []time.Duration) time.Duration {
 func TestRingTenMinutesFastMic(t *testing.T) { session(t, 48048, 10*time.Minute) }
 
 func TestRingSlowMic(t *testing.T) { session(t, 47952, 5*time.Minute) }
+
+// The studio's ticks fire up to 8 ms late: the sound is placed by the
+// span's studio time, so neither A/V nor the ratio notices.
+func TestRingLateStudioTicks(t *testing.T) {
+	session(t, 48048, 3*time.Minute, func(s *sim) { s.tickLate = 8 * time.Millisecond })
+}
+
+// A ring whose clock is not the studio's (started 7 s later): the offset is
+// learnt, sound lands in the same place.
+func TestRingOwnClock(t *testing.T) {
+	session(t, 48048, 3*time.Minute, func(s *sim) { s.clockOffset = -7 * time.Second })
+}
 
 // A device that stops for a second and resumes: silence for the missing
 // part (never old sound again), then the sound where it belongs.
@@ -277,14 +292,19 @@ func TestRingLastPush(t *testing.T) {
 func TestRingPushDoesNotAllocate(t *testing.T) {
 	var now time.Duration
 	r := NewRing(RingConfig{Channels: 2, RateHz: 48000, Now: func() time.Duration { return now }})
-	burst := make([]float32, 960)
+	burst := make([]float32, 3200)
 	l, rr := make([]float32, 1600), make([]float32, 1600)
+	var j int64
 	if n := testing.AllocsPerRun(200, func() {
-		now += 10 * time.Millisecond
+		j++
+		now = time.Duration(j) * time.Second / 30
 		r.Push(burst)
-		r.Fill(int64(now/time.Millisecond)*48-1600, l, rr)
+		r.Fill((j-1)*1600, l, rr)
 	}); n != 0 {
 		t.Errorf("Push+Fill allocate %v times a call", n)
+	}
+	if st := r.Stats(); st.Resyncs != 1 || st.Underruns != 0 {
+		t.Errorf("steady pushing and pulling: %+v, want 1 resync (the start), no underrun", st)
 	}
 }
 
@@ -305,4 +325,25 @@ func TestRingConcurrent(t *testing.T) {
 		_ = r.Stats()
 	}
 	<-done
+}
+
+// A device with more than two channels: the first two are used.
+func TestRingFourChannels(t *testing.T) {
+	var now time.Duration
+	r := NewRing(RingConfig{Channels: 4, RateHz: 48000, Now: func() time.Duration { return now }})
+	burst := make([]float32, 480*4)
+	for i := 0; i < len(burst); i += 4 {
+		burst[i], burst[i+1], burst[i+2], burst[i+3] = 0.5, -0.25, 0.9, 0.9
+	}
+	l, rr := make([]float32, 1600), make([]float32, 1600)
+	for j := int64(1); j <= 30; j++ {
+		for now < time.Duration(j)*time.Second/30 {
+			now += 10 * time.Millisecond
+			r.Push(burst)
+		}
+		r.Fill((j-1)*1600, l, rr)
+	}
+	if l[800] != 0.5 || rr[800] != -0.25 {
+		t.Errorf("left %v right %v, want 0.5 and -0.25 (channels 1 and 2)", l[800], rr[800])
+	}
 }

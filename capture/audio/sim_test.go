@@ -58,11 +58,15 @@ type sim struct {
 	ring *Ring
 	now  time.Duration
 	rng  *rand.Rand
+	// tickLate: the studio's ticks fire late by up to this (a loaded machine).
+	tickLate time.Duration
+	// clockOffset: the ring's clock reads this much more than the studio's.
+	clockOffset time.Duration
 }
 
 func newSim(dev simDevice, target time.Duration) *sim {
 	s := &sim{dev: dev, rng: rand.New(rand.NewPCG(9, 30))}
-	s.ring = NewRing(RingConfig{Channels: dev.channels, RateHz: dev.nominal, TargetLatency: target, Now: func() time.Duration { return s.now }})
+	s.ring = NewRing(RingConfig{Channels: dev.channels, RateHz: dev.nominal, TargetLatency: target, Now: func() time.Duration { return s.now + s.clockOffset }})
 	return s
 }
 
@@ -83,6 +87,9 @@ func (s *sim) run(dur time.Duration, out func(start int64, l, r []float32, now t
 		pull := time.Duration(j) * time.Second / 30
 		if pull > dur {
 			return
+		}
+		if s.tickLate > 0 {
+			pull += time.Duration(s.rng.Int64N(int64(s.tickLate)))
 		}
 		for nextPush <= pull {
 			s.now = nextPush
