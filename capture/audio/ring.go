@@ -22,8 +22,9 @@ type RingConfig struct {
 	// exceed the device's period plus its scheduling jitter, or the ring
 	// underruns once a period. 0 means DefaultTargetLatency.
 	TargetLatency time.Duration
-	// Now reads the studio clock (capture.Clock.Now). nil means a clock that
-	// starts with the ring.
+	// Now stamps pushes; give it the studio clock (capture.Clock.Now). Any
+	// monotonic clock works (nil: one that starts with the ring): Fill learns
+	// its offset from the studio timeline.
 	Now func() time.Duration
 }
 

@@ -149,6 +149,50 @@ func TestRingUnderrunGap(t *testing.T) {
 	t.Logf("offset before the gap %v, after %v; %+v", b, a, st)
 }
 
+// A device 60 ms late that then delivers its backlog: silence for what was
+// missing when it was due, the late samples dropped (their slot has passed),
+// and the timeline kept — no re-placing, the clicks stay where they were.
+func TestRingHiccupKeepsTimeline(t *testing.T) {
+	dev := simDevice{trueHz: 48000, nominal: 48000, channels: 2, burst: 480, jitter: time.Millisecond,
+		hiccupAt: 5500 * time.Millisecond, hiccupFor: 60 * time.Millisecond,
+		room: world{toneHz: 440, toneAmp: 0.1, clicks: true}}
+	s := newSim(dev, 0)
+	var cf clickFinder
+	var before, during []float32
+	s.run(10*time.Second, func(start int64, l, r []float32, now time.Duration) {
+		cf.feed(start, l)
+		if at := float64(start) / StudioRate; at >= 5.3 && at < 5.4 {
+			before = append(before, l...)
+		} else if at >= 5.5 && at < 5.6 {
+			during = append(during, l...)
+		}
+	})
+	st := s.ring.Stats()
+	if st.Underruns == 0 || st.Resyncs != 1 {
+		t.Errorf("underruns %d, resyncs %d; want some, and only the start", st.Underruns, st.Resyncs)
+	}
+	zeros := 0
+	for _, v := range during {
+		if v == 0 {
+			zeros++
+		}
+	}
+	// The pull at 5.533 s needs sound captured up to 5.513 s (20 ms held);
+	// the device had delivered up to 5.49–5.50 s: 13–23 ms are silence. By the
+	// next pull the backlog is in.
+	if zeros < 12*48 || zeros > 24*48 || peakOf(before) == 0 {
+		t.Errorf("%d silent samples around the hiccup, want 13–23 ms' worth", zeros)
+	}
+	var offs []time.Duration
+	for _, n := range cf.found {
+		offs = append(offs, offset(n))
+	}
+	if len(offs) != 9 || (offs[8]-offs[0]).Abs() > time.Millisecond || (offs[4]-offs[0]).Abs() > time.Millisecond {
+		t.Errorf("click offsets %v: want 9, all within 1 ms of each other", offs)
+	}
+	t.Logf("hiccup: %d samples of silence, offsets %v..%v, %+v", zeros, offs[0], offs[len(offs)-1], st)
+}
+
 // A 44.1 kHz mono device: resampled, on both sides, in tune and in place.
 func TestRing44100Mono(t *testing.T) {
 	dev := simDevice{trueHz: 44100 * 1.0005, nominal: 44100, channels: 1, burst: 441, jitter: 2 * time.Millisecond,

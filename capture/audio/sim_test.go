@@ -38,7 +38,10 @@ type simDevice struct {
 	jitter   time.Duration
 	stopAt   time.Duration // 0: never
 	stopFor  time.Duration
-	room     world
+	// hiccupAt: pushes due in [hiccupAt, hiccupAt+hiccupFor) come late, all at
+	// its end (the device thread was not scheduled; nothing is lost).
+	hiccupAt, hiccupFor time.Duration
+	room                world
 }
 
 // frameTime is when device frame k was captured.
@@ -80,6 +83,9 @@ func (s *sim) run(dur time.Duration, out func(start int64, l, r []float32, now t
 	pushAt := func(b int64) time.Duration {
 		end := d.frameTime((b + 1) * int64(d.burst))
 		t := time.Duration(end*float64(time.Second)) + time.Duration(s.rng.Int64N(int64(d.jitter)+1))
+		if d.hiccupAt > 0 && t >= d.hiccupAt && t < d.hiccupAt+d.hiccupFor {
+			t = d.hiccupAt + d.hiccupFor
+		}
 		return max(t, lastPush)
 	}
 	nextPush := pushAt(0)
