@@ -3,6 +3,7 @@ package audio
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMicCheck(t *testing.T) {
@@ -29,5 +30,35 @@ func TestMicCheck(t *testing.T) {
 				t.Errorf("got %v %q (peak %.2f), want %v %q…", rep.Verdict, rep.Text, rep.PeakDB, tc.want, tc.text)
 			}
 		})
+	}
+}
+
+// The mic check as the window runs it: record 5 s of an input through the
+// mixer while it plays, then judge it.
+func TestMicCheckThroughMixer(t *testing.T) {
+	m := NewMixer()
+	in := m.Add("mic", constSource(0.35)) // -9.1 dBFS
+	in.Chain.SetGainDB(-23)               // -32.1 dBFS after the gain
+	rec := NewRecorder(5 * time.Second)
+	l, r := make([]float32, 1600), make([]float32, 1600)
+	m.Fill(0, l, r)
+	in.Record(rec)
+	for j := int64(1); ; j++ {
+		select {
+		case <-rec.Done():
+			rep := MicCheck(rec.Samples())
+			if rep.Verdict != VerdictTooQuiet || rep.Text != "too quiet: peaks at −32 dBFS — raise the gain or move closer" {
+				t.Errorf("got %v %q", rep.Verdict, rep.Text)
+			}
+			if j != 151 { // 5 s = 150 ticks of 1600
+				t.Errorf("recording took %d ticks, want 150", j-1)
+			}
+			return
+		default:
+		}
+		if j > 200 {
+			t.Fatal("the recording never completed")
+		}
+		m.Fill(j*1600, l, r)
 	}
 }

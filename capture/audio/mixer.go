@@ -23,6 +23,7 @@ type Input struct {
 	Meter  *Meter
 
 	l, r []float32 // scratch, owned by the mixer's Fill
+	rec  atomic.Pointer[Recorder]
 }
 
 // Mixer sums its inputs into the program, which it serves as a Source: give
@@ -98,6 +99,9 @@ func (m *Mixer) Fill(start int64, l, r []float32) {
 		in.Source.Fill(start, il, ir)
 		in.Chain.Process(il, ir)
 		in.Meter.Update(il, ir)
+		if rec := in.rec.Load(); rec != nil && rec.write(il, ir) {
+			in.rec.CompareAndSwap(rec, nil)
+		}
 		for i := range n {
 			l[i] += il[i]
 			r[i] += ir[i]
