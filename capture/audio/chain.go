@@ -131,8 +131,14 @@ func (c *Chain) processGate(cfg *GateConfig, l, r []float32) {
 	fall := math.Exp(-1 / (gateEnvTau * StudioRate))
 	env, open, held, gg := c.env, c.open, c.heldFor, c.gateGain
 	for i := range l {
-		a := math.Max(math.Abs(float64(l[i])), math.Abs(float64(r[i])))
-		env = math.Max(a, env*fall)
+		// Plain comparisons: math.Max's NaN handling costs half the gate.
+		a, b := math.Abs(float64(l[i])), math.Abs(float64(r[i]))
+		if b > a {
+			a = b
+		}
+		if env *= fall; a > env {
+			env = a
+		}
 		switch {
 		case env >= openAt:
 			open, held = true, 0
@@ -140,11 +146,13 @@ func (c *Chain) processGate(cfg *GateConfig, l, r []float32) {
 			open, held = false, 0
 		}
 		if open {
-			gg = math.Min(1, gg+attack)
+			if gg += attack; gg > 1 {
+				gg = 1
+			}
 		} else if held < hold {
 			held++
-		} else {
-			gg = math.Max(0, gg-release)
+		} else if gg -= release; gg < 0 {
+			gg = 0
 		}
 		l[i] = float32(float64(l[i]) * gg)
 		r[i] = float32(float64(r[i]) * gg)
