@@ -5,6 +5,10 @@
 //
 //	go run ./bench            the full run (3 runs a case, 20 s each)
 //	go run ./bench -quick     one short case of each kind
+//
+// The camera path (recorded 1080p30 4:2:2 MJPEG through onair's converter,
+// against ffmpeg decoding and scaling the same frames) is its own program:
+// go run ./bench/camera.
 package main
 
 import (

@@ -2,9 +2,11 @@ package media
 
 // #cgo pkg-config: libavutil
 // #cgo pkg-config: libavcodec
+// #cgo pkg-config: libswscale
 // #include <libavcodec/avcodec.h>
 // #include <libavutil/frame.h>
 // #include <libavutil/imgutils.h>
+// #include <libswscale/swscale.h>
 // #include <string.h>
 //
 // // onair_packet_set puts a copy of data in p (padded, as decoders want).
@@ -16,45 +18,43 @@ package media
 //     return 0;
 // }
 //
-// // onair_frame_fill copies a raw picture laid out as V4L2 sends it (planes
-// // back to back, no row padding) into f's own buffers, reusing them.
-// static int onair_frame_fill(AVFrame *f, int fmt, int w, int h, const uint8_t *data, int n) {
-//     int err;
-//     if (!f->buf[0] || f->format != fmt || f->width != w || f->height != h) {
-//         av_frame_unref(f);
-//         f->format = fmt;
-//         f->width = w;
-//         f->height = h;
-//         err = av_frame_get_buffer(f, 0);
-//     } else {
-//         err = av_frame_make_writable(f);
-//     }
-//     if (err < 0) return err;
-//     uint8_t *src[4];
-//     int lines[4];
-//     int size = av_image_fill_arrays(src, lines, data, fmt, w, h, 1);
-//     if (size < 0) return size;
-//     if (size > n) return AVERROR_INVALIDDATA;
-//     av_image_copy(f->data, f->linesize, (const uint8_t **)src, lines, fmt, w, h);
-//     return 0;
+// // onair_sws_open makes a scaler to yuv420p, limited range, from fmt in the
+// // range given (full: a JPEG's).
+// static struct SwsContext *onair_sws_open(int sw, int sh, int fmt, int full, int dw, int dh) {
+//     struct SwsContext *s = sws_getContext(sw, sh, fmt, dw, dh, AV_PIX_FMT_YUV420P, SWS_BICUBIC, NULL, NULL, NULL);
+//     if (!s) return NULL;
+//     const int *c = sws_getCoefficients(SWS_CS_ITU601);
+//     sws_setColorspaceDetails(s, c, full, c, 0, 0, 1 << 16, 1 << 16);
+//     return s;
 // }
 //
-// // onair_copy_out copies a yuv420p frame's planes into Go memory.
-// static void onair_copy_out(const AVFrame *f, uint8_t *y, int ys, uint8_t *cb, uint8_t *cr, int cs) {
-//     int w = f->width, h = f->height;
-//     for (int i = 0; i < h; i++)
-//         memcpy(y + i * ys, f->data[0] + i * f->linesize[0], w);
-//     for (int i = 0; i < h / 2; i++) {
-//         memcpy(cb + i * cs, f->data[1] + i * f->linesize[1], w / 2);
-//         memcpy(cr + i * cs, f->data[2] + i * f->linesize[2], w / 2);
-//     }
+// // onair_sws_frame scales a decoded picture into the three planes given
+// // (Go memory, only for the call).
+// static int onair_sws_frame(struct SwsContext *s, const AVFrame *f, uint8_t *y, uint8_t *cb, uint8_t *cr, int ys, int cs) {
+//     uint8_t *dst[4] = {y, cb, cr, NULL};
+//     int lines[4] = {ys, cs, cs, 0};
+//     return sws_scale(s, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, lines);
+// }
+//
+// // onair_sws_bytes scales a raw picture laid out as V4L2 sends it (planes
+// // back to back, no row padding); data is Go memory, only for the call.
+// static int onair_sws_bytes(struct SwsContext *s, const uint8_t *data, int n, int fmt, int w, int h,
+//                            uint8_t *y, uint8_t *cb, uint8_t *cr, int ys, int cs) {
+//     const uint8_t *src[4];
+//     int srcLines[4];
+//     int size = av_image_fill_arrays((uint8_t **)src, srcLines, data, fmt, w, h, 1);
+//     if (size < 0) return size;
+//     if (size > n) return AVERROR_INVALIDDATA;
+//     uint8_t *dst[4] = {y, cb, cr, NULL};
+//     int lines[4] = {ys, cs, cs, 0};
+//     return sws_scale(s, src, srcLines, 0, h, dst, lines);
 // }
 import "C"
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 	"unsafe"
 
@@ -80,20 +80,33 @@ var rawFormats = map[frame.Format]astiav.PixelFormat{
 	frame.FormatI420: astiav.PixelFormatYuv420P,
 }
 
+// jpegFormats are the full-range formats libavcodec's JPEG decoder gives and
+// the same layout without the deprecated "j" (the range is said apart).
+var jpegFormats = map[astiav.PixelFormat]astiav.PixelFormat{
+	astiav.PixelFormatYuvj420P: astiav.PixelFormatYuv420P,
+	astiav.PixelFormatYuvj422P: astiav.PixelFormatYuv422P,
+	astiav.PixelFormatYuvj440P: astiav.PixelFormatYuv440P,
+	astiav.PixelFormatYuvj444P: astiav.PixelFormatYuv444P,
+}
+
 // converter turns a camera's frames into canvas pictures: MJPEG through
-// libavcodec's mjpeg decoder, everything through the canvas filter chain the
-// media file source uses (libswscale), into frames from its own pool. One
-// goroutine uses it at a time.
+// libavcodec's mjpeg decoder, then libswscale straight into a frame from
+// its own pool, placed as the media file source places a clip (fit) and in
+// its range (canvasFilter). No filter graph: it would cost a copy of every
+// picture out of libav's buffers. One goroutine uses it at a time.
 type converter struct {
 	format                 frame.Format
 	srcW, srcH, dstW, dstH int
 	pool                   *capture.FramePool
 
-	dec     *astiav.CodecContext // MJPEG only
-	pkt     *C.AVPacket          // MJPEG only (go-astiav v0.16 shows no Packet's C pointer)
-	in, out *astiav.Frame
-	g       *graph
-	gKey    string // the input the graph was built for
+	dec *astiav.CodecContext // MJPEG only
+	pkt *C.AVPacket          // MJPEG only (go-astiav v0.16 shows no Packet's C pointer)
+	in  *astiav.Frame        // MJPEG only: the decoded picture
+
+	sws            *C.struct_SwsContext
+	swsKey         string // the input the scaler was made for
+	x, y, fw, fh   int    // where the picture lands on the canvas
+	blackY, blackC []byte // a canvas row of black, for the bars
 }
 
 // NewConverter makes a converter for a camera sending format at srcW×srcH,
@@ -106,6 +119,7 @@ func NewConverter(format frame.Format, srcW, srcH, dstW, dstH int) (device.Conve
 		return nil, fmt.Errorf("camera converter: camera size %dx%d is empty", srcW, srcH)
 	}
 	c := &converter{format: format, srcW: srcW, srcH: srcH, dstW: dstW, dstH: dstH, pool: capture.NewFramePool(dstW, dstH)}
+	c.blackY, c.blackC = bytes.Repeat([]byte{16}, dstW), bytes.Repeat([]byte{128}, dstW/2)
 	switch {
 	case format == frame.FormatMJPEG:
 		codec := astiav.FindDecoder(astiav.CodecIDMjpeg)
@@ -121,35 +135,33 @@ func NewConverter(format frame.Format, srcW, srcH, dstW, dstH int) (device.Conve
 			return nil, fmt.Errorf("camera converter: opening the MJPEG decoder: %w", err)
 		}
 		c.pkt = C.av_packet_alloc()
+		c.in = astiav.AllocFrame()
 	default:
-		if _, ok := rawFormats[format]; ok {
-			break
+		if _, ok := rawFormats[format]; !ok {
+			return nil, fmt.Errorf("camera converter: onair cannot read %q pictures (it takes MJPEG, YUYV, UYVY, NV12, NV21, I420)", format)
 		}
-		return nil, fmt.Errorf("camera converter: onair cannot read %q pictures (it takes MJPEG, YUYV, UYVY, NV12, NV21, I420)", format)
 	}
-	c.in, c.out = astiav.AllocFrame(), astiav.AllocFrame()
 	liveConverters.Add(1)
 	return c, nil
 }
 
-// Close frees the decoder, the filter graph and the frames. Pictures already
+// Close frees the decoder, the scaler and the frames. Pictures already
 // handed out are Go memory and stay valid. It may be called more than once.
 func (c *converter) Close() {
-	if c.in == nil {
+	if c.pool == nil {
 		return
 	}
-	if c.g != nil {
-		c.g.g.Free()
-		c.g = nil
+	if c.sws != nil {
+		C.sws_freeContext(c.sws)
+		c.sws = nil
 	}
 	if c.dec != nil {
 		c.dec.Free()
 		C.av_packet_free(&c.pkt)
-		c.dec, c.pkt = nil, nil
+		c.in.Free()
+		c.dec, c.pkt, c.in = nil, nil, nil
 	}
-	c.in.Free()
-	c.out.Free()
-	c.in, c.out = nil, nil
+	c.pool = nil
 	liveConverters.Add(-1)
 }
 
@@ -157,7 +169,7 @@ func (c *converter) Close() {
 // reference; Seq and At are the caller's to set). A damaged frame is an
 // error for that frame only: the next one converts as usual.
 func (c *converter) Convert(rf *device.RawFrame) (*capture.Frame, error) {
-	if c.in == nil {
+	if c.pool == nil {
 		return nil, errors.New("camera converter is closed")
 	}
 	if len(rf.Data) == 0 {
@@ -167,49 +179,114 @@ func (c *converter) Convert(rf *device.RawFrame) (*capture.Frame, error) {
 		return nil, fmt.Errorf("camera sent a %s frame, expected %s", rf.Format, c.format)
 	}
 	if c.format == frame.FormatMJPEG {
-		if err := c.decode(rf.Data); err != nil {
-			return nil, err
-		}
-		defer c.in.Unref()
-	} else {
-		if rf.Width != c.srcW || rf.Height != c.srcH {
-			return nil, fmt.Errorf("camera sent a %dx%d frame, expected %dx%d", rf.Width, rf.Height, c.srcW, c.srcH)
-		}
-		if c.format == frame.FormatI420 && c.srcW == c.dstW && c.srcH == c.dstH {
-			return c.copyI420(rf.Data)
-		}
-		if err := c.fill(rf.Data); err != nil {
-			return nil, err
-		}
+		return c.convertJPEG(rf.Data)
 	}
-	return c.filter()
+	if rf.Width != c.srcW || rf.Height != c.srcH {
+		return nil, fmt.Errorf("camera sent a %dx%d frame, expected %dx%d", rf.Width, rf.Height, c.srcW, c.srcH)
+	}
+	if c.format == frame.FormatI420 && c.srcW == c.dstW && c.srcH == c.dstH {
+		return c.copyI420(rf.Data)
+	}
+	pf := rawFormats[c.format]
+	if err := c.ensureScaler(c.srcW, c.srcH, pf, false); err != nil {
+		return nil, err
+	}
+	f, y, cb, cr := c.target()
+	data := rf.Data
+	n := C.onair_sws_bytes(c.sws, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data)), C.int(pf), C.int(c.srcW), C.int(c.srcH),
+		y, cb, cr, C.int(f.Pic.YStride), C.int(f.Pic.CStride))
+	if n <= 0 {
+		f.Release()
+		if n == 0 {
+			n = C.AVERROR_INVALIDDATA
+		}
+		return nil, fmt.Errorf("camera sent a %s %dx%d frame of %d bytes: %w", c.format, c.srcW, c.srcH, len(data), astiavError(n))
+	}
+	return f, nil
 }
 
-func (c *converter) decode(data []byte) error {
+func (c *converter) convertJPEG(data []byte) (*capture.Frame, error) {
 	if e := C.onair_packet_set(c.pkt, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data))); e < 0 {
-		return fmt.Errorf("camera frame: %w", astiavError(e))
+		return nil, fmt.Errorf("camera frame: %w", astiavError(e))
 	}
 	e := C.avcodec_send_packet(codecContextC(c.dec), c.pkt)
 	C.av_packet_unref(c.pkt)
 	if e < 0 {
-		return fmt.Errorf("camera frame: the JPEG is damaged: %w", astiavError(e))
+		return nil, fmt.Errorf("camera frame: the JPEG is damaged: %w", astiavError(e))
 	}
 	if err := c.dec.ReceiveFrame(c.in); err != nil {
-		return fmt.Errorf("camera frame: the JPEG is damaged, no picture in it: %w", err)
+		return nil, fmt.Errorf("camera frame: the JPEG is damaged, no picture in it: %w", err)
 	}
+	defer c.in.Unref()
+	pf, full := c.in.PixelFormat(), c.in.ColorRange() == astiav.ColorRangeJpeg
+	if p, ok := jpegFormats[pf]; ok {
+		pf, full = p, true
+	}
+	if err := c.ensureScaler(c.in.Width(), c.in.Height(), pf, full); err != nil {
+		return nil, err
+	}
+	f, y, cb, cr := c.target()
+	if n := C.onair_sws_frame(c.sws, (*C.AVFrame)(c.in.UnsafePointer()), y, cb, cr, C.int(f.Pic.YStride), C.int(f.Pic.CStride)); n <= 0 {
+		f.Release()
+		return nil, fmt.Errorf("camera frame: scaling failed (%d)", int(n))
+	}
+	return f, nil
+}
+
+// ensureScaler (re)makes the scaler when the picture coming in is not what
+// it was made for (the first JPEG tells its size and subsampling).
+func (c *converter) ensureScaler(w, h int, pf astiav.PixelFormat, full bool) error {
+	key := fmt.Sprintf("%dx%d/%d/%v", w, h, pf, full)
+	if c.sws != nil && c.swsKey == key {
+		return nil
+	}
+	if c.sws != nil {
+		C.sws_freeContext(c.sws)
+		c.sws = nil
+	}
+	c.x, c.y, c.fw, c.fh = fit(w, h, c.dstW, c.dstH)
+	fullC := C.int(0)
+	if full {
+		fullC = 1
+	}
+	c.sws = C.onair_sws_open(C.int(w), C.int(h), C.int(pf), fullC, C.int(c.fw), C.int(c.fh))
+	if c.sws == nil {
+		return fmt.Errorf("camera converter: libswscale cannot convert %dx%d %s to %dx%d yuv420p", w, h, pf, c.fw, c.fh)
+	}
+	c.swsKey = key
 	return nil
 }
 
-func (c *converter) fill(data []byte) error {
-	pf := rawFormats[c.format]
-	e := C.onair_frame_fill((*C.AVFrame)(c.in.UnsafePointer()), C.int(pf), C.int(c.srcW), C.int(c.srcH),
-		(*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data)))
-	if e < 0 {
-		return fmt.Errorf("camera sent a %s %dx%d frame of %d bytes, too short: %w", c.format, c.srcW, c.srcH, len(data), astiavError(e))
+// target takes a pool frame, paints the bars around where the picture
+// lands (row copies), and returns pointers to that place in each plane.
+func (c *converter) target() (f *capture.Frame, y, cb, cr *C.uint8_t) {
+	f = c.pool.Get()
+	p := f.Pic
+	if c.fw != c.dstW || c.fh != c.dstH {
+		for row := 0; row < c.dstH; row++ {
+			line := p.Y[row*p.YStride:][:c.dstW]
+			if row < c.y || row >= c.y+c.fh {
+				copy(line, c.blackY)
+				continue
+			}
+			copy(line[:c.x], c.blackY)
+			copy(line[c.x+c.fw:], c.blackY)
+		}
+		for row := 0; row < c.dstH/2; row++ {
+			for _, pl := range [2][]byte{p.Cb, p.Cr} {
+				line := pl[row*p.CStride:][:c.dstW/2]
+				if row < c.y/2 || row >= (c.y+c.fh)/2 {
+					copy(line, c.blackC)
+					continue
+				}
+				copy(line[:c.x/2], c.blackC)
+				copy(line[(c.x+c.fw)/2:], c.blackC)
+			}
+		}
 	}
-	// Cameras send YUV in limited range unless they say otherwise (JPEG does).
-	c.in.SetColorRange(astiav.ColorRangeMpeg)
-	return nil
+	ci := (c.y/2)*p.CStride + c.x/2
+	return f, (*C.uint8_t)(unsafe.Pointer(&p.Y[c.y*p.YStride+c.x])),
+		(*C.uint8_t)(unsafe.Pointer(&p.Cb[ci])), (*C.uint8_t)(unsafe.Pointer(&p.Cr[ci]))
 }
 
 // copyI420 is the layout the canvas already has: plane copies, no libav.
@@ -223,55 +300,6 @@ func (c *converter) copyI420(data []byte) (*capture.Frame, error) {
 	copy(f.Pic.Cb, data[ys:ys+cs])
 	copy(f.Pic.Cr, data[ys+cs:ys+2*cs])
 	return f, nil
-}
-
-// filter runs c.in through the canvas chain into a pool frame.
-func (c *converter) filter() (*capture.Frame, error) {
-	if err := c.ensureGraph(); err != nil {
-		return nil, err
-	}
-	if err := c.g.src.BuffersrcAddFrame(c.in, astiav.NewBuffersrcFlags(astiav.BuffersrcFlagKeepRef)); err != nil {
-		return nil, fmt.Errorf("camera frame: filtering: %w", err)
-	}
-	if err := c.g.sink.BuffersinkGetFrame(c.out, astiav.NewBuffersinkFlags()); err != nil {
-		return nil, fmt.Errorf("camera frame: filtering: %w", err)
-	}
-	defer c.out.Unref()
-	if c.out.Width() != c.dstW || c.out.Height() != c.dstH || c.out.PixelFormat() != astiav.PixelFormatYuv420P {
-		return nil, fmt.Errorf("camera frame: the filter made %dx%d %s, not the canvas", c.out.Width(), c.out.Height(), c.out.PixelFormat())
-	}
-	f := c.pool.Get()
-	p := f.Pic
-	C.onair_copy_out((*C.AVFrame)(c.out.UnsafePointer()),
-		(*C.uint8_t)(unsafe.Pointer(&p.Y[0])), C.int(p.YStride),
-		(*C.uint8_t)(unsafe.Pointer(&p.Cb[0])), (*C.uint8_t)(unsafe.Pointer(&p.Cr[0])), C.int(p.CStride))
-	return f, nil
-}
-
-// ensureGraph (re)builds the filter graph when the picture coming in is not
-// what it was built for (the first JPEG tells its size and subsampling).
-func (c *converter) ensureGraph() error {
-	w, h, pf := c.in.Width(), c.in.Height(), c.in.PixelFormat()
-	full := c.in.ColorRange() == astiav.ColorRangeJpeg
-	key := fmt.Sprintf("%dx%d/%d/%v", w, h, pf, full)
-	if c.g != nil && c.gKey == key {
-		return nil
-	}
-	if c.g != nil {
-		c.g.g.Free()
-		c.g = nil
-	}
-	g, err := newGraph("buffer", "buffersink", astiav.FilterArgs{
-		"pix_fmt":      strconv.Itoa(int(pf)),
-		"pixel_aspect": "1/1",
-		"time_base":    "1/1000",
-		"video_size":   fmt.Sprintf("%dx%d", w, h),
-	}, canvasFilter(w, h, pf, full, c.dstW, c.dstH))
-	if err != nil {
-		return fmt.Errorf("camera converter: filter for %dx%d %s: %w", w, h, pf, err)
-	}
-	c.g, c.gKey = g, key
-	return nil
 }
 
 func astiavError(e C.int) error {

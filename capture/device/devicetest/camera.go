@@ -36,7 +36,15 @@ type Camera struct {
 	unplug   bool
 	stallEnd time.Time
 	closed   chan struct{} // closed when the device is; nil while closed
+	changed  chan struct{} // wakes a waiting Read when unplugged or stalled
 	id       string
+}
+
+func (c *Camera) wake() {
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
 }
 
 // Register adds c to mediadevices' registry under its label. The returned
@@ -108,6 +116,7 @@ func (c *Camera) Stall(d time.Duration) {
 	c.mu.Lock()
 	c.stallEnd = time.Now().Add(d)
 	c.mu.Unlock()
+	c.wake()
 }
 
 // Unplug makes every read fail with ENODEV, and Open too, until Plug.
@@ -115,6 +124,7 @@ func (c *Camera) Unplug() {
 	c.mu.Lock()
 	c.unplug = true
 	c.mu.Unlock()
+	c.wake()
 }
 
 // Plug brings an unplugged camera back.
@@ -138,6 +148,10 @@ func (c *Camera) VideoRecord(p prop.Media) (video.Reader, error) {
 	c.mu.Lock()
 	c.opened = append(c.opened, p)
 	closed := c.closed
+	if c.changed == nil {
+		c.changed = make(chan struct{}, 1)
+	}
+	changed := c.changed
 	c.mu.Unlock()
 	interval := time.Duration(float64(time.Second) / mode.FPS)
 	next := time.Now()
@@ -158,11 +172,13 @@ func (c *Camera) VideoRecord(p prop.Media) (video.Reader, error) {
 			if wait <= 0 {
 				break
 			}
-			t := time.NewTimer(min(wait, 20*time.Millisecond)) // look at unplug/stall again soon
+			t := time.NewTimer(wait)
 			select {
 			case <-closed:
 				t.Stop()
 				return nil, func() {}, fmt.Errorf("read %s: the camera is closed", c.Label)
+			case <-changed:
+				t.Stop()
 			case <-t.C:
 			}
 		}
