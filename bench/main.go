@@ -9,6 +9,10 @@
 //	                          also runs onair built at an earlier commit in the
 //	                          same rounds: a regression check that holds on
 //	                          any machine (results.json may come from another)
+//
+// The camera path (recorded 1080p30 4:2:2 MJPEG through onair's converter,
+// against ffmpeg decoding and scaling the same frames) is its own program:
+// go run ./bench/camera.
 package main
 
 import (

@@ -55,10 +55,8 @@ func (f *File) openDecoders() (d *decoders, err error) {
 				// Probing read no picture: the filter would only say "Invalid argument".
 				return nil, fmt.Errorf("media file %s is damaged or cut short: none of its pictures can be read", f.path)
 			}
-			spec := "null"
-			if cp.Width() != f.w || cp.Height() != f.h || d.vdec.PixelFormat() != astiav.PixelFormatYuv420P {
-				spec = fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2,format=yuv420p", f.w, f.h, f.w, f.h)
-			}
+			full := d.vdec.ColorRange() == astiav.ColorRangeJpeg
+			spec := canvasFilter(cp.Width(), cp.Height(), d.vdec.PixelFormat(), full, f.w, f.h)
 			if d.vf, err = newGraph("buffer", "buffersink", astiav.FilterArgs{
 				"pix_fmt":      strconv.Itoa(int(d.vdec.PixelFormat())),
 				"pixel_aspect": nonZero(d.vdec.SampleAspectRatio()).String(),

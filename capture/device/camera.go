@@ -1,0 +1,325 @@
+package device
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pion/mediadevices/pkg/driver"
+	"github.com/pion/mediadevices/pkg/frame"
+	"github.com/pion/mediadevices/pkg/io/video"
+	"github.com/pion/mediadevices/pkg/prop"
+
+	"onair/capture"
+)
+
+// Converter turns a camera's frames into canvas pictures (capture/media's
+// does it with libavcodec and libswscale). One goroutine uses it at a time.
+type Converter interface {
+	// Convert returns a canvas-size 4:2:0 picture, the caller's reference.
+	// A damaged frame is an error for that frame only.
+	Convert(*RawFrame) (*capture.Frame, error)
+	// Close frees what the converter holds; pictures handed out stay valid.
+	Close()
+}
+
+// NewConverter makes a Converter for a camera sending format at srcW×srcH,
+// drawing on a dstW×dstH canvas.
+type NewConverter func(format frame.Format, srcW, srcH, dstW, dstH int) (Converter, error)
+
+// Default timings of a lost camera.
+const (
+	DefaultHoldLast = 2 * time.Second // its last picture stays this long, then the slate
+	DefaultRescan   = 2 * time.Second // how often it is looked for again
+)
+
+// CameraOption adjusts OpenCamera.
+type CameraOption func(*CameraSource)
+
+// WithTiming sets how long a lost camera's last picture stays before the
+// slate, and how often the camera is looked for again.
+func WithTiming(holdLast, rescan time.Duration) CameraOption {
+	return func(c *CameraSource) { c.holdLast, c.rescanEvery = holdLast, rescan }
+}
+
+// WithRescan gives a function that refreshes the registry before a lost
+// camera is looked for again (RegisterV4L2 on Linux: no hot-plug there).
+func WithRescan(f func()) CameraOption {
+	return func(c *CameraSource) { c.rescan = f }
+}
+
+// CameraSource is a camera as a video source: its newest picture, converted to the
+// canvas. A stalled camera repeats its last picture. A camera that fails
+// (unplugged: every read gives ENODEV) keeps its last picture for a moment,
+// then shows a "camera lost" slate, and is looked for by label until it
+// comes back. What happens is said on Notices.
+//
+// Run reads it; Latest may be called from any goroutine; Close after Run has
+// returned.
+type CameraSource struct {
+	label       string
+	want        Mode
+	w, h        int
+	newConv     NewConverter
+	holdLast    time.Duration
+	rescanEvery time.Duration
+	rescan      func()
+	notices     chan string
+
+	// Owned by Run's goroutines (and OpenCamera / Close before and after).
+	drv    driver.Driver
+	reader video.Reader
+	mode   Mode
+	conv   Converter
+	seq    int64
+
+	mu        sync.Mutex
+	last      *capture.Frame // newest picture; nil before the first
+	lostAt    time.Duration  // studio time the camera failed
+	lost      bool           // failed, and no picture since
+	slate     *capture.Frame // drawn once, on the first loss
+	black     *capture.Frame // shown before the first picture
+	damaged   int64
+	dropped   int64 // notices nobody read
+	closeOnce sync.Once
+}
+
+// OpenCamera opens the camera labelled label in the mode nearest want, for a
+// w×h canvas. When the camera has no such mode, notice says what is used
+// instead ("" when the mode is exactly what was asked).
+func OpenCamera(label string, want Mode, w, h int, newConv NewConverter, opts ...CameraOption) (c *CameraSource, notice string, err error) {
+	c = &CameraSource{
+		label: label, want: want, w: w, h: h, newConv: newConv,
+		holdLast: DefaultHoldLast, rescanEvery: DefaultRescan,
+		notices: make(chan string, 16),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	exact, err := c.open()
+	if err != nil {
+		return nil, "", err
+	}
+	c.black = drawSlate(w, h)
+	if !exact && (want.Width > 0 || want.FPS > 0 || want.Format != "") {
+		notice = fmt.Sprintf("camera %s has no %s; using %s", label, wantString(want), c.mode)
+	}
+	return c, notice, nil
+}
+
+// wantString is a mode as asked: the parts given.
+func wantString(m Mode) string {
+	s := ""
+	if m.Width > 0 {
+		s = fmt.Sprintf("%dx%d", m.Width, m.Height)
+	}
+	if m.FPS > 0 {
+		s += "@" + strconv.FormatFloat(m.FPS, 'f', -1, 64)
+	}
+	if m.Format != "" {
+		s += " " + string(m.Format)
+	}
+	return s
+}
+
+// open finds the camera, picks its mode, and starts it recording.
+func (c *CameraSource) open() (exact bool, err error) {
+	d, err := Find(Camera, c.label)
+	if err != nil {
+		return false, fmt.Errorf("camera %q was not found (`onair devices` lists the cameras): %w", c.label, err)
+	}
+	if d.Status() != driver.StateClosed {
+		d.Close() // left open by an earlier user
+	}
+	if err := d.Open(); err != nil {
+		return false, fmt.Errorf("camera %s cannot be opened (is another program using it?): %w", c.label, err)
+	}
+	fail := func(err error) (bool, error) { d.Close(); return false, err }
+	var modes []Mode
+	for _, p := range d.Properties() {
+		modes = append(modes, Mode{Width: p.Width, Height: p.Height, FPS: float64(p.FrameRate), Format: p.FrameFormat})
+	}
+	if len(modes) == 0 {
+		return fail(fmt.Errorf("camera %s offers no picture format onair can read", c.label))
+	}
+	m, exact := Nearest(modes, c.want)
+	if c.conv == nil || m != c.mode {
+		conv, err := c.newConv(m.Format, m.Width, m.Height, c.w, c.h)
+		if err != nil {
+			return fail(fmt.Errorf("camera %s in %s: %w", c.label, m, err))
+		}
+		if c.conv != nil {
+			c.conv.Close()
+		}
+		c.conv = conv
+	}
+	vr, ok := d.(driver.VideoRecorder)
+	if !ok {
+		return fail(fmt.Errorf("camera %s cannot record video", c.label))
+	}
+	r, err := vr.VideoRecord(prop.Media{Video: prop.Video{Width: m.Width, Height: m.Height, FrameRate: float32(m.FPS), FrameFormat: m.Format}})
+	if err != nil {
+		// VideoRecord closes the driver when it fails.
+		return false, fmt.Errorf("camera %s cannot start in %s: %w", c.label, m, err)
+	}
+	c.drv, c.reader, c.mode = d, r, m
+	return exact, nil
+}
+
+// Mode is the mode the camera runs in.
+func (c *CameraSource) Mode() Mode { return c.mode }
+
+// Notices says what happened to the camera, in words for the performer
+// ("camera X lost: …", "camera X is back"). Nobody has to read it: when its
+// buffer is full, newer notices are dropped.
+func (c *CameraSource) Notices() <-chan string { return c.notices }
+
+func (c *CameraSource) notify(format string, args ...any) {
+	select {
+	case c.notices <- fmt.Sprintf(format, args...):
+	default:
+		c.mu.Lock()
+		c.dropped++
+		c.mu.Unlock()
+	}
+}
+
+// Damaged counts frames the converter could not read (a corrupt JPEG).
+func (c *CameraSource) Damaged() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.damaged
+}
+
+// Latest returns the newest picture (the caller's reference), the camera's
+// last one while it is stalled or just lost, the slate once it has been lost
+// for a moment, and black before its first picture. It never blocks on the
+// camera.
+func (c *CameraSource) Latest(at time.Duration) (*capture.Frame, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.lost && c.slate != nil && (at-c.lostAt >= c.holdLast || c.last == nil):
+		return c.slate.Retain(), nil
+	case c.last != nil:
+		return c.last.Retain(), nil
+	}
+	return c.black.Retain(), nil
+}
+
+// Run reads the camera until ctx ends. A failing camera does not end it: Run
+// shows the slate and looks for the camera again every few seconds.
+func (c *CameraSource) Run(ctx context.Context, clock *capture.Clock) error {
+	ticker := time.NewTicker(c.rescanEvery)
+	defer ticker.Stop()
+	for {
+		err := c.readUntilFailure(ctx, clock)
+		if ctx.Err() != nil {
+			return nil
+		}
+		var slate *capture.Frame
+		if c.slate == nil {
+			// Drawn once, here rather than under Latest's lock.
+			slate = drawSlate(c.w, c.h, "camera lost", c.label, "onair picks it up again when it is back")
+		}
+		c.mu.Lock()
+		if slate != nil {
+			c.slate = slate
+		}
+		c.lost, c.lostAt = true, clock.Now()
+		c.mu.Unlock()
+		c.notify("camera %s lost (%v): showing its last picture, then a slate; looking for it every %v", c.label, err, c.rescanEvery)
+		for {
+			ticker.Reset(c.rescanEvery)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-ticker.C:
+			}
+			if c.rescan != nil {
+				c.rescan()
+			}
+			if _, err := c.open(); err == nil {
+				c.notify("camera %s is back", c.label)
+				break
+			}
+		}
+	}
+}
+
+// readUntilFailure reads and converts frames until the camera fails or ctx
+// ends; it closes the driver either way. Its reading goroutine ends before
+// it returns.
+func (c *CameraSource) readUntilFailure(ctx context.Context, clock *capture.Clock) error {
+	done := make(chan error, 1)
+	go func() { done <- c.readLoop(clock) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		c.drv.Close() // our drivers' Read returns once closed
+		<-done
+	}
+	c.drv.Close()
+	c.drv, c.reader = nil, nil
+	return err
+}
+
+func (c *CameraSource) readLoop(clock *capture.Clock) error {
+	for {
+		img, release, err := c.reader.Read()
+		if err != nil {
+			return err
+		}
+		rf, ok := img.(*RawFrame)
+		if !ok {
+			release()
+			return fmt.Errorf("its driver sent a %T, not raw frames", img)
+		}
+		f, err := c.conv.Convert(rf)
+		release()
+		if err != nil {
+			c.mu.Lock()
+			c.damaged++
+			n := c.damaged
+			c.mu.Unlock()
+			if n == 1 || n%100 == 0 {
+				c.notify("camera %s sent a damaged picture (%d so far): %v", c.label, n, err)
+			}
+			continue
+		}
+		c.seq++
+		f.Seq, f.At = c.seq, clock.Now()
+		c.mu.Lock()
+		if c.last != nil {
+			c.last.Release()
+		}
+		c.last, c.lost = f, false
+		c.mu.Unlock()
+	}
+}
+
+// Close frees the camera: its driver, its converter, and the pictures it
+// holds. Call it once Run has returned (or instead of Run).
+func (c *CameraSource) Close() {
+	c.closeOnce.Do(func() {
+		if c.drv != nil {
+			c.drv.Close()
+			c.drv, c.reader = nil, nil
+		}
+		if c.conv != nil {
+			c.conv.Close()
+			c.conv = nil
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, f := range []**capture.Frame{&c.last, &c.slate, &c.black} {
+			if *f != nil {
+				(*f).Release()
+				*f = nil
+			}
+		}
+	})
+}
