@@ -208,9 +208,12 @@ func (s *micStream) start() error {
 }
 
 // closeDevice stops the device (miniaudio joins its thread: no callback runs
-// after this) and frees it.
+// after this) and frees it. Stop first: it wakes PulseAudio's main loop;
+// ma_device_uninit alone does not, and when the server has gone that loop
+// waits forever on a socket nobody writes to (Uninit would hang).
 func (s *micStream) closeDevice() {
 	if s.dev != nil {
+		_ = s.dev.Stop()
 		s.dev.Uninit()
 		s.dev = nil
 	}
