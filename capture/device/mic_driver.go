@@ -119,9 +119,15 @@ func (r *micRecording) close() {
 	})
 }
 
-// Read waits for the next chunk (about one device period).
+// Read waits for the next chunk (about one device period). The first may
+// take a few seconds (a fresh PulseAudio stream); after that, no sound for
+// MicLostAfter is an error.
 func (r *micRecording) Read() (wave.Audio, func(), error) {
-	timeout := time.NewTimer(MicLostAfter)
+	wait := MicLostAfter
+	if r.ring.w.Load() == 0 {
+		wait = micFirstSoundWithin
+	}
+	timeout := time.NewTimer(wait)
 	defer timeout.Stop()
 	ch := r.stream.channels
 	for {
@@ -134,7 +140,7 @@ func (r *micRecording) Read() (wave.Audio, func(), error) {
 		case <-r.done:
 			return nil, func() {}, io.EOF
 		case <-timeout.C:
-			return nil, func() {}, fmt.Errorf("microphone %q lost: no sound for %v", r.stream.label, MicLostAfter)
+			return nil, func() {}, fmt.Errorf("microphone %q lost: no sound for %v", r.stream.label, wait)
 		case <-r.wake:
 		}
 	}
