@@ -159,7 +159,7 @@ func describe(kind Kind, d driver.Driver) Info {
 	if in.Name == "" {
 		in.Name = di.Label
 	}
-	if lister, ok := d.(interface{ Describe() Info }); ok {
+	if lister, ok := describer(kind, d); ok {
 		// Our drivers know more than Properties say (the default device).
 		return lister.Describe()
 	}
