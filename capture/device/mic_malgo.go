@@ -37,6 +37,7 @@ type micDevice struct {
 }
 
 func newMicContext() (*malgo.AllocatedContext, error) {
+	quietAudioLibs()
 	ctx, err := malgo.InitContext(micBackends, malgo.ContextConfig{}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("no sound system to take a microphone from (neither PulseAudio nor ALSA answered): %w", err)

@@ -34,6 +34,9 @@ func Rescan(kind Kind) error {
 	switch kind {
 	case Microphone:
 		return rescanMics()
+	case Camera:
+		RegisterV4L2()
+		return nil
 	}
 	return fmt.Errorf("device.Rescan: no driver of ours for kind %d", kind)
 }

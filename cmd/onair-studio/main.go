@@ -42,11 +42,16 @@ func runStudio(stderr io.Writer) int {
 		// LoadProfile returns the defaults with the error: show it and carry on.
 		fmt.Fprintf(stderr, "onair: %v (using the defaults)\n", profileErr)
 	}
-	st, err := wire.NewStudio(p)
+	if _, cam := p.CameraLabel(); cam || len(p.Mics()) > 0 {
+		wire.ScanDevices()
+	}
+	srcs, err := wire.NewSources(p)
 	if err != nil {
 		fmt.Fprintf(stderr, "onair: %v\n", err)
 		return 1
 	}
+	defer srcs.Close() // after the studio has stopped, below
+	st := srcs.Studio
 	// Every destination is listed and may be started while live, the disabled
 	// ones too: mask all their secrets.
 	all := wire.Secrets(p)
@@ -69,7 +74,8 @@ func runStudio(stderr io.Writer) int {
 			}
 			return b, nil
 		},
-		Redact: outputs.NewRedactor(all...).Redact,
+		Redact:  outputs.NewRedactor(all...).Redact,
+		Sources: windowSources(srcs),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "onair: could not open the studio window on display %q (%v); is the X server running? `onair live` broadcasts without a window\n", os.Getenv("DISPLAY"), err)
@@ -89,6 +95,9 @@ func runStudio(stderr io.Writer) int {
 		stopped, signalled := studioDone, sig.Done()
 		for {
 			select {
+			case n := <-st.Notices():
+				fmt.Fprintln(stderr, "notice:", n)
+				w.ShowError(n)
 			case err := <-stopped:
 				if err != nil {
 					w.ShowError(fmt.Sprintf("The picture stopped: %v. Restart onair to get it back.", err))

@@ -165,11 +165,16 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := wire.NewStudio(p)
+	if _, cam := p.CameraLabel(); cam || len(p.Mics()) > 0 {
+		wire.ScanDevices()
+	}
+	srcs, err := wire.NewSources(p)
 	if err != nil {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
+	defer srcs.Close() // after the studio has stopped, below
+	st := srcs.Studio
 	cfg := wire.BroadcastConfig(p)
 	cfg.Duration = *duration
 	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
@@ -211,6 +216,8 @@ loop:
 			<-done
 			studioDone <- nil
 			break loop
+		case n := <-st.Notices():
+			fmt.Fprintln(stderr, "notice:", n)
 		case <-tick.C:
 			if !*quiet {
 				fmt.Fprintln(stdout, statusLine(b.Stats()))

@@ -17,6 +17,8 @@ func main() {
 		switch os.Args[1] {
 		case "live":
 			wire.Exit(runLive(os.Args[2:], os.Stdout, os.Stderr))
+		case "devices":
+			wire.Exit(runDevices(os.Args[2:], os.Stdout, os.Stderr))
 		case "help", "-h", "-help", "--help":
 			usage()
 			return
@@ -33,5 +35,6 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   onair                 open the studio window
   onair live [flags]    broadcast headless (onair live -h for the flags)
+  onair devices         list the cameras and microphones (--test-mic: check how the mic sounds)
 `)
 }

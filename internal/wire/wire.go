@@ -4,13 +4,9 @@
 package wire
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"onair/capture"
-	"onair/capture/media"
 	"onair/encoder"
 	"onair/encoder/libav"
 	"onair/outputs"
@@ -26,32 +22,6 @@ func Connectors() map[outputs.Protocol]outputs.Connector {
 	return map[outputs.Protocol]outputs.Connector{
 		outputs.RTMP: r, outputs.RTMPS: r, outputs.SRT: srt.Connector{}, outputs.File: record.Connector{},
 	}
-}
-
-// NewStudio builds the preview pipeline a profile describes.
-func NewStudio(p studio.Profile) (*studio.Studio, error) {
-	c := p.Canvas
-	switch {
-	case p.Source == "testcard":
-		tc, err := capture.NewTestCard(c.Width, c.Height, c.FPS)
-		if err != nil {
-			return nil, err
-		}
-		return studio.NewStudio(c.Width, c.Height, c.FPS, tc, capture.Tone{}), nil
-	case strings.HasPrefix(p.Source, "file:"):
-		var f *media.File
-		var err error
-		said := libav.HoldLogs(func() { f, err = media.Open(strings.TrimPrefix(p.Source, "file:"), c.Width, c.Height, c.FPS) })
-		if err != nil {
-			// One line: FFmpeg's own words ride with ours.
-			if len(said) > 0 {
-				err = fmt.Errorf("%w (FFmpeg: %s)", err, said[0])
-			}
-			return nil, err
-		}
-		return studio.NewStudio(c.Width, c.Height, c.FPS, f, f), nil
-	}
-	return nil, fmt.Errorf("source %q is not available (use testcard or file:PATH)", p.Source)
 }
 
 // BroadcastConfig turns a profile into Go Live settings for its enabled

@@ -1,0 +1,425 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"onair/capture"
+	"onair/capture/audio"
+	"onair/capture/device"
+	"onair/capture/media"
+	"onair/encoder/libav"
+	"onair/studio"
+)
+
+// Sources are the studio's inputs as a profile sets them up — the picture
+// (test card, media file or camera), the microphones, the mixer with a strip
+// for each — changeable while the studio runs (the window's pickers). It
+// owns the microphones and the goroutines carrying their sound and every
+// source's notices: Close after the studio has stopped.
+type Sources struct {
+	Studio *studio.Studio
+	Mixer  *audio.Mixer
+
+	profile studio.Profile
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+
+	mu          sync.Mutex
+	camera      string       // the camera shown ("" when the profile's other source)
+	cameraMode  string       // as asked
+	sourceSound *audio.Input // the media file's sound or the test tone
+	camStop     func()       // stops forwarding the camera's notices
+	mics        []*openMic   // the main one first
+	closed      bool
+}
+
+type openMic struct {
+	label string
+	mic   *device.Mic
+	ring  *audio.Ring
+	in    *audio.Input
+	stop  func() // cancels its goroutines and waits for them
+}
+
+// ScanDevices registers the cameras and microphones present now (there is
+// no hot-plug on Linux: call it again to look again).
+func ScanDevices() {
+	device.Rescan(device.Camera)
+	device.Rescan(device.Microphone)
+}
+
+// NewSources builds the studio a profile describes, with its sound through
+// the mixer. Nothing runs until the studio's Run.
+func NewSources(p studio.Profile) (*Sources, error) {
+	c := p.Canvas
+	s := &Sources{Mixer: audio.NewMixer(), profile: p}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	video, sound, name, notice, err := s.openVideo(p)
+	if err != nil {
+		return nil, err
+	}
+	s.Studio = studio.NewStudio(c.Width, c.Height, c.FPS, video, s.Mixer)
+	if notice != "" {
+		s.Studio.Notify(notice)
+	}
+	if cam, ok := video.(*device.CameraSource); ok {
+		s.camera, s.cameraMode = cameraLabel(p), p.CameraMode
+		s.camStop = s.forward(cam.Notices())
+	}
+	if sound != nil && !(name == testToneName && len(p.Mics()) > 0) {
+		s.sourceSound = s.Mixer.Add(name, sound)
+	}
+	for _, in := range p.Mics() {
+		if err := s.addMic(in); err != nil {
+			s.Close()
+			closeAny(video)
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+const testToneName = "Test tone"
+
+// cameraLabel is the camera a profile shows ("" picks the first).
+func cameraLabel(p studio.Profile) string {
+	l, _ := p.CameraLabel()
+	if l == "" {
+		if cams := device.List(device.Camera); len(cams) > 0 {
+			l = cams[0].Label
+		}
+	}
+	return l
+}
+
+// openVideo opens the profile's picture source and the sound that goes with
+// it (the file's, the test card's tone; none for a camera).
+func (s *Sources) openVideo(p studio.Profile) (video capture.VideoSource, sound audio.Source, name, notice string, err error) {
+	c := p.Canvas
+	if label, ok := p.CameraLabel(); ok {
+		cam, notice, err := s.openCamera(label, p.CameraMode)
+		if err != nil {
+			return nil, nil, "", "", err
+		}
+		return cam, nil, "", notice, nil
+	}
+	switch {
+	case p.Source == "testcard":
+		tc, err := capture.NewTestCard(c.Width, c.Height, c.FPS)
+		if err != nil {
+			return nil, nil, "", "", err
+		}
+		return tc, capture.Tone{}, testToneName, "", nil
+	case strings.HasPrefix(p.Source, "file:"):
+		var f *media.File
+		var err error
+		said := libav.HoldLogs(func() { f, err = media.Open(strings.TrimPrefix(p.Source, "file:"), c.Width, c.Height, c.FPS) })
+		if err != nil {
+			// One line: FFmpeg's own words ride with ours.
+			if len(said) > 0 {
+				err = fmt.Errorf("%w (FFmpeg: %s)", err, said[0])
+			}
+			return nil, nil, "", "", err
+		}
+		return f, f, "Media file", "", nil
+	}
+	return nil, nil, "", "", fmt.Errorf("source %q is not available (use testcard, file:PATH or camera[:LABEL])", p.Source)
+}
+
+// openCamera opens camera label ("" for the first one) in mode for the canvas.
+func (s *Sources) openCamera(label, mode string) (*device.CameraSource, string, error) {
+	c := s.profile.Canvas
+	want := device.Mode{Width: c.Width, Height: c.Height, FPS: float64(c.FPS)}
+	if mode != "" {
+		m, err := device.ParseMode(mode)
+		if err != nil {
+			return nil, "", err
+		}
+		want = m
+	}
+	if label == "" {
+		cams := device.List(device.Camera)
+		if len(cams) == 0 {
+			return nil, "", errors.New("no camera was found (onair devices lists them; is it plugged in?)")
+		}
+		label = cams[0].Label
+	}
+	cam, notice, err := device.OpenCamera(label, want, c.Width, c.Height, media.NewConverter,
+		device.WithRescan(func() { device.RegisterV4L2() }))
+	if err != nil {
+		if errors.Is(err, device.ErrNotFound) {
+			return nil, "", fmt.Errorf("camera %q was not found (onair devices lists the cameras)", label)
+		}
+		return nil, "", fmt.Errorf("camera %q: %w", label, err)
+	}
+	return cam, notice, nil
+}
+
+// forward passes a source's notices on to the studio until stop is called.
+func (s *Sources) forward(ch <-chan string) (stop func()) {
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan struct{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-ch:
+				s.Studio.Notify(n)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// addMic opens a microphone and runs it into a mixer input of its own.
+func (s *Sources) addMic(in studio.AudioInput) error {
+	label := in.Device
+	if label == "default" {
+		label = device.DefaultMic
+	}
+	ring := (*audio.Ring)(nil)
+	sink := &lateSink{}
+	mic, err := device.OpenMic(label, sink)
+	if err != nil {
+		return fmt.Errorf("microphone %q: %w (onair devices lists the microphones)", in.Device, err)
+	}
+	ch, rate := mic.Format()
+	// 40 ms: a sound server may deliver in bursts longer than the device
+	// period; about what a webcam's picture lags, too.
+	ring = audio.NewRing(audio.RingConfig{Channels: ch, RateHz: rate, TargetLatency: 40 * time.Millisecond, Now: s.Studio.Clock.Now})
+	sink.set(ring)
+	name := "Mic"
+	if in.Device != "default" {
+		name = "Mic: " + in.Device
+	}
+	input := s.Mixer.Add(name, ring)
+	input.Chain.SetGainDB(in.GainDB)
+	input.Chain.SetMute(in.Muted)
+	if in.NoiseGate {
+		input.Chain.SetGate(&audio.DefaultGate)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		defer wg.Done()
+		if err := mic.Run(ctx, s.Studio.Clock); err != nil && ctx.Err() == nil {
+			s.Studio.Notify(fmt.Sprintf("microphone %q stopped: %v", in.Device, err))
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n := <-mic.Notices():
+				s.Studio.Notify(n.String())
+			}
+		}
+	}()
+	om := &openMic{label: in.Device, mic: mic, ring: ring, in: input}
+	om.stop = func() {
+		cancel()
+		wg.Wait()
+		s.Mixer.Remove(input)
+		mic.Close()
+	}
+	s.mu.Lock()
+	s.mics = append(s.mics, om)
+	s.mu.Unlock()
+	return nil
+}
+
+// lateSink lets the microphone be opened before its ring exists (the ring
+// needs the format the device gives).
+type lateSink struct {
+	mu   sync.Mutex
+	ring *audio.Ring
+}
+
+func (l *lateSink) set(r *audio.Ring) { l.mu.Lock(); l.ring = r; l.mu.Unlock() }
+
+func (l *lateSink) Push(samples []float32) {
+	l.mu.Lock()
+	r := l.ring
+	l.mu.Unlock()
+	if r != nil {
+		r.Push(samples)
+	}
+}
+
+// UseCamera shows camera label ("" gives back the profile's own source) in
+// mode ("" for the canvas's size and rate) from the next frame on.
+func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "", errors.New("the studio is closing")
+	}
+	var video capture.VideoSource
+	var sound audio.Source
+	var name string
+	var notices <-chan string
+	if label == "" {
+		p := s.profile
+		if _, ok := p.CameraLabel(); ok {
+			p.Source = "testcard"
+		}
+		v, snd, n, _, err := s.openVideo(p)
+		if err != nil {
+			return "", err
+		}
+		video, sound, name = v, snd, n
+	} else {
+		cam, n, err := s.openCamera(label, mode)
+		if err != nil {
+			return "", err
+		}
+		video, notice, notices = cam, n, cam.Notices()
+	}
+	// The old source's sound leaves the mix before the old source closes.
+	if s.sourceSound != nil {
+		s.Mixer.Remove(s.sourceSound)
+		s.sourceSound = nil
+	}
+	if s.camStop != nil {
+		s.camStop()
+		s.camStop = nil
+	}
+	s.Studio.SetVideo(video)
+	s.camera, s.cameraMode = label, mode
+	if notices != nil {
+		s.camStop = s.forward(notices)
+	}
+	if sound != nil && !(name == testToneName && len(s.mics) > 0) {
+		s.sourceSound = s.Mixer.Add(name, sound)
+	}
+	return notice, nil
+}
+
+// UseMic makes label ("none" for none, "default") the main microphone.
+func (s *Sources) UseMic(label string) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return errors.New("the studio is closing")
+	}
+	var old *openMic
+	if len(s.mics) > 0 {
+		old = s.mics[0]
+		s.mics = s.mics[1:]
+	}
+	s.mu.Unlock()
+	if old != nil {
+		old.stop()
+	}
+	if label == "" || label == "none" {
+		return nil
+	}
+	if err := s.addMic(studio.AudioInput{Device: label}); err != nil {
+		return err
+	}
+	// The new one is the main microphone: first.
+	s.mu.Lock()
+	if n := len(s.mics); n > 1 {
+		s.mics = append([]*openMic{s.mics[n-1]}, s.mics[:n-1]...)
+	}
+	// A microphone silences the test tone.
+	if s.sourceSound != nil && s.sourceSound.Name == testToneName {
+		s.Mixer.Remove(s.sourceSound)
+		s.sourceSound = nil
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// Choices are the camera, mode and main microphone in use.
+func (s *Sources) Choices() (camera, mode, mic string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mic = "none"
+	if len(s.mics) > 0 {
+		mic = s.mics[0].label
+	}
+	return s.camera, s.cameraMode, mic
+}
+
+// MicCheck records the main microphone for d and judges it.
+func (s *Sources) MicCheck(ctx context.Context, d time.Duration) (audio.MicReport, error) {
+	s.mu.Lock()
+	var m *openMic
+	if len(s.mics) > 0 {
+		m = s.mics[0]
+	}
+	s.mu.Unlock()
+	if m == nil {
+		return audio.MicReport{}, errors.New("no microphone is chosen")
+	}
+	// A device just opened can take a couple of seconds to deliver (a sound
+	// server starting the stream): judge its sound, not that wait.
+	wait := time.NewTicker(20 * time.Millisecond)
+	defer wait.Stop()
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if _, ok := m.ring.LastPush(); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			return audio.MicReport{}, fmt.Errorf("microphone %q sends no sound: check it is plugged in and not muted in the system's sound settings", m.label)
+		}
+		select {
+		case <-wait.C:
+		case <-ctx.Done():
+			return audio.MicReport{}, ctx.Err()
+		}
+	}
+	in := m.in
+	rec := audio.NewRecorder(d)
+	in.Record(rec)
+	defer in.Record(nil)
+	select {
+	case <-rec.Done():
+	case <-ctx.Done():
+		return audio.MicReport{}, ctx.Err()
+	}
+	l, r := rec.Samples()
+	return audio.MicCheck(l, r), nil
+}
+
+// Close stops the microphones and the notice forwarding, once; call it after
+// the studio's Run has returned (the studio closes the picture source).
+func (s *Sources) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	mics := s.mics
+	s.mics = nil
+	s.mu.Unlock()
+	for _, m := range mics {
+		m.stop()
+	}
+	s.cancel()
+	s.wg.Wait()
+}
+
+func closeAny(src any) {
+	if c, ok := src.(interface{ Close() }); ok {
+		c.Close()
+	}
+}
