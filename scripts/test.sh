@@ -11,8 +11,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 # Packages without cgo: several at a time.
-pure_pkgs=(./capture ./encoder ./outputs ./outputs/flv ./overlay ./studio)
-mapfile -t other_pkgs < <(go list ./... | grep -v -x -e onair/capture -e onair/encoder -e onair/outputs -e onair/outputs/flv -e onair/overlay -e onair/studio)
+pure_pkgs=(./capture ./capture/audio ./encoder ./outputs ./outputs/flv ./overlay ./studio)
+mapfile -t other_pkgs < <(go list ./... | grep -v -x -e onair/capture -e onair/capture/audio -e onair/encoder -e onair/outputs -e onair/outputs/flv -e onair/overlay -e onair/studio)
 
 status=0
 step() { # step NAME CMD...: runs CMD, its output into the log, and shows the verdicts

@@ -70,8 +70,12 @@ func NewStudio(w, h, fps int, video capture.VideoSource, audio AudioSource) *Stu
 // SetVideo changes the picture source, while the studio runs or before: the
 // compositor shows src from its next frame on, and the old source is stopped
 // and closed. A source whose sound the studio also plays must be taken out of
-// the sound first (the caller's mixer), since closing it ends both.
-func (s *Studio) SetVideo(src capture.VideoSource) { s.video.set(src) }
+// the sound first (the caller's mixer), since closing it ends both. The
+// channel is closed once the old source is closed (a device can then be
+// opened again), or when a later SetVideo overtook this one.
+func (s *Studio) SetVideo(src capture.VideoSource) (replaced <-chan struct{}) {
+	return s.video.set(src)
+}
 
 // Attach gives the studio more sources to run (those that are Runners) and
 // close with it — a microphone feeding the mixer, say. Call before Run.

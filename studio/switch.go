@@ -17,11 +17,18 @@ type videoSwitch struct {
 	mu      sync.Mutex
 	cur     capture.VideoSource
 	running bool
-	next    chan capture.VideoSource // sent under mu while running; holds one
+	next    chan switchTo // sent under mu while running; holds one
+}
+
+// switchTo is a change of source; done is closed once it has happened (the
+// old source closed) or it was overtaken by a later one.
+type switchTo struct {
+	src  capture.VideoSource
+	done chan struct{}
 }
 
 func newVideoSwitch(src capture.VideoSource) *videoSwitch {
-	return &videoSwitch{cur: src, next: make(chan capture.VideoSource, 1)}
+	return &videoSwitch{cur: src, next: make(chan switchTo, 1)}
 }
 
 func (v *videoSwitch) current() capture.VideoSource {
@@ -40,26 +47,31 @@ func (v *videoSwitch) Latest(at time.Duration) (*capture.Frame, error) {
 
 // set makes src the source. Not running, the old source is closed at once;
 // running, Run switches at its next turn (a source set in between and never
-// shown is closed unused).
-func (v *videoSwitch) set(src capture.VideoSource) {
+// shown is closed unused). The channel returned is closed once the old
+// source is closed (or src was overtaken by a later set).
+func (v *videoSwitch) set(src capture.VideoSource) <-chan struct{} {
+	req := switchTo{src: src, done: make(chan struct{})}
 	v.mu.Lock()
 	if !v.running {
 		old := v.cur
 		v.cur = src
 		v.mu.Unlock()
 		closeSource(old)
-		return
+		close(req.done)
+		return req.done
 	}
-	var stale capture.VideoSource
+	var stale switchTo
 	select {
 	case stale = <-v.next:
 	default:
 	}
-	v.next <- src
+	v.next <- req
 	v.mu.Unlock()
-	if stale != nil {
-		closeSource(stale)
+	if stale.src != nil {
+		closeSource(stale.src)
+		close(stale.done)
 	}
+	return req.done
 }
 
 // Run runs the current source until ctx ends or it fails, switching sources
@@ -71,14 +83,15 @@ func (v *videoSwitch) Run(ctx context.Context, clock *capture.Clock) error {
 	defer func() {
 		v.mu.Lock()
 		v.running = false
-		var pending capture.VideoSource
+		var pending switchTo
 		select {
 		case pending = <-v.next:
 		default:
 		}
 		v.mu.Unlock()
-		if pending != nil {
-			closeSource(pending)
+		if pending.src != nil {
+			closeSource(pending.src)
+			close(pending.done)
 		}
 	}()
 	for {
@@ -90,15 +103,16 @@ func (v *videoSwitch) Run(ctx context.Context, clock *capture.Clock) error {
 		case err := <-done:
 			cancel()
 			return err
-		case src := <-v.next:
+		case req := <-v.next:
 			// The new source shows from now on; the old one stops, then is freed
 			// (the compositor may hold a frame of it: frames own their memory).
 			v.mu.Lock()
-			v.cur = src
+			v.cur = req.src
 			v.mu.Unlock()
 			cancel()
 			<-done
 			closeSource(cur)
+			close(req.done)
 		}
 	}
 }

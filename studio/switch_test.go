@@ -89,7 +89,14 @@ func TestStudioSetVideoWhileRunning(t *testing.T) {
 		}
 	}
 	waitLuma(40)
-	st.SetVideo(b)
+	select {
+	case <-st.SetVideo(b):
+	case <-time.After(3 * time.Second):
+		t.Fatal("SetVideo never said the old source was closed")
+	}
+	if a.closes.Load() != 1 {
+		t.Errorf("old source closed %d times when SetVideo said it was", a.closes.Load())
+	}
 	waitLuma(120)
 	if a.closes.Load() != 1 || a.running.Load() != 0 {
 		t.Errorf("old source: closed %d times, running %d", a.closes.Load(), a.running.Load())

@@ -97,7 +97,7 @@ func runStudio(stderr io.Writer) int {
 			select {
 			case n := <-st.Notices():
 				fmt.Fprintln(stderr, "notice:", n)
-				w.ShowError(n)
+				w.ShowNotice(n)
 			case err := <-stopped:
 				if err != nil {
 					w.ShowError(fmt.Sprintf("The picture stopped: %v. Restart onair to get it back.", err))

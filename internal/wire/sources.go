@@ -285,6 +285,14 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 		}
 		video, sound, name = v, snd, n
 	} else {
+		if label == s.camera {
+			// The same device in another mode: it opens only once, so the
+			// old one goes first (black meanwhile).
+			s.dropSourceSound()
+			s.stopCameraNotices()
+			<-s.Studio.SetVideo(newBlack(s.profile.Canvas.Width, s.profile.Canvas.Height))
+			s.camera = ""
+		}
 		cam, n, err := s.openCamera(label, mode)
 		if err != nil {
 			return "", err
@@ -292,14 +300,8 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 		video, notice, notices = cam, n, cam.Notices()
 	}
 	// The old source's sound leaves the mix before the old source closes.
-	if s.sourceSound != nil {
-		s.Mixer.Remove(s.sourceSound)
-		s.sourceSound = nil
-	}
-	if s.camStop != nil {
-		s.camStop()
-		s.camStop = nil
-	}
+	s.dropSourceSound()
+	s.stopCameraNotices()
 	s.Studio.SetVideo(video)
 	s.camera, s.cameraMode = label, mode
 	if notices != nil {
@@ -310,6 +312,37 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 	}
 	return notice, nil
 }
+
+func (s *Sources) dropSourceSound() {
+	if s.sourceSound != nil {
+		s.Mixer.Remove(s.sourceSound)
+		s.sourceSound = nil
+	}
+}
+
+func (s *Sources) stopCameraNotices() {
+	if s.camStop != nil {
+		s.camStop()
+		s.camStop = nil
+	}
+}
+
+// black is a still black picture, shown while a camera reopens.
+type black struct{ f *capture.Frame }
+
+func newBlack(w, h int) *black {
+	f := capture.NewFramePool(w, h).Get()
+	for i := range f.Pic.Y {
+		f.Pic.Y[i] = 16
+	}
+	for i := range f.Pic.Cb {
+		f.Pic.Cb[i], f.Pic.Cr[i] = 128, 128
+	}
+	return &black{f: f}
+}
+
+func (b *black) Latest(time.Duration) (*capture.Frame, error) { return b.f.Retain(), nil }
+func (b *black) Close()                                       { b.f.Release() }
 
 // UseMic makes label ("none" for none, "default") the main microphone.
 func (s *Sources) UseMic(label string) error {

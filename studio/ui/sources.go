@@ -292,7 +292,9 @@ func (p *sourcesPanel) fill(cams, mics []device.Info) {
 		if cur == "" {
 			cur = noCamera
 		}
-		p.camera.SetSelected(cur) // before OnChanged: the opening choice is applied already
+		// The opening choices are applied already: select them before the
+		// handlers are set, so nothing is opened again.
+		p.camera.SetSelected(cur)
 		p.fillModes(p.src.Camera)
 		if p.src.CameraMode != "" {
 			p.mode.SetSelected(p.src.CameraMode)
@@ -328,7 +330,8 @@ func (p *sourcesPanel) fillModes(label string) {
 	if p.mode == nil {
 		return
 	}
-	p.mode.OnChanged = nil
+	handler := p.mode.OnChanged
+	p.mode.OnChanged = nil // filling the list is not a choice
 	p.mode.Options = nil
 	p.mode.ClearSelected()
 	for _, c := range p.cams {
@@ -339,7 +342,7 @@ func (p *sourcesPanel) fillModes(label string) {
 		}
 	}
 	p.mode.Options = dedupe(p.mode.Options)
-	p.mode.OnChanged = func(string) { p.apply() }
+	p.mode.OnChanged = handler
 	p.mode.Refresh()
 }
 

@@ -217,6 +217,12 @@ func (w *Window) ShowError(msg string) {
 	w.do(func() { w.showError(msg) })
 }
 
+// ShowNotice puts msg on the message line as information (a source's
+// notice: a camera lost, a microphone back). Safe from any goroutine.
+func (w *Window) ShowNotice(msg string) {
+	w.do(func() { w.showInfo(msg) })
+}
+
 func (w *Window) showError(msg string) {
 	w.message.Importance = widget.DangerImportance
 	w.setMessage(msg)
