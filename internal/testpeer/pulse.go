@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -147,22 +146,5 @@ func (p *Pulse) PlayTone(seconds int) *Process {
 // startEnv is start with an environment of the peer's own.
 func startEnv(t T, dir, name string, env []string, args ...string) *Process {
 	t.Helper()
-	logPath := filepath.Join(dir, name+".log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = dir
-	cmd.Env = env
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		logf.Close()
-		t.Fatalf("starting %s: %v", name, err)
-	}
-	p := &Process{cmd: cmd, done: make(chan struct{}), Log: logPath}
-	go func() { cmd.Wait(); logf.Close(); close(p.done) }()
-	t.Cleanup(func() { p.Stop() })
-	return p
+	return startWith(t, dir, name, nil, env, args...)
 }

@@ -69,6 +69,12 @@ type Process struct {
 
 func start(t T, dir, name string, stdout *os.File, args ...string) *Process {
 	t.Helper()
+	return startWith(t, dir, name, stdout, nil, args...)
+}
+
+// startWith starts a peer; env nil is this process's environment.
+func startWith(t T, dir, name string, stdout *os.File, env []string, args ...string) *Process {
+	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -76,6 +82,7 @@ func start(t T, dir, name string, stdout *os.File, args ...string) *Process {
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.Stderr = logf
 	cmd.Stdout = logf
 	if stdout != nil {
@@ -83,6 +90,7 @@ func start(t T, dir, name string, stdout *os.File, args ...string) *Process {
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		logf.Close()
 		t.Fatalf("starting %s: %v", name, err)
 	}
 	p := &Process{cmd: cmd, done: make(chan struct{}), Log: logPath}

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"onair/capture/audio"
 	"onair/capture/device"
 )
 
@@ -57,13 +58,9 @@ type MeterReading struct {
 	Clip                  bool
 }
 
-// Meter zones, as OBS users know them: green, yellow from -20 dBFS, red from
-// -9 dBFS; the bar starts at the -60 dB floor.
-const (
-	meterFloorDB  = -60.0
-	meterYellowDB = -20.0
-	meterRedDB    = -9.0
-)
+// The bar starts at the meter's floor, -60 dB; its zones (green, yellow from
+// -20 dBFS, red from -9) are audio.Classify's.
+const meterFloorDB = audio.FloorDB
 
 var (
 	meterGreen  = color.NRGBA{0x3c, 0xc8, 0x50, 0xff}
@@ -76,10 +73,10 @@ var (
 
 // zoneColour is the bar's colour at level db.
 func zoneColour(db float64) color.NRGBA {
-	switch {
-	case db >= meterRedDB:
+	switch audio.Classify(db) {
+	case audio.LevelRed:
 		return meterRed
-	case db >= meterYellowDB:
+	case audio.LevelYellow:
 		return meterYellow
 	}
 	return meterGreen
