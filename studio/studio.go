@@ -72,8 +72,9 @@ func NewStudio(w, h, fps int, video capture.VideoSource, audio AudioSource) *Stu
 // and closed. A source whose sound the studio also plays must be taken out of
 // the sound first (the caller's mixer), since closing it ends both. The
 // channel is closed once the old source is closed (a device can then be
-// opened again), or when a later SetVideo overtook this one.
-func (s *Studio) SetVideo(src capture.VideoSource) (replaced <-chan struct{}) {
+// opened again), or when a later SetVideo overtook this one. Once Run has
+// ended, src is closed and an error says nothing more is shown.
+func (s *Studio) SetVideo(src capture.VideoSource) (replaced <-chan struct{}, err error) {
 	return s.video.set(src)
 }
 

@@ -2,6 +2,7 @@ package studio
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ type videoSwitch struct {
 	mu      sync.Mutex
 	cur     capture.VideoSource
 	running bool
+	closed  bool          // the studio has ended: nothing more is shown
 	next    chan switchTo // sent under mu while running; holds one
 }
 
@@ -49,16 +51,21 @@ func (v *videoSwitch) Latest(at time.Duration) (*capture.Frame, error) {
 // running, Run switches at its next turn (a source set in between and never
 // shown is closed unused). The channel returned is closed once the old
 // source is closed (or src was overtaken by a later set).
-func (v *videoSwitch) set(src capture.VideoSource) <-chan struct{} {
+func (v *videoSwitch) set(src capture.VideoSource) (<-chan struct{}, error) {
 	req := switchTo{src: src, done: make(chan struct{})}
 	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		closeSource(src)
+		return nil, errStudioEnded
+	}
 	if !v.running {
 		old := v.cur
 		v.cur = src
 		v.mu.Unlock()
 		closeSource(old)
 		close(req.done)
-		return req.done
+		return req.done, nil
 	}
 	var stale switchTo
 	select {
@@ -71,8 +78,10 @@ func (v *videoSwitch) set(src capture.VideoSource) <-chan struct{} {
 		closeSource(stale.src)
 		close(stale.done)
 	}
-	return req.done
+	return req.done, nil
 }
+
+var errStudioEnded = errors.New("the picture has stopped: nothing more can be shown")
 
 // Run runs the current source until ctx ends or it fails, switching sources
 // as set asks.
@@ -117,8 +126,19 @@ func (v *videoSwitch) Run(ctx context.Context, clock *capture.Clock) error {
 	}
 }
 
-// Close closes the current source (the studio calls it once nothing runs).
-func (v *videoSwitch) Close() { closeSource(v.current()) }
+// Close closes the current source, once (the studio calls it once nothing
+// runs); a source set afterwards is closed at once.
+func (v *videoSwitch) Close() {
+	v.mu.Lock()
+	if v.closed {
+		v.mu.Unlock()
+		return
+	}
+	v.closed = true
+	cur := v.cur
+	v.mu.Unlock()
+	closeSource(cur)
+}
 
 func runSource(ctx context.Context, src any, clock *capture.Clock) error {
 	if r, ok := src.(Runner); ok {

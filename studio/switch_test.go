@@ -89,8 +89,12 @@ func TestStudioSetVideoWhileRunning(t *testing.T) {
 		}
 	}
 	waitLuma(40)
+	replaced, err := st.SetVideo(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	select {
-	case <-st.SetVideo(b):
+	case <-replaced:
 	case <-time.After(3 * time.Second):
 		t.Fatal("SetVideo never said the old source was closed")
 	}
@@ -104,6 +108,13 @@ func TestStudioSetVideoWhileRunning(t *testing.T) {
 	// Two changes at once: c may never show; it is closed either way.
 	st.SetVideo(c)
 	st.SetVideo(d)
+	defer func() {
+		// After the studio has ended, a source set is closed at once and refused.
+		e := newRunnerSource(10)
+		if _, err := st.SetVideo(e); err == nil || e.closes.Load() != 1 {
+			t.Errorf("SetVideo after Run: %v, closed %d times", err, e.closes.Load())
+		}
+	}()
 	waitLuma(90)
 	cancel()
 	if err := <-done; err != nil {

@@ -98,8 +98,17 @@ func OpenCamera(label string, want Mode, w, h int, newConv NewConverter, opts ..
 	for _, o := range opts {
 		o(c)
 	}
+	// A camera opens once: a second source of it (or a listing opening it
+	// to read its modes) would close it under the first.
+	if !claim(label) {
+		return nil, "", fmt.Errorf("camera %s is already in use by onair", label)
+	}
 	exact, err := c.open()
 	if err != nil {
+		if c.conv != nil {
+			c.conv.Close() // opened before the camera refused to start
+		}
+		unclaim(label)
 		return nil, "", err
 	}
 	c.black = drawSlate(w, h)
@@ -130,15 +139,14 @@ func (c *CameraSource) open() (exact bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("camera %q was not found (`onair devices` lists the cameras): %w", c.label, err)
 	}
-	if d.Status() != driver.StateClosed {
-		d.Close() // left open by an earlier user
-	}
 	if err := d.Open(); err != nil {
 		return false, fmt.Errorf("camera %s cannot be opened (is another program using it?): %w", c.label, err)
 	}
 	fail := func(err error) (bool, error) { d.Close(); return false, err }
 	var modes []Mode
-	for _, p := range d.Properties() {
+	props := d.Properties()
+	rememberProps(c.label, props)
+	for _, p := range props {
 		modes = append(modes, Mode{Width: p.Width, Height: p.Height, FPS: float64(p.FrameRate), Format: p.FrameFormat})
 	}
 	if len(modes) == 0 {
@@ -313,6 +321,7 @@ func (c *CameraSource) Close() {
 			c.conv.Close()
 			c.conv = nil
 		}
+		unclaim(c.label)
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		for _, f := range []**capture.Frame{&c.last, &c.slate, &c.black} {

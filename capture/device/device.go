@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pion/mediadevices/pkg/driver"
 	"github.com/pion/mediadevices/pkg/frame"
@@ -114,7 +115,7 @@ func abs(v float64) float64 {
 type Kind int
 
 const (
-	Camera Kind = iota
+	Camera Kind = iota + 1
 	Microphone
 )
 
@@ -173,16 +174,55 @@ func describe(kind Kind, d driver.Driver) Info {
 	return in
 }
 
-// properties asks a driver for its modes; mediadevices requires the device
-// open for that.
-func properties(d driver.Driver) []prop.Media {
-	if d.Status() == driver.StateClosed {
-		if err := d.Open(); err != nil {
-			return nil
-		}
-		defer d.Close()
+// claims are the cameras a source of ours holds, and the modes each
+// offered when last read: a listing must not open (and then close) a camera
+// that is in use, so it shows what was read before.
+var claims = struct {
+	sync.Mutex
+	held  map[string]bool
+	props map[string][]prop.Media
+}{held: map[string]bool{}, props: map[string][]prop.Media{}}
+
+// claim marks label in use; false when it already is.
+func claim(label string) bool {
+	claims.Lock()
+	defer claims.Unlock()
+	if claims.held[label] {
+		return false
 	}
-	return d.Properties()
+	claims.held[label] = true
+	return true
+}
+
+// rememberProps keeps what a camera in use offers, for listings.
+func rememberProps(label string, p []prop.Media) {
+	claims.Lock()
+	claims.props[label] = p
+	claims.Unlock()
+}
+
+func unclaim(label string) {
+	claims.Lock()
+	delete(claims.held, label)
+	claims.Unlock()
+}
+
+// properties asks a driver for its modes; mediadevices requires the device
+// open for that. A camera in use answers with what it offered before.
+func properties(d driver.Driver) []prop.Media {
+	label := d.Info().Label
+	claims.Lock()
+	defer claims.Unlock()
+	if claims.held[label] || d.Status() != driver.StateClosed {
+		return claims.props[label]
+	}
+	if err := d.Open(); err != nil {
+		return nil
+	}
+	defer d.Close()
+	p := d.Properties()
+	claims.props[label] = p
+	return p
 }
 
 // Find returns the driver of kind with label.

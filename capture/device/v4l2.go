@@ -177,8 +177,14 @@ func (c *v4l2Camera) VideoRecord(p prop.Media) (video.Reader, error) {
 	if c.cam == nil {
 		return nil, errV4L2Closed
 	}
-	if _, _, _, err := c.cam.SetImageFormat(code, uint32(p.Width), uint32(p.Height)); err != nil {
+	_, gotW, gotH, err := c.cam.SetImageFormat(code, uint32(p.Width), uint32(p.Height))
+	if err != nil {
 		return nil, err
+	}
+	if int(gotW) != p.Width || int(gotH) != p.Height {
+		// The driver set another size than its own list offered: converting
+		// at the wrong size would give a garbled picture.
+		return nil, fmt.Errorf("the camera set %dx%d when asked for %dx%d", gotW, gotH, p.Width, p.Height)
 	}
 	if p.FrameRate > 0 {
 		_ = c.cam.SetFramerate(p.FrameRate) // some cameras refuse: they run at their own rate

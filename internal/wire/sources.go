@@ -55,13 +55,15 @@ func ScanDevices() {
 }
 
 // NewSources builds the studio a profile describes, with its sound through
-// the mixer. Nothing runs until the studio's Run.
+// the mixer. The microphones start at once (their sound waits in their rings
+// until the studio runs); the picture starts with the studio's Run.
 func NewSources(p studio.Profile) (*Sources, error) {
 	c := p.Canvas
 	s := &Sources{Mixer: audio.NewMixer(), profile: p}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	video, sound, name, notice, err := s.openVideo(p)
 	if err != nil {
+		s.cancel()
 		return nil, err
 	}
 	s.Studio = studio.NewStudio(c.Width, c.Height, c.FPS, video, s.Mixer)
@@ -208,10 +210,19 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 	if in.NoiseGate {
 		input.Chain.SetGate(&audio.DefaultGate)
 	}
+	s.mu.Lock()
+	if s.closed {
+		// Close ran while the device opened: it is not ours to start.
+		s.mu.Unlock()
+		s.Mixer.Remove(input)
+		mic.Close()
+		return errors.New("the studio is closing")
+	}
+	s.wg.Add(2) // under s.mu: Close waits only after it set closed
+	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(s.ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
-	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		defer wg.Done()
@@ -239,6 +250,11 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 		mic.Close()
 	}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		om.stop()
+		return errors.New("the studio is closing")
+	}
 	s.mics = append(s.mics, om)
 	s.mu.Unlock()
 	return nil
@@ -270,47 +286,58 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 	if s.closed {
 		return "", errors.New("the studio is closing")
 	}
-	var video capture.VideoSource
-	var sound audio.Source
-	var name string
-	var notices <-chan string
+	if label != "" && s.camera != "" {
+		// A camera opens once, and may be the one asked for in another mode:
+		// the one showing is closed first (black meanwhile).
+		if err := s.show(newBlack(s.profile.Canvas.Width, s.profile.Canvas.Height), nil, "", nil); err != nil {
+			return "", err
+		}
+		s.camera, s.cameraMode = "", ""
+	}
 	if label == "" {
 		p := s.profile
 		if _, ok := p.CameraLabel(); ok {
 			p.Source = "testcard"
 		}
-		v, snd, n, _, err := s.openVideo(p)
+		video, sound, name, _, err := s.openVideo(p)
 		if err != nil {
 			return "", err
 		}
-		video, sound, name = v, snd, n
-	} else {
-		if label == s.camera {
-			// The same device in another mode: it opens only once, so the
-			// old one goes first (black meanwhile).
-			s.dropSourceSound()
-			s.stopCameraNotices()
-			<-s.Studio.SetVideo(newBlack(s.profile.Canvas.Width, s.profile.Canvas.Height))
-			s.camera = ""
-		}
-		cam, n, err := s.openCamera(label, mode)
-		if err != nil {
+		if err := s.show(video, sound, name, nil); err != nil {
 			return "", err
 		}
-		video, notice, notices = cam, n, cam.Notices()
+		s.camera, s.cameraMode = "", ""
+		return "", nil
 	}
+	cam, notice, err := s.openCamera(label, mode)
+	if err != nil {
+		return "", err
+	}
+	if err := s.show(cam, nil, "", cam.Notices()); err != nil {
+		return "", err
+	}
+	s.camera, s.cameraMode = label, mode
+	return notice, nil
+}
+
+// show puts video on the canvas (with its sound in the mix, and its notices
+// forwarded) and returns once the old source is closed. Under s.mu.
+func (s *Sources) show(video capture.VideoSource, sound audio.Source, name string, notices <-chan string) error {
 	// The old source's sound leaves the mix before the old source closes.
 	s.dropSourceSound()
 	s.stopCameraNotices()
-	s.Studio.SetVideo(video)
-	s.camera, s.cameraMode = label, mode
+	replaced, err := s.Studio.SetVideo(video)
+	if err != nil {
+		return err // the studio has ended; video is closed
+	}
+	<-replaced // the switch closes it once the old source is shut
 	if notices != nil {
 		s.camStop = s.forward(notices)
 	}
 	if sound != nil && !(name == testToneName && len(s.mics) > 0) {
 		s.sourceSound = s.Mixer.Add(name, sound)
 	}
-	return notice, nil
+	return nil
 }
 
 func (s *Sources) dropSourceSound() {
@@ -328,7 +355,10 @@ func (s *Sources) stopCameraNotices() {
 }
 
 // black is a still black picture, shown while a camera reopens.
-type black struct{ f *capture.Frame }
+type black struct {
+	f    *capture.Frame
+	once sync.Once
+}
 
 func newBlack(w, h int) *black {
 	f := capture.NewFramePool(w, h).Get()
@@ -342,7 +372,7 @@ func newBlack(w, h int) *black {
 }
 
 func (b *black) Latest(time.Duration) (*capture.Frame, error) { return b.f.Retain(), nil }
-func (b *black) Close()                                       { b.f.Release() }
+func (b *black) Close()                                       { b.once.Do(b.f.Release) }
 
 // UseMic makes label ("none" for none, "default") the main microphone.
 func (s *Sources) UseMic(label string) error {
@@ -423,10 +453,15 @@ func (s *Sources) MicCheck(ctx context.Context, d time.Duration) (audio.MicRepor
 	rec := audio.NewRecorder(d)
 	in.Record(rec)
 	defer in.Record(nil)
+	limit := time.NewTimer(d + 3*time.Second)
+	defer limit.Stop()
 	select {
 	case <-rec.Done():
 	case <-ctx.Done():
 		return audio.MicReport{}, ctx.Err()
+	case <-limit.C:
+		// Its input left the mix (another microphone chosen meanwhile).
+		return audio.MicReport{}, fmt.Errorf("the check of %q did not finish: was the microphone changed meanwhile?", m.label)
 	}
 	l, r := rec.Samples()
 	return audio.MicCheck(l, r), nil

@@ -204,19 +204,18 @@ func (v *stripView) show(r MeterReading) {
 // sourcesPanel is the window's right-hand column. UI goroutine only, except
 // where it says.
 type sourcesPanel struct {
-	w       *Window
-	src     Sources
-	camera  *widget.Select
-	mode    *widget.Select
-	mic     *widget.Select
-	note    *widget.Label
-	check   *widget.Button
-	mixer   *fyne.Container
-	strips  []*stripView
-	shown   atomic.Pointer[[]*stripView] // strips, for the meter goroutine
-	cams    []device.Info
-	box     fyne.CanvasObject
-	changed bool // a choice is being applied
+	w      *Window
+	src    Sources
+	camera *widget.Select
+	mode   *widget.Select
+	mic    *widget.Select
+	note   *widget.Label
+	check  *widget.Button
+	mixer  *fyne.Container
+	strips []*stripView
+	shown  atomic.Pointer[[]*stripView] // strips, for the meter goroutine
+	cams   []device.Info
+	box    fyne.CanvasObject
 }
 
 // noCamera is the picker's entry for the profile's own source.
