@@ -402,3 +402,47 @@ func TestLostCameraShowsSlateAndRecovers(t *testing.T) {
 		t.Errorf("%d converters left open after Close", n)
 	}
 }
+
+// Two cameras at once (a dual-camera set-up): each is its own source with
+// its own pictures; the same camera cannot be opened twice (it would be
+// closed under the first), and is free again once its source is closed.
+func TestTwoCamerasAtOnce(t *testing.T) {
+	needFFmpeg(t)
+	jpegs, _, err := devicetest.RecordMJPEG(320, 240, 30, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := []device.Mode{{Width: 320, Height: 240, FPS: 30, Format: frame.FormatMJPEG}}
+	a := register(t, &devicetest.Camera{Label: "Fake Front", Frames: jpegs, Modes: modes})
+	b := register(t, &devicetest.Camera{Label: "Fake Side", Frames: jpegs, Modes: modes})
+	front, _, err := device.OpenCamera("Fake Front", device.Mode{}, 320, 240, media.NewConverter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side, _, err := device.OpenCamera("Fake Side", device.Mode{}, 320, 240, media.NewConverter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := device.OpenCamera("Fake Front", device.Mode{}, 320, 240, media.NewConverter); err == nil || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("a second open of the same camera: %v", err)
+	}
+	_, stopFront := run(t, front)
+	_, stopSide := run(t, side)
+	eventually(t, 5*time.Second, "both cameras deliver", func() bool { return a.Reads() > 5 && b.Reads() > 5 })
+	if cams := device.List(device.Camera); len(cams) < 2 {
+		t.Errorf("listed while in use: %+v", cams)
+	} else {
+		for _, c := range cams {
+			if (c.Label == "Fake Front" || c.Label == "Fake Side") && len(c.Modes) != 1 {
+				t.Errorf("%s in use lists modes %v", c.Label, c.Modes)
+			}
+		}
+	}
+	stopFront()
+	stopSide()
+	again, _, err := device.OpenCamera("Fake Front", device.Mode{}, 320, 240, media.NewConverter)
+	if err != nil {
+		t.Fatalf("reopening a closed camera: %v", err)
+	}
+	again.Close()
+}
