@@ -278,10 +278,16 @@ func (d *Destination) Run(ctx context.Context) error {
 	}
 }
 
+// latencySettle is how long after going live pictures start counting towards
+// the latency figures.
+const latencySettle = time.Second
+
 func (d *Destination) pump(ctx context.Context, sink Sink) error {
-	// Latency counts pictures composed once the connection was up: what waited
-	// for the connection is the connect time, reported apart.
-	liveSince := time.Now()
+	// Latency counts pictures composed from a second after the connection was
+	// up: what waited for the connection is the connect time, reported apart,
+	// and a destination live within the encoder's first moments would count
+	// its warm-up (x264's first pictures take ~100 ms at 1080p) as the tail.
+	liveSince := time.Now().Add(latencySettle)
 	for {
 		p, err := d.queue.Pop(ctx)
 		if err != nil {
@@ -375,7 +381,8 @@ type DestinationStats struct {
 	EverLive  bool
 	RetryIn   time.Duration
 	Queue     encoder.QueueStats
-	// Latency from compose to the last byte on the wire, over recent video packets.
+	// Latency from compose to the last byte on the wire, over recent video
+	// packets composed from a second after the destination went live.
 	LatencyP50, LatencyP99, LatencyMax time.Duration
 }
 
