@@ -1,0 +1,162 @@
+package studio
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// CommandKind is what a show command asks for.
+type CommandKind int
+
+const (
+	_          CommandKind = iota
+	CmdScene               // switch to the scene Name
+	CmdShow                // show the layer Name
+	CmdHide                // hide the layer Name
+	CmdAlert               // an alert: Alert
+	CmdPrivacy             // the privacy cut on (On) or off
+)
+
+// AlertKind is an alert's event: a tip, a follow, a subscription, a raid.
+type AlertKind int
+
+const (
+	_ AlertKind = iota
+	AlertTip
+	AlertFollow
+	AlertSub
+	AlertRaid
+)
+
+var alertKinds = map[string]AlertKind{"tip": AlertTip, "follow": AlertFollow, "sub": AlertSub, "raid": AlertRaid}
+
+func (k AlertKind) String() string {
+	for name, v := range alertKinds {
+		if v == k {
+			return name
+		}
+	}
+	return "AlertKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// AlertEvent is an alert as a viewer's action gives it. Name and Message are
+// untrusted text: CleanText has made them safe to draw.
+type AlertEvent struct {
+	Kind    AlertKind
+	Amount  float64 // tip: tokens or currency; raid: viewers; sub: months
+	Name    string
+	Message string
+}
+
+// Command is one line of `onair live`'s standard input.
+type Command struct {
+	Kind  CommandKind
+	Name  string // scene or layer
+	On    bool   // privacy
+	Alert AlertEvent
+}
+
+// Limits on untrusted text: a name longer than a line of the alert box is a
+// name nobody reads, and a long message is a wall over the show.
+const (
+	MaxNameRunes    = 40
+	MaxMessageRunes = 200
+	maxCommandBytes = 4096
+)
+
+// commandHelp is what a line that is not a command is answered with.
+const commandHelp = "commands: scene NAME | show LAYER | hide LAYER | alert tip|follow|sub|raid AMOUNT NAME [MESSAGE] | privacy on|off"
+
+// ParseCommand reads one command line. A line that is not a command gives an
+// error in words (with the list of commands), never a panic.
+func ParseCommand(line string) (Command, error) {
+	if len(line) > maxCommandBytes {
+		return Command{}, fmt.Errorf("a command line of %d bytes is too long (at most %d)", len(line), maxCommandBytes)
+	}
+	if !utf8.ValidString(line) {
+		return Command{}, errors.New("a command line that is not UTF-8 text")
+	}
+	verb, rest, _ := strings.Cut(strings.TrimSpace(line), " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToLower(verb) {
+	case "scene", "show", "hide":
+		name := CleanText(rest, MaxNameRunes*2)
+		if name == "" {
+			return Command{}, fmt.Errorf("%s: which one? (%s)", verb, commandHelp)
+		}
+		kind := map[string]CommandKind{"scene": CmdScene, "show": CmdShow, "hide": CmdHide}[strings.ToLower(verb)]
+		return Command{Kind: kind, Name: name}, nil
+	case "privacy":
+		switch strings.ToLower(rest) {
+		case "on":
+			return Command{Kind: CmdPrivacy, On: true}, nil
+		case "off":
+			return Command{Kind: CmdPrivacy}, nil
+		}
+		return Command{}, fmt.Errorf("privacy %q: say privacy on or privacy off", CleanText(rest, 20))
+	case "alert":
+		return parseAlert(rest)
+	case "":
+		return Command{}, errors.New("an empty line: " + commandHelp)
+	}
+	return Command{}, fmt.Errorf("%q is not a command; %s", CleanText(verb, 20), commandHelp)
+}
+
+func parseAlert(s string) (Command, error) {
+	fields := strings.Fields(s)
+	if len(fields) < 3 {
+		return Command{}, errors.New("alert: say alert tip|follow|sub|raid AMOUNT NAME [MESSAGE], e.g. alert tip 100 Ana thanks!")
+	}
+	kind, ok := alertKinds[strings.ToLower(fields[0])]
+	if !ok {
+		return Command{}, fmt.Errorf("alert %q: the kinds are tip, follow, sub and raid", CleanText(fields[0], 20))
+	}
+	amount, err := strconv.ParseFloat(fields[1], 64)
+	if err != nil || amount < 0 || amount > 1e9 || amount != amount {
+		return Command{}, fmt.Errorf("alert %s: the amount %q is not a number from 0 to 1e9", fields[0], CleanText(fields[1], 20))
+	}
+	name := CleanText(fields[2], MaxNameRunes)
+	if name == "" {
+		return Command{}, fmt.Errorf("alert %s: the viewer's name is empty once cleaned", fields[0])
+	}
+	// The message is what follows the name, as typed.
+	msg := ""
+	if _, after, ok := strings.Cut(s, fields[2]); ok {
+		msg = CleanText(after, MaxMessageRunes)
+	}
+	return Command{Kind: CmdAlert, Alert: AlertEvent{Kind: kind, Amount: amount, Name: name, Message: msg}}, nil
+}
+
+// CleanText makes untrusted text (a viewer's name, a tip message, a chat
+// line) safe to draw as plain text: control characters become spaces, bidi
+// overrides and isolates, zero-width and other format characters are
+// removed (they can turn text around or hide it), runs of spaces fold into
+// one, and it is cut to at most max runes (with "…" when cut).
+func CleanText(s string, max int) string {
+	out := make([]rune, 0, min(len(s), 4*max))
+	space := false
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			continue
+		case unicode.IsControl(r) || unicode.IsSpace(r):
+			space = len(out) > 0
+			continue
+		case unicode.In(r, unicode.Cf, unicode.Co, unicode.Cs, unicode.Noncharacter_Code_Point):
+			continue // format (bidi controls, zero-width), private use, surrogates
+		}
+		if space {
+			out = append(out, ' ')
+			space = false
+		}
+		out = append(out, r)
+		if len(out) > max {
+			return strings.TrimSpace(string(out[:max-1])) + "…"
+		}
+	}
+	return string(out)
+}
