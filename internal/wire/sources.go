@@ -196,9 +196,9 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 		return fmt.Errorf("microphone %q: %w (onair devices lists the microphones)", in.Device, err)
 	}
 	ch, rate := mic.Format()
-	// 40 ms: a sound server may deliver in bursts longer than the device
-	// period; about what a webcam's picture lags, too.
-	ring = audio.NewRing(audio.RingConfig{Channels: ch, RateHz: rate, TargetLatency: 40 * time.Millisecond, Now: s.Studio.Clock.Now})
+	// 25 ms: room for a sound server's bursts and scheduling jitter over the
+	// device's 10 ms period, and the sound stays within a frame of the picture.
+	ring = audio.NewRing(audio.RingConfig{Channels: ch, RateHz: rate, TargetLatency: 25 * time.Millisecond, Now: s.Studio.Clock.Now})
 	sink.set(ring)
 	name := "Mic"
 	if in.Device != "default" {
