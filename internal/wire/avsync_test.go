@@ -19,9 +19,11 @@ import (
 // A microphone whose clock runs 0.1 % fast, for ten simulated minutes (an
 // injected clock: the test runs in seconds), through the ring the show uses
 // and the AAC encoder into an encoded stream: a click the microphone heard at
-// each whole second comes out, on the stream's own timestamps, within 33 ms
-// (a frame at 30 fps) of that second, at the start as at the end, and the
-// packets' timestamps run on without a gap.
+// each whole second comes out, on the stream's own timestamps, the ring's
+// latency later (plus at most one device period and its jitter) — the same
+// at the end as at the start: no drift — and the packets' timestamps run on
+// without a gap. Without the drift correction the clicks would have moved
+// by 600 ms.
 func TestFastMicStaysInSyncInTheEncodedOutput(t *testing.T) {
 	testpeer.Require(t, "ffmpeg")
 	const (
@@ -34,7 +36,7 @@ func TestFastMicStaysInSyncInTheEncodedOutput(t *testing.T) {
 		clickGain = 0.8
 	)
 	var now time.Duration
-	ring := audio.NewRing(audio.RingConfig{Channels: 2, RateHz: 48000, TargetLatency: 25 * time.Millisecond, Now: func() time.Duration { return now }})
+	ring := audio.NewRing(audio.RingConfig{Channels: 2, RateHz: 48000, TargetLatency: micRingLatency, Now: func() time.Duration { return now }})
 	enc, err := libav.NewAudioEncoder(160)
 	if err != nil {
 		t.Fatal(err)
@@ -139,11 +141,11 @@ func TestFastMicStaysInSyncInTheEncodedOutput(t *testing.T) {
 	}
 	st := ring.Stats()
 	t.Logf("click offsets: %.1f ms at 2 s, %.1f ms at %d min, worst %.1f ms; ratio %.5f, underruns %d", ms(first), ms(last), minutes, ms(worst), st.Ratio, st.Underruns)
-	if worst.Abs() > 33*time.Millisecond {
-		t.Errorf("a click came out %.1f ms from when it was heard: more than a frame", ms(worst))
+	if worst < micRingLatency-2*time.Millisecond || worst > micRingLatency+15*time.Millisecond {
+		t.Errorf("a click came out %.1f ms after it was heard; want the ring's %s plus at most a device period", ms(worst), micRingLatency)
 	}
 	if d := (last - first).Abs(); d > 5*time.Millisecond {
-		t.Errorf("the offset drifted by %.1f ms over %d minutes", ms(d), minutes)
+		t.Errorf("the offset drifted by %.1f ms over %d minutes (limit 5; a frame is 33)", ms(d), minutes)
 	}
 }
 

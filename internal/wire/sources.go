@@ -89,6 +89,11 @@ func NewSources(p studio.Profile) (*Sources, error) {
 
 const testToneName = "Test tone"
 
+// micRingLatency is how far behind its capture a microphone's sound plays:
+// room for a sound server's bursts and the scheduling of a busy machine over
+// the device's 10 ms period (25 ms gave audible breaks under load).
+const micRingLatency = 40 * time.Millisecond
+
 // cameraLabel is the camera a profile shows ("" picks the first).
 func cameraLabel(p studio.Profile) string {
 	l, _ := p.CameraLabel()
@@ -196,9 +201,7 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 		return fmt.Errorf("microphone %q: %w (onair devices lists the microphones)", in.Device, err)
 	}
 	ch, rate := mic.Format()
-	// 25 ms: room for a sound server's bursts and scheduling jitter over the
-	// device's 10 ms period, and the sound stays within a frame of the picture.
-	ring = audio.NewRing(audio.RingConfig{Channels: ch, RateHz: rate, TargetLatency: 25 * time.Millisecond, Now: s.Studio.Clock.Now})
+	ring = audio.NewRing(audio.RingConfig{Channels: ch, RateHz: rate, TargetLatency: micRingLatency, Now: s.Studio.Clock.Now})
 	sink.set(ring)
 	name := "Mic"
 	if in.Device != "default" {
