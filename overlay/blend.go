@@ -1,0 +1,102 @@
+package overlay
+
+import (
+	"image"
+	"time"
+)
+
+// Draw blends p onto dst with its top-left corner at (x, y) in dst's
+// coordinates, times opacity (0..1). Whatever falls outside dst is clipped.
+// It does not allocate.
+func (p *YUVA) Draw(dst *image.YCbCr, x, y int, opacity float64) {
+	if !(opacity > 0) { // NaN too
+		return
+	}
+	o := int(min(opacity, 1)*256 + 0.5) // alpha is scaled by o/256
+	if o == 0 {
+		return
+	}
+	r := dst.Rect
+	drawPlane(&p.luma, p.y, nil, dst.Y, nil, dst.YStride,
+		x-r.Min.X, y-r.Min.Y, r.Dx(), r.Dy(), o)
+	// 4:2:0 chroma sample (i, j) covers dst pixels 2i, 2i+1 and 2j, 2j+1
+	// (image.YCbCr's grid: Go's floor division of the coordinates).
+	cx0, cy0 := r.Min.X>>1, r.Min.Y>>1
+	cw, ch := (r.Max.X+1)>>1-cx0, (r.Max.Y+1)>>1-cy0
+	c := &p.cbcr[(y&1)<<1|x&1]
+	drawPlane(&c.alphaPlane, c.cb, c.cr, dst.Cb, dst.Cr, dst.CStride,
+		x>>1-cx0, y>>1-cy0, cw, ch, o)
+}
+
+// drawPlane blends one plane (two for chroma: s2 onto d2, sharing alpha)
+// placed at (x, y) onto a dw×dh destination plane.
+func drawPlane(p *alphaPlane, s1, s2, d1, d2 []uint8, stride, x, y, dw, dh, o int) {
+	ry0, ry1 := max(0, -y), min(p.h, dh-y)
+	cx0, cx1 := int32(max(0, -x)), int32(min(p.w, dw-x))
+	if cx0 >= cx1 {
+		return
+	}
+	for ry := ry0; ry < ry1; ry++ {
+		so := ry * p.w
+		do := (y+ry)*stride + x
+		for _, sp := range p.spans[p.rows[ry]:p.rows[ry+1]] {
+			x0, x1 := max(sp.x0, cx0), min(sp.x1, cx1)
+			if x0 >= x1 {
+				continue
+			}
+			a := p.a[so+int(x0) : so+int(x1)]
+			if sp.opaque && o == 256 {
+				copy(d1[do+int(x0):do+int(x1)], s1[so+int(x0):])
+				if s2 != nil {
+					copy(d2[do+int(x0):do+int(x1)], s2[so+int(x0):])
+				}
+				continue
+			}
+			blendRow(d1[do+int(x0):do+int(x1)], s1[so+int(x0):], a, o)
+			if s2 != nil {
+				blendRow(d2[do+int(x0):do+int(x1)], s2[so+int(x0):], a, o)
+			}
+		}
+	}
+}
+
+// blendRow sets d = s·α + d·(1-α), α = a/255 · o/256, rounded to nearest.
+func blendRow(d, s, a []uint8, o int) {
+	s, a = s[:len(d)], a[:len(d)]
+	if o == 256 {
+		for i := range d {
+			di := int(d[i])
+			d[i] = div255(di*255 + (int(s[i])-di)*int(a[i]))
+		}
+		return
+	}
+	for i := range d {
+		di := int(d[i])
+		d[i] = div255(di*255 + (int(s[i])-di)*((int(a[i])*o+128)>>8))
+	}
+}
+
+// div255 is v/255 rounded to nearest, exact for 0 ≤ v ≤ 255·255.
+func div255(v int) uint8 {
+	v += 128
+	return uint8((v + v>>8) >> 8)
+}
+
+// Image is a YUVA picture as a layer: drawn at a fixed position and opacity.
+// It never changes; to move or fade it, set a new Image in the layers.
+type Image struct {
+	pic     *YUVA
+	x, y    int
+	opacity float64
+}
+
+// NewImage places pic with its top-left corner at (x, y) on the canvas
+// (either may be negative or odd), drawn at opacity (0..1).
+func NewImage(pic *YUVA, x, y int, opacity float64) *Image {
+	return &Image{pic: pic, x: x, y: y, opacity: opacity}
+}
+
+// Draw draws the picture; it looks the same at every time.
+func (m *Image) Draw(dst *image.YCbCr, _ time.Duration) {
+	m.pic.Draw(dst, m.x, m.y, m.opacity)
+}

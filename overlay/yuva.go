@@ -1,0 +1,171 @@
+package overlay
+
+import (
+	"image"
+	"math"
+)
+
+// YUVA is a picture converted once for blending onto the 4:2:0 canvas:
+// limited-range BT.709 (as capture.YUV709), straight alpha. Luma and its alpha
+// are full resolution. Chroma is kept for each of the four placement
+// parities, since an odd x or y shifts which 2×2 block of the picture falls on
+// one canvas chroma sample; each is that block's alpha-weighted average, so a
+// transparent pixel's colour never bleeds into its neighbours'.
+type YUVA struct {
+	w, h int
+	y    []uint8
+	luma alphaPlane
+	cbcr [4]chromaPlane // index: (y&1)<<1 | x&1 of the placement
+}
+
+type chromaPlane struct {
+	cb, cr []uint8
+	alphaPlane
+}
+
+// alphaPlane is an alpha plane (stride w) with the runs of each row that are
+// worth drawing, found once so a Draw costs what the visible pixels cost.
+type alphaPlane struct {
+	w, h  int
+	a     []uint8
+	spans []span
+	rows  []int32 // row r's spans are spans[rows[r]:rows[r+1]]
+}
+
+// span is a run of a row: x0 ≤ x < x1, every alpha 255 (opaque) or not
+// (partial). Fully transparent runs are not stored.
+type span struct {
+	x0, x1 int32
+	opaque bool
+}
+
+// NewYUVA converts img (straight or, for image.RGBA, premultiplied alpha) for
+// blending. The result does not refer to img.
+func NewYUVA(img image.Image) *YUVA {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	p := &YUVA{w: w, h: h, y: make([]uint8, w*h)}
+	a := make([]uint8, w*h)
+	// Exact chroma for the 2×2 averages, premultiplied by alpha (0..1).
+	cb, cr := make([]float32, w*h), make([]float32, w*h)
+	put := func(i int, rf, gf, bf float64, a8 uint8) {
+		a[i] = a8
+		if a8 == 0 {
+			return
+		}
+		yf, cbf, crf := ycbcr709(rf, gf, bf)
+		p.y[i] = clamp8(yf)
+		af := float64(a8) / 255
+		cb[i], cr[i] = float32(cbf*af), float32(crf*af)
+	}
+	switch src := img.(type) {
+	case *image.NRGBA:
+		for y := range h {
+			row := src.Pix[(y)*src.Stride:]
+			for x := range w {
+				px := row[x*4 : x*4+4]
+				put(y*w+x, float64(px[0])/255, float64(px[1])/255, float64(px[2])/255, px[3])
+			}
+		}
+	default:
+		for y := range h {
+			for x := range w {
+				r, g, bl, al := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				if al == 0 {
+					continue
+				}
+				// Un-premultiply in full precision: 8-bit premultiplied
+				// sources (image.RGBA) give their exact straight colour.
+				fa := float64(al)
+				put(y*w+x, float64(r)/fa, float64(g)/fa, float64(bl)/fa, uint8((al*255+32767)/65535))
+			}
+		}
+	}
+	p.luma = newAlphaPlane(w, h, a)
+	for par := range p.cbcr {
+		p.cbcr[par] = newChromaPlane(w, h, par&1, par>>1, a, cb, cr)
+	}
+	return p
+}
+
+// Bounds is the picture's size, at the origin.
+func (p *YUVA) Bounds() image.Rectangle { return image.Rect(0, 0, p.w, p.h) }
+
+// ycbcr709 is capture.YUV709 before rounding, on 0..1 straight R'G'B'.
+func ycbcr709(r, g, b float64) (y, cb, cr float64) {
+	yf := 0.2126*r + 0.7152*g + 0.0722*b
+	return 16 + 219*yf, 128 + 224*(b-yf)/1.8556, 128 + 224*(r-yf)/1.5748
+}
+
+func clamp8(v float64) uint8 {
+	v = math.Floor(v + 0.5)
+	switch {
+	case v < 0:
+		return 0
+	case v > 255:
+		return 255
+	}
+	return uint8(v)
+}
+
+// newChromaPlane averages the 2×2 blocks of a w×h picture placed with
+// parity (px, py): block (i, j) covers picture pixels 2i-px..2i+1-px and
+// 2j-py..2j+1-py; those outside the picture count as transparent.
+func newChromaPlane(w, h, px, py int, a []uint8, cb, cr []float32) chromaPlane {
+	cw, ch := (w+px+1)/2, (h+py+1)/2
+	c := chromaPlane{cb: make([]uint8, cw*ch), cr: make([]uint8, cw*ch)}
+	ca := make([]uint8, cw*ch)
+	for j := range ch {
+		for i := range cw {
+			var asum int
+			var sb, sr float64
+			for dy := range 2 {
+				y := 2*j - py + dy
+				if y < 0 || y >= h {
+					continue
+				}
+				for dx := range 2 {
+					x := 2*i - px + dx
+					if x < 0 || x >= w {
+						continue
+					}
+					k := y*w + x
+					asum += int(a[k])
+					sb += float64(cb[k])
+					sr += float64(cr[k])
+				}
+			}
+			o := j*cw + i
+			if asum == 0 {
+				c.cb[o], c.cr[o] = 128, 128
+				continue
+			}
+			af := float64(asum) / 255
+			c.cb[o], c.cr[o] = clamp8(sb/af), clamp8(sr/af)
+			ca[o] = uint8((asum + 2) / 4)
+		}
+	}
+	c.alphaPlane = newAlphaPlane(cw, ch, ca)
+	return c
+}
+
+func newAlphaPlane(w, h int, a []uint8) alphaPlane {
+	p := alphaPlane{w: w, h: h, a: a, rows: make([]int32, h+1)}
+	for y := range h {
+		row := a[y*w : y*w+w]
+		for x := 0; x < w; {
+			if row[x] == 0 {
+				x++
+				continue
+			}
+			opaque := row[x] == 255
+			x0 := x
+			for x < w && row[x] != 0 && (row[x] == 255) == opaque {
+				x++
+			}
+			p.spans = append(p.spans, span{int32(x0), int32(x), opaque})
+		}
+		p.rows[y+1] = int32(len(p.spans))
+	}
+	return p
+}
