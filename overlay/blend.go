@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"encoding/binary"
 	"image"
 	"time"
 )
@@ -44,14 +45,22 @@ func drawPlane(p *alphaPlane, s1, s2, d1, d2 []uint8, stride, x, y, dw, dh, o in
 			if x0 >= x1 {
 				continue
 			}
-			a := p.a[so+int(x0) : so+int(x1)]
-			if sp.opaque && o == 256 {
+			if sp.alpha == 255 && o == 256 {
 				copy(d1[do+int(x0):do+int(x1)], s1[so+int(x0):])
 				if s2 != nil {
 					copy(d2[do+int(x0):do+int(x1)], s2[so+int(x0):])
 				}
 				continue
 			}
+			if sp.alpha != 0 {
+				a := (int(sp.alpha)*o + 128) >> 8
+				blendConst(d1[do+int(x0):do+int(x1)], s1[so+int(x0):], a)
+				if s2 != nil {
+					blendConst(d2[do+int(x0):do+int(x1)], s2[so+int(x0):], a)
+				}
+				continue
+			}
+			a := p.a[so+int(x0) : so+int(x1)]
 			blendRow(d1[do+int(x0):do+int(x1)], s1[so+int(x0):], a, o)
 			if s2 != nil {
 				blendRow(d2[do+int(x0):do+int(x1)], s2[so+int(x0):], a, o)
@@ -73,6 +82,30 @@ func blendRow(d, s, a []uint8, o int) {
 	for i := range d {
 		di := int(d[i])
 		d[i] = div255(di*255 + (int(s[i])-di)*((int(a[i])*o+128)>>8))
+	}
+}
+
+// blendConst is blendRow with one alpha a (0..255, opacity included) for
+// the whole run: eight pixels at a time, the even and odd bytes of a word
+// in 16-bit lanes (s·a + d·(255-a) + 128 ≤ 65153, so no lane carries).
+func blendConst(d, s []uint8, a int) {
+	s = s[:len(d)]
+	const lo = 0x00ff00ff00ff00ff
+	const half = 0x0080008000800080
+	ua, ub := uint64(a), uint64(255-a)
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		sv := binary.LittleEndian.Uint64(s[i:])
+		dv := binary.LittleEndian.Uint64(d[i:])
+		e := sv&lo*ua + dv&lo*ub + half
+		od := sv>>8&lo*ua + dv>>8&lo*ub + half
+		e = (e + e>>8&lo) >> 8 & lo
+		od = (od + od>>8&lo) & ^uint64(lo)
+		binary.LittleEndian.PutUint64(d[i:], e|od)
+	}
+	for ; i < len(d); i++ {
+		di := int(d[i])
+		d[i] = div255(di*255 + (int(s[i])-di)*a)
 	}
 }
 

@@ -104,8 +104,10 @@ func refDraw(dst *image.YCbCr, src [][]refPixel, x0, y0 int, opacity float64) {
 func randomPicture(rng *rand.Rand, w, h int) image.Image {
 	n := image.NewNRGBA(image.Rect(0, 0, w, h))
 	var c color.NRGBA
+	varying := false
 	for i := 0; i < w*h; i++ {
-		if i == 0 || rng.IntN(6) == 0 {
+		if i == 0 || rng.IntN(12) == 0 {
+			varying = rng.IntN(2) == 0
 			c = color.NRGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), 0}
 			switch rng.IntN(3) {
 			case 0:
@@ -116,7 +118,7 @@ func randomPicture(rng *rand.Rand, w, h int) image.Image {
 				c.A = uint8(1 + rng.IntN(254))
 			}
 		}
-		if c.A != 0 && c.A != 255 && rng.IntN(2) == 0 {
+		if c.A != 0 && c.A != 255 && varying && rng.IntN(2) == 0 {
 			c.A = uint8(1 + rng.IntN(254))
 		}
 		n.SetNRGBA(i%w, i/w, c)
@@ -169,11 +171,11 @@ func TestDrawMatchesFloatReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var maxY, maxC int
 	for round := range 3000 {
-		cw, ch := 2+rng.IntN(40), 2+rng.IntN(30)
+		cw, ch := 2+rng.IntN(60), 2+rng.IntN(30)
 		if round%2 == 0 {
 			cw, ch = cw&^1, ch&^1 // the compositor's canvases are even
 		}
-		pic := randomPicture(rng, 1+rng.IntN(30), 1+rng.IntN(30))
+		pic := randomPicture(rng, 1+rng.IntN(50), 1+rng.IntN(30))
 		pb := pic.Bounds()
 		x, y := rng.IntN(cw+pb.Dx()+10)-pb.Dx()-5, rng.IntN(ch+pb.Dy()+10)-pb.Dy()-5
 		opacity := []float64{0, 1, 1, rng.Float64(), 0.5, 1e-3}[rng.IntN(6)]
@@ -265,11 +267,31 @@ func TestDrawDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// Spans skip transparent runs and mark opaque ones.
+// Spans skip transparent runs and mark opaque ones and long runs of one
+// partial alpha.
 func TestSpans(t *testing.T) {
-	p := newAlphaPlane(8, 2, []uint8{0, 0, 255, 255, 7, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 1})
-	want := []span{{2, 4, true}, {4, 5, false}, {6, 7, true}, {7, 8, false}}
-	if !slices.Equal(p.spans, want) || !slices.Equal(p.rows, []int32{0, 3, 4}) {
-		t.Errorf("spans %v rows %v, want %v rows [0 3 4]", p.spans, p.rows, want)
+	row0 := []uint8{0, 0, 255, 255, 7, 0, 255, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
+	row1 := append(bytes.Repeat([]uint8{9}, minConstSpan), 8, 255, 0, 0)
+	p := newAlphaPlane(20, 2, append(row0, row1...))
+	want := []span{{2, 4, 255}, {4, 5, 0}, {6, 7, 255}, {7, 9, 0}, {19, 20, 0},
+		{0, minConstSpan, 9}, {minConstSpan, minConstSpan + 1, 0}, {minConstSpan + 1, minConstSpan + 2, 255}}
+	if !slices.Equal(p.spans, want) || !slices.Equal(p.rows, []int32{0, 5, 8}) {
+		t.Errorf("spans %v rows %v, want %v rows [0 5 8]", p.spans, p.rows, want)
+	}
+}
+
+// The eight-at-a-time constant blend equals the per-pixel one everywhere.
+func TestBlendConstMatchesBlendRow(t *testing.T) {
+	s, d := make([]uint8, 256*256), make([]uint8, 256*256)
+	for i := range s {
+		s[i], d[i] = uint8(i), uint8(i>>8)
+	}
+	for a := range 256 {
+		got, want := slices.Clone(d), slices.Clone(d)
+		blendConst(got[3:], s[3:], a) // unaligned, with a tail
+		blendRow(want[3:], s[3:], bytes.Repeat([]byte{uint8(a)}, len(s)), 256)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("alpha %d: the constant blend differs from the per-pixel one", a)
+		}
 	}
 }

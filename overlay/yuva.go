@@ -32,12 +32,17 @@ type alphaPlane struct {
 	rows  []int32 // row r's spans are spans[rows[r]:rows[r+1]]
 }
 
-// span is a run of a row: x0 ≤ x < x1, every alpha 255 (opaque) or not
-// (partial). Fully transparent runs are not stored.
+// span is a run of a row, x0 ≤ x < x1, that is not fully transparent (those
+// are not stored). alpha is the run's alpha when it is the same throughout
+// (255: opaque), 0 when it varies.
 type span struct {
 	x0, x1 int32
-	opaque bool
+	alpha  uint8
 }
+
+// minConstSpan is the shortest run of one partial alpha drawn as such: the
+// constant-alpha blend does 8 pixels at a time.
+const minConstSpan = 16
 
 // NewYUVA converts img (straight or, for image.RGBA, premultiplied alpha) for
 // blending. The result does not refer to img.
@@ -153,18 +158,31 @@ func newAlphaPlane(w, h int, a []uint8) alphaPlane {
 	p := alphaPlane{w: w, h: h, a: a, rows: make([]int32, h+1)}
 	for y := range h {
 		row := a[y*w : y*w+w]
-		for x := 0; x < w; {
-			if row[x] == 0 {
-				x++
-				continue
+		x0 := -1 // start of the varying run being gathered
+		flush := func(x1 int) {
+			if x0 >= 0 {
+				p.spans = append(p.spans, span{int32(x0), int32(x1), 0})
+				x0 = -1
 			}
-			opaque := row[x] == 255
-			x0 := x
-			for x < w && row[x] != 0 && (row[x] == 255) == opaque {
-				x++
-			}
-			p.spans = append(p.spans, span{int32(x0), int32(x), opaque})
 		}
+		for x := 0; x < w; {
+			v := row[x]
+			n := 1
+			for x+n < w && row[x+n] == v {
+				n++
+			}
+			switch {
+			case v == 0:
+				flush(x)
+			case v == 255 || n >= minConstSpan:
+				flush(x)
+				p.spans = append(p.spans, span{int32(x), int32(x + n), v})
+			case x0 < 0:
+				x0 = x
+			}
+			x += n
+		}
+		flush(w)
 		p.rows[y+1] = int32(len(p.spans))
 	}
 	return p

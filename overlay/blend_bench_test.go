@@ -1,0 +1,84 @@
+package overlay
+
+import (
+	"image"
+	"image/color"
+	"math"
+	"testing"
+)
+
+// logo is a w×h picture with a transparent border: an opaque rounded core,
+// an antialiased edge band and clear corners and margins (about 60 %
+// transparent, 30 % opaque, 10 % partial at 400×200).
+func logo(w, h int) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			// Distance from the centre in units of the half size: an ellipse.
+			dx, dy := (float64(x)+0.5-float64(w)/2)/(float64(w)/2), (float64(y)+0.5-float64(h)/2)/(float64(h)/2)
+			d := math.Sqrt(dx*dx + dy*dy)
+			a := math.Max(0, math.Min(1, (0.715-d)/0.105))
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(y), uint8(x + y), uint8(a*255 + 0.5)})
+		}
+	}
+	return img
+}
+
+func alphaMix(img *image.NRGBA) (clear, opaque, partial float64) {
+	n := 0
+	for i := 3; i < len(img.Pix); i += 4 {
+		switch img.Pix[i] {
+		case 0:
+			clear++
+		case 255:
+			opaque++
+		default:
+			partial++
+		}
+		n++
+	}
+	return clear / float64(n), opaque / float64(n), partial / float64(n)
+}
+
+func benchDraw(b *testing.B, src image.Image, x, y int, opacity float64) {
+	pic := NewYUVA(src)
+	canvas := image.NewYCbCr(image.Rect(0, 0, 1920, 1080), image.YCbCrSubsampleRatio420)
+	sb := src.Bounds()
+	b.SetBytes(int64(sb.Dx() * sb.Dy() * 3 / 2)) // the 4:2:0 bytes the picture covers
+	b.ReportAllocs()
+	for b.Loop() {
+		pic.Draw(canvas, x, y, opacity)
+	}
+}
+
+func BenchmarkDrawLogo400x200On1080p(b *testing.B) {
+	img := logo(400, 200)
+	c, o, p := alphaMix(img)
+	b.Logf("logo: %.0f %% transparent, %.0f %% opaque, %.0f %% partial", c*100, o*100, p*100)
+	b.Run("even", func(b *testing.B) { benchDraw(b, img, 1480, 40, 1) })
+	b.Run("odd", func(b *testing.B) { benchDraw(b, img, 1481, 41, 1) })
+	b.Run("opacity0.5", func(b *testing.B) { benchDraw(b, img, 1480, 40, 0.5) })
+}
+
+func BenchmarkDrawFullCanvas1080p(b *testing.B) {
+	half := image.NewNRGBA(image.Rect(0, 0, 1920, 1080))
+	for i := 0; i < len(half.Pix); i += 4 {
+		half.Pix[i], half.Pix[i+1], half.Pix[i+2], half.Pix[i+3] = uint8(i), uint8(i>>8), uint8(i>>16), 128
+	}
+	b.Run("halfTransparent", func(b *testing.B) { benchDraw(b, half, 0, 0, 1) })
+	opaque := image.NewNRGBA(half.Rect)
+	copy(opaque.Pix, half.Pix)
+	for i := 3; i < len(opaque.Pix); i += 4 {
+		opaque.Pix[i] = 255
+	}
+	b.Run("opaque", func(b *testing.B) { benchDraw(b, opaque, 0, 0, 1) })
+	b.Run("opaqueOpacity0.5", func(b *testing.B) { benchDraw(b, opaque, 0, 0, 0.5) })
+}
+
+func BenchmarkNewYUVALogo400x200(b *testing.B) {
+	img := logo(400, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		NewYUVA(img)
+	}
+}
