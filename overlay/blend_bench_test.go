@@ -72,7 +72,37 @@ func BenchmarkDrawFullCanvas1080p(b *testing.B) {
 		opaque.Pix[i] = 255
 	}
 	b.Run("opaque", func(b *testing.B) { benchDraw(b, opaque, 0, 0, 1) })
+	// Every alpha differs from its neighbour's: no constant run to batch.
+	varying := image.NewNRGBA(half.Rect)
+	copy(varying.Pix, half.Pix)
+	for i := 3; i < len(varying.Pix); i += 4 {
+		varying.Pix[i] = uint8(1 + i/4%7*40)
+	}
+	b.Run("varyingAlpha", func(b *testing.B) { benchDraw(b, varying, 0, 0, 1) })
+	// Dithered: alpha 0 and 255 alternating, the worst case for spans.
+	dithered := image.NewNRGBA(half.Rect)
+	copy(dithered.Pix, half.Pix)
+	for i := 3; i < len(dithered.Pix); i += 4 {
+		dithered.Pix[i] = uint8(i / 4 % 2 * 255)
+	}
+	b.Run("dithered", func(b *testing.B) { benchDraw(b, dithered, 0, 0, 1) })
 	b.Run("opaqueOpacity0.5", func(b *testing.B) { benchDraw(b, opaque, 0, 0, 0.5) })
+}
+
+// A frame around the whole canvas: 40 px opaque, a 4 px antialiased inner
+// edge, a transparent middle. It should cost its border, not the canvas.
+func BenchmarkDrawFrameBorder1080p(b *testing.B) {
+	img := image.NewNRGBA(image.Rect(0, 0, 1920, 1080))
+	for y := range 1080 {
+		for x := range 1920 {
+			d := min(x, y, 1919-x, 1079-y) // distance to the outer edge
+			a := max(0, min(255, 255-(d-40)*64))
+			img.SetNRGBA(x, y, color.NRGBA{200, 30, 90, uint8(a)})
+		}
+	}
+	c, o, p := alphaMix(img)
+	b.Logf("frame: %.1f %% transparent, %.1f %% opaque, %.1f %% partial", c*100, o*100, p*100)
+	benchDraw(b, img, 0, 0, 1)
 }
 
 func BenchmarkNewYUVALogo400x200(b *testing.B) {

@@ -267,16 +267,16 @@ func TestDrawDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// Spans skip transparent runs and mark opaque ones and long runs of one
-// partial alpha.
+// Spans skip long transparent runs, mark long opaque ones and long runs of
+// one partial alpha, and blend the rest pixel by pixel.
 func TestSpans(t *testing.T) {
-	row0 := []uint8{0, 0, 255, 255, 7, 0, 255, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}
-	row1 := append(bytes.Repeat([]uint8{9}, minConstSpan), 8, 255, 0, 0)
-	p := newAlphaPlane(20, 2, append(row0, row1...))
-	want := []span{{2, 4, 255}, {4, 5, 0}, {6, 7, 255}, {7, 9, 0}, {19, 20, 0},
-		{0, minConstSpan, 9}, {minConstSpan, minConstSpan + 1, 0}, {minConstSpan + 1, minConstSpan + 2, 255}}
-	if !slices.Equal(p.spans, want) || !slices.Equal(p.rows, []int32{0, 5, 8}) {
-		t.Errorf("spans %v rows %v, want %v rows [0 5 8]", p.spans, p.rows, want)
+	zeros := make([]uint8, 16)
+	row0 := slices.Concat([]uint8{0, 0, 255, 255, 7, 0, 255, 3, 3}, zeros, []uint8{1})
+	row1 := slices.Concat(bytes.Repeat([]uint8{9}, minConstSpan), []uint8{8}, bytes.Repeat([]uint8{255}, minSkipCopySpan), []uint8{0})
+	p := newAlphaPlane(26, 2, append(row0, row1...))
+	want := []span{{2, 9, 0}, {25, 26, 0}, {0, 16, 9}, {16, 17, 0}, {17, 25, 255}}
+	if !slices.Equal(p.spans, want) || !slices.Equal(p.rows, []int32{0, 2, 5}) {
+		t.Errorf("spans %v rows %v, want %v rows [0 2 5]", p.spans, p.rows, want)
 	}
 }
 

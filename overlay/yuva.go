@@ -32,7 +32,7 @@ type alphaPlane struct {
 	rows  []int32 // row r's spans are spans[rows[r]:rows[r+1]]
 }
 
-// span is a run of a row, x0 ≤ x < x1, that is not fully transparent (those
+// span is a run of a row, x0 ≤ x < x1, worth drawing (long transparent runs
 // are not stored). alpha is the run's alpha when it is the same throughout
 // (255: opaque), 0 when it varies.
 type span struct {
@@ -40,9 +40,14 @@ type span struct {
 	alpha  uint8
 }
 
-// minConstSpan is the shortest run of one partial alpha drawn as such: the
-// constant-alpha blend does 8 pixels at a time.
-const minConstSpan = 16
+// Runs shorter than these are blended pixel by pixel with their neighbours
+// (exact for alpha 0 and 255 too), so a dithered or noisy alpha cannot cost
+// a span per pixel; longer ones are skipped (transparent), copied (opaque),
+// or blended eight pixels at a time (one partial alpha).
+const (
+	minSkipCopySpan = 8
+	minConstSpan    = 16
+)
 
 // NewYUVA converts img (straight or, for image.RGBA, premultiplied alpha) for
 // blending. The result does not refer to img.
@@ -158,10 +163,10 @@ func newAlphaPlane(w, h int, a []uint8) alphaPlane {
 	p := alphaPlane{w: w, h: h, a: a, rows: make([]int32, h+1)}
 	for y := range h {
 		row := a[y*w : y*w+w]
-		x0 := -1 // start of the varying run being gathered
-		flush := func(x1 int) {
+		x0, end := -1, 0 // the varying run being gathered, to its last visible pixel
+		flush := func() {
 			if x0 >= 0 {
-				p.spans = append(p.spans, span{int32(x0), int32(x1), 0})
+				p.spans = append(p.spans, span{int32(x0), int32(end), 0})
 				x0 = -1
 			}
 		}
@@ -172,17 +177,22 @@ func newAlphaPlane(w, h int, a []uint8) alphaPlane {
 				n++
 			}
 			switch {
-			case v == 0:
-				flush(x)
-			case v == 255 || n >= minConstSpan:
-				flush(x)
+			case v == 0 && (n >= minSkipCopySpan || x0 < 0):
+				flush()
+			case v == 255 && n >= minSkipCopySpan, v != 0 && v != 255 && n >= minConstSpan:
+				flush()
 				p.spans = append(p.spans, span{int32(x), int32(x + n), v})
-			case x0 < 0:
-				x0 = x
+			default:
+				if x0 < 0 {
+					x0 = x
+				}
+				if v != 0 {
+					end = x + n
+				}
 			}
 			x += n
 		}
-		flush(w)
+		flush()
 		p.rows[y+1] = int32(len(p.spans))
 	}
 	return p
