@@ -295,3 +295,44 @@ func TestBlendConstMatchesBlendRow(t *testing.T) {
 		}
 	}
 }
+
+func TestEmptyPictureDrawsNothing(t *testing.T) {
+	canvas := randomCanvas(rand.New(rand.NewPCG(7, 8)), 16, 16)
+	before := cloneYCbCr(canvas)
+	for _, xy := range [][2]int{{0, 0}, {3, 5}, {-1, -1}, {16, 16}} {
+		NewYUVA(image.NewNRGBA(image.Rect(0, 0, 0, 0))).Draw(canvas, xy[0], xy[1], 1)
+	}
+	if !bytes.Equal(canvas.Y, before.Y) || !bytes.Equal(canvas.Cb, before.Cb) {
+		t.Error("an empty picture changed the canvas")
+	}
+}
+
+// An Image is a layer: the compositor draws it where it was placed.
+func TestImageLayerOnTheCompositor(t *testing.T) {
+	red := image.NewNRGBA(image.Rect(0, 0, 9, 5))
+	for i := 0; i < len(red.Pix); i += 4 {
+		copy(red.Pix[i:], []uint8{255, 0, 0, 255})
+	}
+	c := NewCompositor(64, 64)
+	c.SetLayers(NewImage(NewYUVA(red), 11, 7, 1))
+	card, err := capture.NewTestCard(64, 64, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := card.Latest(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Release()
+	out := c.Compose(src, 0, 0)
+	defer out.Release()
+	p := out.Pic
+	y, cb, cr := capture.YUV709(255, 0, 0)
+	if p.Y[7*p.YStride+11] != y || p.Y[11*p.YStride+19] != y || p.Cb[4*p.CStride+6] != cb || p.Cr[4*p.CStride+6] != cr {
+		t.Errorf("the red picture is not at (11, 7)-(20, 12): Y %d, Cb %d, Cr %d, want %d, %d, %d",
+			p.Y[7*p.YStride+11], p.Cb[4*p.CStride+6], p.Cr[4*p.CStride+6], y, cb, cr)
+	}
+	if p.Y[7*p.YStride+10] != src.Pic.Y[7*src.Pic.YStride+10] || p.Y[12*p.YStride+11] != src.Pic.Y[12*src.Pic.YStride+11] {
+		t.Error("the picture spilled left of or below where it was placed")
+	}
+}
