@@ -3,7 +3,6 @@ package overlay
 import (
 	"encoding/binary"
 	"image"
-	"time"
 )
 
 // Draw blends p onto dst with its top-left corner at (x, y) in dst's
@@ -113,23 +112,4 @@ func blendConst(d, s []uint8, a int) {
 func div255(v int) uint8 {
 	v += 128
 	return uint8((v + v>>8) >> 8)
-}
-
-// Image is a YUVA picture as a layer: drawn at a fixed position and opacity.
-// It never changes; to move or fade it, set a new Image in the layers.
-type Image struct {
-	pic     *YUVA
-	x, y    int
-	opacity float64
-}
-
-// NewImage places pic with its top-left corner at (x, y) on the canvas
-// (either may be negative or odd), drawn at opacity (0..1).
-func NewImage(pic *YUVA, x, y int, opacity float64) *Image {
-	return &Image{pic: pic, x: x, y: y, opacity: opacity}
-}
-
-// Draw draws the picture; it looks the same at every time.
-func (m *Image) Draw(dst *image.YCbCr, _ time.Duration) {
-	m.pic.Draw(dst, m.x, m.y, m.opacity)
 }

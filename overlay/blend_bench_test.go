@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math"
 	"testing"
+
+	"onair/capture"
 )
 
 // logo is a w×h picture with a transparent border: an opaque rounded core,
@@ -110,5 +112,45 @@ func BenchmarkNewYUVALogo400x200(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		NewYUVA(img)
+	}
+}
+
+// The blending share of a scene on a 1080p canvas-sized camera: the copy
+// the compositor makes, a logo, a text line (antialiased: varying alpha), a
+// chat box on a translucent panel and an alert fading in. Text is
+// stood in for by noise-alpha pictures of its size; no rendering is timed.
+func BenchmarkComposeSceneLike1080p(b *testing.B) {
+	card, err := capture.NewTestCard(1920, 1080, 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src, err := card.Latest(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Release()
+	textLike := func(w, h int, panel uint8) *image.NRGBA {
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for i := 0; i < len(img.Pix); i += 4 {
+			x, y := i/4%w, i/4/w
+			a := panel
+			if y%24 > 4 && (x/3+y)%5 < 2 { // glyph-ish strokes with soft edges
+				a = uint8(96 + (x*37+y*11)%160)
+			}
+			img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = 240, 240, 240, a
+		}
+		return img
+	}
+	c := NewCompositor(1920, 1080)
+	c.SetLayers(
+		NewImage(NewYUVA(logo(400, 200)), 1480, 40, 1),
+		NewImage(NewYUVA(textLike(600, 80, 0)), 60, 980, 1),
+		NewImage(NewYUVA(textLike(500, 600, 140)), 60, 300, 1),
+		NewImage(NewYUVA(logo(600, 400)), 660, 200, 0.6),
+	)
+	b.SetBytes(1920 * 1080 * 3 / 2)
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Compose(src, 0, 0).Release()
 	}
 }
