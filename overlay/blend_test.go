@@ -123,7 +123,7 @@ func randomPicture(rng *rand.Rand, w, h int) image.Image {
 		}
 		n.SetNRGBA(i%w, i/w, c)
 	}
-	switch rng.IntN(4) {
+	switch rng.IntN(6) {
 	case 1: // premultiplied
 		m := image.NewRGBA(n.Rect)
 		for y := range h {
@@ -144,6 +144,16 @@ func randomPicture(rng *rand.Rand, w, h int) image.Image {
 			}
 		}
 		return p
+	case 4: // the generic path, through RGBA64At
+		m := image.NewNRGBA64(n.Rect)
+		for y := range h {
+			for x := range w {
+				m.Set(x, y, n.At(x, y))
+			}
+		}
+		return m
+	case 5: // the generic path, through At
+		return struct{ image.Image }{n}
 	}
 	return n
 }
@@ -334,5 +344,32 @@ func TestImageLayerOnTheCompositor(t *testing.T) {
 	}
 	if p.Y[7*p.YStride+10] != src.Pic.Y[7*src.Pic.YStride+10] || p.Y[12*p.YStride+11] != src.Pic.Y[12*src.Pic.YStride+11] {
 		t.Error("the picture spilled left of or below where it was placed")
+	}
+}
+
+// Opaque sources (a grey picture, a JPEG's YCbCr) land as the converted
+// colour, through the per-type paths.
+func TestOpaqueSourceTypes(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 4, 4))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 17)
+	}
+	yc := image.NewYCbCr(image.Rect(0, 0, 4, 4), image.YCbCrSubsampleRatio444)
+	for i := range yc.Y {
+		yc.Y[i], yc.Cb[i], yc.Cr[i] = uint8(i*16), 128, 128 // JFIF grey: R=G=B=Y
+	}
+	for name, img := range map[string]image.Image{"gray": g, "ycbcr": yc} {
+		canvas := randomCanvas(rand.New(rand.NewPCG(9, 10)), 8, 8)
+		NewYUVA(img).Draw(canvas, 2, 2, 1)
+		for i := range 16 {
+			v := color.GrayModel.Convert(img.At(i%4, i/4)).(color.Gray).Y
+			want, _, _ := capture.YUV709(v, v, v)
+			if got := canvas.Y[(2+i/4)*canvas.YStride+2+i%4]; got != want {
+				t.Errorf("%s pixel %d: Y %d, want %d", name, i, got, want)
+			}
+		}
+		if canvas.Cb[1*canvas.CStride+1] != 128 || canvas.Cr[1*canvas.CStride+1] != 128 {
+			t.Errorf("%s: grey picture has chroma %d,%d", name, canvas.Cb[1*canvas.CStride+1], canvas.Cr[1*canvas.CStride+1])
+		}
 	}
 }

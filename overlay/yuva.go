@@ -71,21 +71,59 @@ func NewYUVA(img image.Image) *YUVA {
 	switch src := img.(type) {
 	case *image.NRGBA:
 		for y := range h {
-			row := src.Pix[(y)*src.Stride:]
+			row := src.Pix[y*src.Stride:]
 			for x := range w {
 				px := row[x*4 : x*4+4]
 				put(y*w+x, float64(px[0])/255, float64(px[1])/255, float64(px[2])/255, px[3])
 			}
 		}
+	case *image.RGBA:
+		for y := range h {
+			row := src.Pix[y*src.Stride:]
+			for x := range w {
+				px := row[x*4 : x*4+4]
+				if px[3] != 0 { // un-premultiply exactly
+					fa := float64(px[3])
+					put(y*w+x, float64(px[0])/fa, float64(px[1])/fa, float64(px[2])/fa, px[3])
+				}
+			}
+		}
+	case *image.Paletted:
+		type entry struct {
+			r, g, b float64
+			a       uint8
+		}
+		pal := make([]entry, 256)
+		for i, c := range src.Palette {
+			r, g, bl, al := c.RGBA()
+			if al != 0 {
+				fa := float64(al)
+				pal[i] = entry{float64(r) / fa, float64(g) / fa, float64(bl) / fa, uint8((al*255 + 32767) / 65535)}
+			}
+		}
+		for y := range h {
+			row := src.Pix[y*src.Stride:]
+			for x := range w {
+				if e := pal[row[x]]; e.a != 0 {
+					put(y*w+x, e.r, e.g, e.b, e.a)
+				}
+			}
+		}
 	default:
+		at := func(x, y int) (r, g, b, a uint32) { return img.At(x, y).RGBA() }
+		if r64, ok := img.(image.RGBA64Image); ok { // no interface value per pixel
+			at = func(x, y int) (r, g, b, a uint32) {
+				c := r64.RGBA64At(x, y)
+				return uint32(c.R), uint32(c.G), uint32(c.B), uint32(c.A)
+			}
+		}
 		for y := range h {
 			for x := range w {
-				r, g, bl, al := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				r, g, bl, al := at(b.Min.X+x, b.Min.Y+y)
 				if al == 0 {
 					continue
 				}
-				// Un-premultiply in full precision: 8-bit premultiplied
-				// sources (image.RGBA) give their exact straight colour.
+				// Un-premultiply in full precision.
 				fa := float64(al)
 				put(y*w+x, float64(r)/fa, float64(g)/fa, float64(bl)/fa, uint8((al*255+32767)/65535))
 			}
