@@ -56,8 +56,11 @@ func NewYUVA(img image.Image) *YUVA {
 	w, h := b.Dx(), b.Dy()
 	p := &YUVA{w: w, h: h, y: make([]uint8, w*h)}
 	a := make([]uint8, w*h)
-	// Exact chroma for the 2×2 averages, premultiplied by alpha (0..1).
-	cb, cr := make([]float32, w*h), make([]float32, w*h)
+	// For the 2×2 chroma averages: alpha and exact chroma premultiplied by
+	// alpha (0..1), with a transparent border so every block is in range.
+	f := fullRes{stride: w + 2}
+	f.a = make([]uint8, (w+2)*(h+2))
+	f.cb, f.cr = make([]float32, len(f.a)), make([]float32, len(f.a))
 	put := func(i int, rf, gf, bf float64, a8 uint8) {
 		a[i] = a8
 		if a8 == 0 {
@@ -66,7 +69,8 @@ func NewYUVA(img image.Image) *YUVA {
 		yf, cbf, crf := ycbcr709(rf, gf, bf)
 		p.y[i] = clamp8(yf)
 		af := float64(a8) / 255
-		cb[i], cr[i] = float32(cbf*af), float32(crf*af)
+		k := (i/w+1)*f.stride + i%w + 1
+		f.a[k], f.cb[k], f.cr[k] = a8, float32(cbf*af), float32(crf*af)
 	}
 	switch src := img.(type) {
 	case *image.NRGBA:
@@ -131,7 +135,7 @@ func NewYUVA(img image.Image) *YUVA {
 	}
 	p.luma = newAlphaPlane(w, h, a)
 	for par := range p.cbcr {
-		p.cbcr[par] = newChromaPlane(w, h, par&1, par>>1, a, cb, cr)
+		p.cbcr[par] = newChromaPlane(w, h, par&1, par>>1, &f)
 	}
 	return p
 }
@@ -156,41 +160,40 @@ func clamp8(v float64) uint8 {
 	return uint8(v)
 }
 
+// fullRes is a picture's alpha and premultiplied chroma at full resolution,
+// with a one-pixel transparent border.
+type fullRes struct {
+	stride int
+	a      []uint8
+	cb, cr []float32
+}
+
 // newChromaPlane averages the 2×2 blocks of a w×h picture placed with
 // parity (px, py): block (i, j) covers picture pixels 2i-px..2i+1-px and
 // 2j-py..2j+1-py; those outside the picture count as transparent.
-func newChromaPlane(w, h, px, py int, a []uint8, cb, cr []float32) chromaPlane {
+func newChromaPlane(w, h, px, py int, f *fullRes) chromaPlane {
 	cw, ch := (w+px+1)/2, (h+py+1)/2
 	c := chromaPlane{cb: make([]uint8, cw*ch), cr: make([]uint8, cw*ch)}
 	ca := make([]uint8, cw*ch)
+	s := f.stride
 	for j := range ch {
-		for i := range cw {
-			var asum int
-			var sb, sr float64
-			for dy := range 2 {
-				y := 2*j - py + dy
-				if y < 0 || y >= h {
-					continue
-				}
-				for dx := range 2 {
-					x := 2*i - px + dx
-					if x < 0 || x >= w {
-						continue
-					}
-					k := y*w + x
-					asum += int(a[k])
-					sb += float64(cb[k])
-					sr += float64(cr[k])
-				}
-			}
-			o := j*cw + i
+		// Rows 2j-py and 2j-py+1 of the picture, in the bordered arrays.
+		k0 := (2*j-py+1)*s - px + 1
+		a0, a1 := f.a[k0:k0+2*cw], f.a[k0+s:k0+s+2*cw]
+		b0, b1 := f.cb[k0:k0+2*cw], f.cb[k0+s:k0+s+2*cw]
+		r0, r1 := f.cr[k0:k0+2*cw], f.cr[k0+s:k0+s+2*cw]
+		dcb, dcr, dca := c.cb[j*cw:j*cw+cw], c.cr[j*cw:j*cw+cw], ca[j*cw:j*cw+cw]
+		for i := range dca {
+			x := 2 * i
+			asum := int(a0[x]) + int(a0[x+1]) + int(a1[x]) + int(a1[x+1])
 			if asum == 0 {
-				c.cb[o], c.cr[o] = 128, 128
+				dcb[i], dcr[i] = 128, 128
 				continue
 			}
-			af := float64(asum) / 255
-			c.cb[o], c.cr[o] = clamp8(sb/af), clamp8(sr/af)
-			ca[o] = uint8((asum + 2) / 4)
+			inv := 255 / float64(asum)
+			dcb[i] = clamp8(float64(b0[x]+b0[x+1]+b1[x]+b1[x+1]) * inv)
+			dcr[i] = clamp8(float64(r0[x]+r0[x+1]+r1[x]+r1[x+1]) * inv)
+			dca[i] = uint8((asum + 2) / 4)
 		}
 	}
 	c.alphaPlane = newAlphaPlane(cw, ch, ca)
