@@ -60,10 +60,11 @@ func drawPlane(p *alphaPlane, s1, s2, d1, d2 []uint8, stride, x, y, dw, dh, o in
 				continue
 			}
 			a := p.a[so+int(x0) : so+int(x1)]
-			blendRow(d1[do+int(x0):do+int(x1)], s1[so+int(x0):], a, o)
 			if s2 != nil {
-				blendRow(d2[do+int(x0):do+int(x1)], s2[so+int(x0):], a, o)
+				blendRow2(d1[do+int(x0):do+int(x1)], d2[do+int(x0):do+int(x1)], s1[so+int(x0):], s2[so+int(x0):], a, o)
+				continue
 			}
+			blendRow(d1[do+int(x0):do+int(x1)], s1[so+int(x0):], a, o)
 		}
 	}
 }
@@ -81,6 +82,20 @@ func blendRow(d, s, a []uint8, o int) {
 	for i := range d {
 		di := int(d[i])
 		d[i] = div255(di*255 + (int(s[i])-di)*((int(a[i])*o+128)>>8))
+	}
+}
+
+// blendRow2 is blendRow on Cb and Cr at once, sharing the alpha.
+func blendRow2(d1, d2, s1, s2, a []uint8, o int) {
+	d2, s1, s2, a = d2[:len(d1)], s1[:len(d1)], s2[:len(d1)], a[:len(d1)]
+	for i := range d1 {
+		ai := int(a[i])
+		if o != 256 {
+			ai = (ai*o + 128) >> 8
+		}
+		v, w := int(d1[i]), int(d2[i])
+		d1[i] = div255(v*255 + (int(s1[i])-v)*ai)
+		d2[i] = div255(w*255 + (int(s2[i])-w)*ai)
 	}
 }
 
