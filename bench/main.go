@@ -417,7 +417,7 @@ func (h *harness) runOnce(tool, bin, clip string, r resolution, dests int, dur t
 			s.LatMax = max(s.LatMax, d.Max)
 		}
 	case "ffmpeg":
-		s.Dropped = ffmpegDropped(progressPath)
+		s.Dropped = testpeer.FFmpegDropped(progressPath)
 	}
 	return s, nil
 }
@@ -425,15 +425,10 @@ func (h *harness) runOnce(tool, bin, clip string, r resolution, dests int, dur t
 // ffmpegArgs is the reference: ffmpeg at its best for the same job (one
 // encode, the tee muxer for several destinations).
 func ffmpegArgs(clip string, r resolution, dur time.Duration, urls []string, progress string) []string {
-	k := fmt.Sprintf("%dk", r.kbps)
-	gop := fmt.Sprint(2 * r.fps)
 	args := []string{"-hide_banner", "-nostats", "-loglevel", "error", "-progress", progress,
 		"-re", "-stream_loop", "-1", "-i", clip, "-t", fmt.Sprintf("%.3f", dur.Seconds()),
-		"-map", "0:v", "-map", "0:a",
-		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "high",
-		"-b:v", k, "-maxrate", k, "-minrate", k, "-bufsize", k, "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
-		"-x264-params", "nal-hrd=cbr:force-cfr=1", "-pix_fmt", "yuv420p", "-r", fmt.Sprint(r.fps),
-		"-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-flags", "+global_header"}
+		"-map", "0:v", "-map", "0:a"}
+	args = append(args, testpeer.FFmpegLiveEncode(r.kbps, r.fps)...)
 	if len(urls) == 1 {
 		return append(args, "-f", "flv", urls[0])
 	}
@@ -446,17 +441,6 @@ func ffmpegArgs(clip string, r resolution, dur time.Duration, urls []string, pro
 		outs = append(outs, fmt.Sprintf("[f=%s:onfail=ignore]%s", f, u))
 	}
 	return append(args, "-f", "tee", strings.Join(outs, "|"))
-}
-
-func ffmpegDropped(progress string) float64 {
-	b, _ := os.ReadFile(progress)
-	var n float64
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "drop_frames="); ok {
-			fmt.Sscan(v, &n)
-		}
-	}
-	return n
 }
 
 // watchFirstVideo reports when the first coded video frame reached the server

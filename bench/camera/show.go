@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"onair/internal/testpeer"
@@ -49,25 +48,19 @@ type show struct {
 	seconds int
 }
 
-// ffmpegShowArgs is the reference for the whole show. The x264/AAC
-// settings are bench/main.go's ffmpegArgs' (that is package main, so they
-// are repeated here: keep the two in step). The MJPEG is paced with -re as
+// ffmpegShowArgs is the reference for the whole show, with the benchmarks'
+// one reference encode (testpeer.FFmpegLiveEncode). The MJPEG is paced with -re as
 // a camera paces it, and the picture is converted as the camera path's
 // reference converts it. With no microphone onair sends silent AAC, so
 // ffmpeg encodes silence too.
 func ffmpegShowArgs(clip string, seconds int, progress, url string) []string {
-	k := fmt.Sprintf("%dk", showKbps)
-	gop := fmt.Sprint(2 * fps)
-	return []string{"-hide_banner", "-nostats", "-nostdin", "-loglevel", "error", "-progress", progress,
+	args := []string{"-hide_banner", "-nostats", "-nostdin", "-loglevel", "error", "-progress", progress,
 		"-re", "-stream_loop", "-1", "-f", "mjpeg", "-framerate", fmt.Sprint(fps), "-i", clip,
 		"-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo",
 		"-t", fmt.Sprint(seconds), "-map", "0:v", "-map", "1:a",
-		"-vf", fmt.Sprintf("scale=%d:%d:out_range=tv,format=yuv420p", w, h),
-		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-profile:v", "high",
-		"-b:v", k, "-maxrate", k, "-minrate", k, "-bufsize", k, "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
-		"-x264-params", "nal-hrd=cbr:force-cfr=1", "-pix_fmt", "yuv420p", "-r", fmt.Sprint(fps),
-		"-c:a", "aac", "-b:a", "160k", "-ar", "48000", "-ac", "2", "-flags", "+global_header",
-		"-f", "flv", url}
+		"-vf", fmt.Sprintf("scale=%d:%d:out_range=tv,format=yuv420p", w, h)}
+	args = append(args, testpeer.FFmpegLiveEncode(showKbps, fps)...)
+	return append(args, "-f", "flv", url)
 }
 
 // run runs one tool once and measures it and what nginx recorded.
@@ -125,7 +118,7 @@ func (s *show) run(tool string, round int) (sample, error) {
 		}
 		sm.Dropped = d
 	case "ffmpeg":
-		sm.Dropped = ffmpegDropped(progressPath)
+		sm.Dropped = testpeer.FFmpegDropped(progressPath)
 	}
 	return sm, nil
 }
@@ -151,17 +144,6 @@ func onairDropped(path string) (float64, error) {
 		n += d.DroppedVideo
 	}
 	return float64(n), nil
-}
-
-func ffmpegDropped(progress string) float64 {
-	b, _ := os.ReadFile(progress)
-	var n float64
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "drop_frames="); ok {
-			fmt.Sscan(v, &n)
-		}
-	}
-	return n
 }
 
 // waitStill waits until nginx has stopped writing the recording (its size
