@@ -17,6 +17,15 @@ func (p *YUVA) Draw(dst *image.YCbCr, x, y int, opacity float64) {
 		return
 	}
 	r := dst.Rect
+	if dst.SubsampleRatio != image.YCbCrSubsampleRatio420 {
+		return // the canvas is 4:2:0; other layouts are not ours to draw on
+	}
+	// Far off the canvas (and x, y from NaN or ±Inf maths): nothing shows, and
+	// the offsets below must not overflow.
+	const far = 1 << 30
+	if x < r.Min.X-far || x > r.Max.X+far || y < r.Min.Y-far || y > r.Max.Y+far {
+		return
+	}
 	drawPlane(&p.luma, p.y, nil, dst.Y, nil, dst.YStride,
 		x-r.Min.X, y-r.Min.Y, r.Dx(), r.Dy(), o)
 	// 4:2:0 chroma sample (i, j) covers dst pixels 2i, 2i+1 and 2j, 2j+1
@@ -32,10 +41,11 @@ func (p *YUVA) Draw(dst *image.YCbCr, x, y int, opacity float64) {
 // placed at (x, y) onto a dw×dh destination plane.
 func drawPlane(p *alphaPlane, s1, s2, d1, d2 []uint8, stride, x, y, dw, dh, o int) {
 	ry0, ry1 := max(0, -y), min(p.h, dh-y)
-	cx0, cx1 := int32(max(0, -x)), int32(min(p.w, dw-x))
-	if cx0 >= cx1 {
+	lo, hi := max(0, -x), min(p.w, dw-x) // clipped in int before narrowing
+	if lo >= hi || ry0 >= ry1 {
 		return
 	}
+	cx0, cx1 := int32(lo), int32(hi)
 	for ry := ry0; ry < ry1; ry++ {
 		so := ry * p.w
 		do := (y+ry)*stride + x

@@ -373,3 +373,22 @@ func TestOpaqueSourceTypes(t *testing.T) {
 		}
 	}
 }
+
+// Positions far off the canvas (animation maths gone to NaN or ±Inf give
+// math.MinInt), a canvas that is not 4:2:0, and a palette of more than 256
+// colours: nothing drawn, nothing panics.
+func TestDrawOddInputsDoNotPanic(t *testing.T) {
+	logo := NewYUVA(image.NewNRGBA(image.Rect(0, 0, 40, 20)))
+	dst := image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio420)
+	for _, p := range [][2]int{{1 << 32, 0}, {0, 1 << 32}, {math.MinInt, 0}, {0, math.MinInt}, {math.MaxInt, math.MaxInt}, {-(1 << 40), 5}} {
+		logo.Draw(dst, p[0], p[1], 1)
+	}
+	logo.Draw(image.NewYCbCr(image.Rect(0, 0, 64, 48), image.YCbCrSubsampleRatio444), 0, 0, 1)
+	pal := make(color.Palette, 300)
+	for i := range pal {
+		pal[i] = color.NRGBA{uint8(i), 0, 0, 255}
+	}
+	pi := image.NewPaletted(image.Rect(0, 0, 4, 4), pal)
+	pi.Pix[0] = 255
+	NewYUVA(pi).Draw(dst, 0, 0, 1)
+}

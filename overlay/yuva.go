@@ -99,7 +99,7 @@ func NewYUVA(img image.Image) *YUVA {
 			r, g, b float64
 			a       uint8
 		}
-		pal := make([]entry, 256)
+		pal := make([]entry, max(256, len(src.Palette)))
 		for i, c := range src.Palette {
 			r, g, bl, al := c.RGBA()
 			if al != 0 {

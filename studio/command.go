@@ -123,11 +123,13 @@ func parseAlert(s string) (Command, error) {
 	if name == "" {
 		return Command{}, fmt.Errorf("alert %s: the viewer's name is empty once cleaned", fields[0])
 	}
-	// The message is what follows the name, as typed.
-	msg := ""
-	if _, after, ok := strings.Cut(s, fields[2]); ok {
-		msg = CleanText(after, MaxMessageRunes)
+	// The message is what follows the name, as typed: skip three fields.
+	rest := s
+	for range 3 {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		rest = rest[len(strings.FieldsFunc(rest, unicode.IsSpace)[0]):]
 	}
+	msg := CleanText(rest, MaxMessageRunes)
 	return Command{Kind: CmdAlert, Alert: AlertEvent{Kind: kind, Amount: amount, Name: name, Message: msg}}, nil
 }
 
@@ -135,9 +137,10 @@ func parseAlert(s string) (Command, error) {
 // line) safe to draw as plain text: control characters become spaces, bidi
 // overrides and isolates, zero-width and other format characters are
 // removed (they can turn text around or hide it), runs of spaces fold into
-// one, and it is cut to at most max runes (with "…" when cut).
-func CleanText(s string, max int) string {
-	out := make([]rune, 0, min(len(s), 4*max))
+// one, and it is cut to at most limit runes (with "…" when cut).
+func CleanText(s string, limit int) string {
+	limit = min(max(limit, 1), 1<<20)
+	out := make([]rune, 0, min(len(s), limit+1))
 	space := false
 	for _, r := range s {
 		switch {
@@ -154,8 +157,8 @@ func CleanText(s string, max int) string {
 			space = false
 		}
 		out = append(out, r)
-		if len(out) > max {
-			return strings.TrimSpace(string(out[:max-1])) + "…"
+		if len(out) > limit {
+			return strings.TrimSpace(string(out[:limit-1])) + "…"
 		}
 	}
 	return string(out)

@@ -17,6 +17,8 @@ func TestParseCommand(t *testing.T) {
 		"alert raid 42 Bo  hi":               {Kind: CmdAlert, Alert: AlertEvent{Kind: AlertRaid, Amount: 42, Name: "Bo", Message: "hi"}},
 		"alert tip 2.5 Zoë merci beaucoup !": {Kind: CmdAlert, Alert: AlertEvent{Kind: AlertTip, Amount: 2.5, Name: "Zoë", Message: "merci beaucoup !"}},
 		"alert follow 0 李小龙":                 {Kind: CmdAlert, Alert: AlertEvent{Kind: AlertFollow, Name: "李小龙"}},
+		"alert tip 5 p thanks":               {Kind: CmdAlert, Alert: AlertEvent{Kind: AlertTip, Amount: 5, Name: "p", Message: "thanks"}},
+		"alert sub 12 sub hi":                {Kind: CmdAlert, Alert: AlertEvent{Kind: AlertSub, Amount: 12, Name: "sub", Message: "hi"}},
 	} {
 		got, err := ParseCommand(line)
 		if err != nil || got != want {
@@ -58,6 +60,14 @@ func TestCleanText(t *testing.T) {
 	} {
 		if got := CleanText(in, 40); got != want {
 			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCleanTextLimits(t *testing.T) {
+	for _, limit := range []int{-5, 0, 1, 1 << 62} {
+		if got := CleanText("abc", limit); got == "" || !utf8.ValidString(got) {
+			t.Errorf("CleanText(abc, %d) = %q", limit, got)
 		}
 	}
 }

@@ -78,6 +78,10 @@ func (s *Studio) SetVideo(src capture.VideoSource) (replaced <-chan struct{}, er
 	return s.video.set(src)
 }
 
+// CloseSources closes the picture source if Run has not (a studio that never
+// ran); after Run it does nothing. Call it once nothing runs.
+func (s *Studio) CloseSources() { s.video.Close() }
+
 // Attach gives the studio more sources to run (those that are Runners) and
 // close with it — a microphone feeding the mixer, say. Call before Run.
 func (s *Studio) Attach(sources ...any) { s.extra = append(s.extra, sources...) }

@@ -163,7 +163,7 @@ func (s *Sources) openCamera(label, mode string) (*device.CameraSource, string, 
 		if errors.Is(err, device.ErrNotFound) {
 			return nil, "", fmt.Errorf("camera %q was not found (onair devices lists the cameras)", label)
 		}
-		return nil, "", fmt.Errorf("camera %q: %w", label, err)
+		return nil, "", err // it names the camera
 	}
 	return cam, notice, nil
 }
@@ -289,9 +289,15 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 	if s.closed {
 		return "", errors.New("the studio is closing")
 	}
-	if label != "" && s.camera != "" {
-		// A camera opens once, and may be the one asked for in another mode:
-		// the one showing is closed first (black meanwhile).
+	if label != "" && mode != "" {
+		if _, err := device.ParseMode(mode); err != nil {
+			return "", err // before anything goes off the canvas
+		}
+	}
+	if label != "" && label == s.camera {
+		// The same camera in another mode: it opens only once, so the one
+		// showing is closed first (black meanwhile). Another camera opens
+		// while this one still shows, and a refusal leaves it showing.
 		if err := s.show(newBlack(s.profile.Canvas.Width, s.profile.Canvas.Height), nil, "", nil); err != nil {
 			return "", err
 		}
@@ -487,6 +493,9 @@ func (s *Sources) Close() {
 	}
 	s.cancel()
 	s.wg.Wait()
+	// A studio that never ran has not closed its picture source (a camera
+	// claimed, its converter's C memory); after Run this does nothing.
+	s.Studio.CloseSources()
 }
 
 func closeAny(src any) {
