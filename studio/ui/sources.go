@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -278,6 +279,7 @@ func (p *sourcesPanel) scan() {
 
 func (p *sourcesPanel) fill(cams, mics []device.Info) {
 	p.cams = cams
+	var missing []string
 	if p.camera != nil {
 		opts := []string{noCamera}
 		for _, c := range cams {
@@ -301,7 +303,7 @@ func (p *sourcesPanel) fill(cams, mics []device.Info) {
 		}
 		p.mode.OnChanged = func(string) { p.apply() }
 		if len(cams) == 0 {
-			p.say("No cameras were found.")
+			missing = append(missing, "No cameras were found.")
 		}
 	}
 	if p.mic != nil {
@@ -317,8 +319,11 @@ func (p *sourcesPanel) fill(cams, mics []device.Info) {
 		p.mic.SetSelected(cur)
 		p.mic.OnChanged = func(label string) { p.applyMic(label) }
 		if len(mics) == 0 {
-			p.say("No microphones were found.")
+			missing = append(missing, "No microphones were found.")
 		}
+	}
+	if len(missing) > 0 {
+		p.say(strings.Join(missing, " "))
 	}
 }
 

@@ -110,6 +110,18 @@ func TestSourcesPanel(t *testing.T) {
 	loop.until(t, 3*time.Second, "the mic check's verdict", func() bool { return strings.Contains(p.note.Text, "good: peaks at -9 dBFS") && !p.check.Disabled() })
 }
 
+// With no device at all, the panel says both are missing.
+func TestSourcesPanelNoDevices(t *testing.T) {
+	src := &Sources{
+		Cameras: func() []device.Info { return nil }, Mics: func() []device.Info { return nil },
+		UseCamera: func(string, string) (string, error) { return "", nil }, UseMic: func(string) error { return nil },
+	}
+	w, loop := newTestWindow(t, Config{Sources: src})
+	loop.until(t, 3*time.Second, "the panel says what is missing", func() bool {
+		return w.sources.note.Text == "No cameras were found. No microphones were found."
+	})
+}
+
 func TestMeterScale(t *testing.T) {
 	for db, want := range map[float64]float32{-60: 0, -90: 0, 0: 1, 3: 1, -30: 0.5} {
 		if got := meterFraction(db); got != want {
