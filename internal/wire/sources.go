@@ -79,8 +79,7 @@ func NewSources(p studio.Profile) (*Sources, error) {
 	}
 	for _, in := range p.Mics() {
 		if err := s.addMic(in); err != nil {
-			s.Close()
-			closeAny(video)
+			s.Close() // closes the picture source too: the studio never ran
 			return nil, err
 		}
 	}
@@ -496,10 +495,4 @@ func (s *Sources) Close() {
 	// A studio that never ran has not closed its picture source (a camera
 	// claimed, its converter's C memory); after Run this does nothing.
 	s.Studio.CloseSources()
-}
-
-func closeAny(src any) {
-	if c, ok := src.(interface{ Close() }); ok {
-		c.Close()
-	}
 }
