@@ -31,10 +31,16 @@ func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, ref *astiav.Frame, free f
 	ref = src.Clone()
 	livePictures.Add(1)
 	free = func() { ref.Free(); livePictures.Add(-1) }
-	c := (*C.AVFrame)(ref.UnsafePointer())
+	return planes(ref), ref, free
+}
+
+// planes is a picture that reads a yuv420p frame's planes in place; it must
+// not be used after the frame is freed.
+func planes(f *astiav.Frame) *image.YCbCr {
+	c := (*C.AVFrame)(f.UnsafePointer())
 	w, h := int(c.width), int(c.height)
 	ys, cs := int(c.linesize[0]), int(c.linesize[1])
-	pic = &image.YCbCr{
+	return &image.YCbCr{
 		Y:              unsafe.Slice((*uint8)(unsafe.Pointer(c.data[0])), ys*(h-1)+w),
 		Cb:             unsafe.Slice((*uint8)(unsafe.Pointer(c.data[1])), cs*(h/2-1)+w/2),
 		Cr:             unsafe.Slice((*uint8)(unsafe.Pointer(c.data[2])), cs*(h/2-1)+w/2),
@@ -43,7 +49,6 @@ func wrapPicture(src *astiav.Frame) (pic *image.YCbCr, ref *astiav.Frame, free f
 		SubsampleRatio: image.YCbCrSubsampleRatio420,
 		Rect:           image.Rect(0, 0, w, h),
 	}
-	return pic, ref, free
 }
 
 // copySamples copies a stereo fltp frame's samples out of libav memory.

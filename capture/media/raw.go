@@ -6,16 +6,49 @@ package media
 // #include <libavcodec/avcodec.h>
 // #include <libavutil/frame.h>
 // #include <libavutil/imgutils.h>
+// #include <libavutil/buffer.h>
 // #include <libswscale/swscale.h>
 // #include <string.h>
 //
-// // onair_packet_set puts a copy of data in p (padded, as decoders want).
-// static int onair_packet_set(AVPacket *p, const uint8_t *data, int n) {
+// // onair_decode_jpeg decodes one JPEG (Go memory, only for the call) into
+// // out: a copy in p (padded, as decoders want), sent and received in one
+// // call. stage says which step failed: 0 the packet, 1 sending, 2 receiving.
+// static int onair_decode_jpeg(AVCodecContext *dec, AVPacket *p, const uint8_t *data, int n, AVFrame *out, int *stage) {
+//     *stage = 0;
 //     av_packet_unref(p);
 //     int err = av_new_packet(p, n);
 //     if (err < 0) return err;
 //     memcpy(p->data, data, n);
+//     *stage = 1;
+//     err = avcodec_send_packet(dec, p);
+//     av_packet_unref(p);
+//     if (err < 0) return err;
+//     *stage = 2;
+//     return avcodec_receive_frame(dec, out);
+// }
+//
+// // onair_pool_frame points f (allocated, empty) at a yuv420p w×h picture in
+// // a buffer of pool (one buffer, three planes, rows padded to 64 bytes).
+// static int onair_pool_frame(AVFrame *f, AVBufferPool *pool, int w, int h) {
+//     AVBufferRef *b = av_buffer_pool_get(pool);
+//     if (!b) return AVERROR(ENOMEM);
+//     int ys = FFALIGN(w, 64), cs = FFALIGN(w / 2, 64);
+//     f->buf[0] = b;
+//     f->format = AV_PIX_FMT_YUV420P;
+//     f->width = w;
+//     f->height = h;
+//     f->color_range = AVCOL_RANGE_MPEG;
+//     f->data[0] = b->data;
+//     f->data[1] = b->data + (size_t)ys * h;
+//     f->data[2] = f->data[1] + (size_t)cs * (h / 2);
+//     f->linesize[0] = ys;
+//     f->linesize[1] = cs;
+//     f->linesize[2] = cs;
 //     return 0;
+// }
+//
+// static int onair_pool_size(int w, int h) {
+//     return FFALIGN(w, 64) * h + 2 * FFALIGN(w / 2, 64) * (h / 2);
 // }
 //
 // // onair_sws_open makes a scaler to yuv420p, limited range, from fmt in the
@@ -90,14 +123,15 @@ var jpegFormats = map[astiav.PixelFormat]astiav.PixelFormat{
 }
 
 // converter turns a camera's frames into canvas pictures: MJPEG through
-// libavcodec's mjpeg decoder, then libswscale straight into a frame from
-// its own pool, placed as the media file source places a clip (fit) and in
+// libavcodec's mjpeg decoder, then libswscale straight into a libav frame
+// from its own buffer pool (handed on as the picture's Native, so the
+// encoder takes it by reference instead of copying it), placed as the media file source places a clip (fit) and in
 // its range (canvasFilter). No filter graph: it would cost a copy of every
 // picture out of libav's buffers. One goroutine uses it at a time.
 type converter struct {
 	format                 frame.Format
 	srcW, srcH, dstW, dstH int
-	pool                   *capture.FramePool
+	bufs                   *C.AVBufferPool // canvas pictures; freed when the last one returns
 
 	dec *astiav.CodecContext // MJPEG only
 	pkt *C.AVPacket          // MJPEG only (go-astiav v0.16 shows no Packet's C pointer)
@@ -118,7 +152,7 @@ func NewConverter(format frame.Format, srcW, srcH, dstW, dstH int) (device.Conve
 	if srcW < 1 || srcH < 1 {
 		return nil, fmt.Errorf("camera converter: camera size %dx%d is empty", srcW, srcH)
 	}
-	c := &converter{format: format, srcW: srcW, srcH: srcH, dstW: dstW, dstH: dstH, pool: capture.NewFramePool(dstW, dstH)}
+	c := &converter{format: format, srcW: srcW, srcH: srcH, dstW: dstW, dstH: dstH}
 	c.blackY, c.blackC = bytes.Repeat([]byte{16}, dstW), bytes.Repeat([]byte{128}, dstW/2)
 	switch {
 	case format == frame.FormatMJPEG:
@@ -141,14 +175,24 @@ func NewConverter(format frame.Format, srcW, srcH, dstW, dstH int) (device.Conve
 			return nil, fmt.Errorf("camera converter: onair cannot read %q pictures (it takes MJPEG, YUYV, UYVY, NV12, NV21, I420)", format)
 		}
 	}
+	c.bufs = C.av_buffer_pool_init(C.size_t(C.onair_pool_size(C.int(dstW), C.int(dstH))), nil)
+	if c.bufs == nil {
+		if c.dec != nil {
+			c.dec.Free()
+			C.av_packet_free(&c.pkt)
+			c.in.Free()
+		}
+		return nil, errors.New("camera converter: out of memory for its pictures")
+	}
 	liveConverters.Add(1)
 	return c, nil
 }
 
-// Close frees the decoder, the scaler and the frames. Pictures already
-// handed out are Go memory and stay valid. It may be called more than once.
+// Close frees the decoder and the scaler. Pictures already handed out stay
+// valid: the buffer pool goes when the last of them is released. It may be
+// called more than once.
 func (c *converter) Close() {
-	if c.pool == nil {
+	if c.bufs == nil {
 		return
 	}
 	if c.sws != nil {
@@ -161,7 +205,7 @@ func (c *converter) Close() {
 		c.in.Free()
 		c.dec, c.pkt, c.in = nil, nil, nil
 	}
-	c.pool = nil
+	C.av_buffer_pool_uninit(&c.bufs)
 	liveConverters.Add(-1)
 }
 
@@ -169,7 +213,7 @@ func (c *converter) Close() {
 // reference; Seq and At are the caller's to set). A damaged frame is an
 // error for that frame only: the next one converts as usual.
 func (c *converter) Convert(rf *device.RawFrame) (*capture.Frame, error) {
-	if c.pool == nil {
+	if c.bufs == nil {
 		return nil, errors.New("camera converter is closed")
 	}
 	if len(rf.Data) == 0 {
@@ -191,7 +235,10 @@ func (c *converter) Convert(rf *device.RawFrame) (*capture.Frame, error) {
 	if err := c.ensureScaler(c.srcW, c.srcH, pf, false); err != nil {
 		return nil, err
 	}
-	f, y, cb, cr := c.target()
+	f, y, cb, cr, err := c.target()
+	if err != nil {
+		return nil, err
+	}
 	data := rf.Data
 	n := C.onair_sws_bytes(c.sws, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data)), C.int(pf), C.int(c.srcW), C.int(c.srcH),
 		y, cb, cr, C.int(f.Pic.YStride), C.int(f.Pic.CStride))
@@ -206,16 +253,16 @@ func (c *converter) Convert(rf *device.RawFrame) (*capture.Frame, error) {
 }
 
 func (c *converter) convertJPEG(data []byte) (*capture.Frame, error) {
-	if e := C.onair_packet_set(c.pkt, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data))); e < 0 {
-		return nil, fmt.Errorf("camera frame: %w", astiavError(e))
-	}
-	e := C.avcodec_send_packet(codecContextC(c.dec), c.pkt)
-	C.av_packet_unref(c.pkt)
-	if e < 0 {
-		return nil, fmt.Errorf("camera frame: the JPEG is damaged: %w", astiavError(e))
-	}
-	if err := c.dec.ReceiveFrame(c.in); err != nil {
-		return nil, fmt.Errorf("camera frame: the JPEG is damaged, no picture in it: %w", err)
+	var stage C.int
+	if e := C.onair_decode_jpeg(codecContextC(c.dec), c.pkt, (*C.uint8_t)(unsafe.Pointer(&data[0])), C.int(len(data)),
+		(*C.AVFrame)(c.in.UnsafePointer()), &stage); e < 0 {
+		switch stage {
+		case 0:
+			return nil, fmt.Errorf("camera frame: %w", astiavError(e))
+		case 1:
+			return nil, fmt.Errorf("camera frame: the JPEG is damaged: %w", astiavError(e))
+		}
+		return nil, fmt.Errorf("camera frame: the JPEG is damaged, no picture in it: %w", astiavError(e))
 	}
 	defer c.in.Unref()
 	pf, full := c.in.PixelFormat(), c.in.ColorRange() == astiav.ColorRangeJpeg
@@ -225,7 +272,10 @@ func (c *converter) convertJPEG(data []byte) (*capture.Frame, error) {
 	if err := c.ensureScaler(c.in.Width(), c.in.Height(), pf, full); err != nil {
 		return nil, err
 	}
-	f, y, cb, cr := c.target()
+	f, y, cb, cr, err := c.target()
+	if err != nil {
+		return nil, err
+	}
 	if n := C.onair_sws_frame(c.sws, (*C.AVFrame)(c.in.UnsafePointer()), y, cb, cr, C.int(f.Pic.YStride), C.int(f.Pic.CStride)); n <= 0 {
 		f.Release()
 		return nil, fmt.Errorf("camera frame: scaling failed (%d)", int(n))
@@ -257,10 +307,29 @@ func (c *converter) ensureScaler(w, h int, pf astiav.PixelFormat, full bool) err
 	return nil
 }
 
-// target takes a pool frame, paints the bars around where the picture
+// picture returns a canvas picture in a buffer of the pool, its libav frame
+// as Native. The picture's pixels are whatever the buffer's last user left.
+func (c *converter) picture() (*capture.Frame, error) {
+	av := astiav.AllocFrame()
+	if av == nil {
+		return nil, errors.New("camera converter: out of memory for a picture")
+	}
+	if e := C.onair_pool_frame((*C.AVFrame)(av.UnsafePointer()), c.bufs, C.int(c.dstW), C.int(c.dstH)); e < 0 {
+		av.Free()
+		return nil, fmt.Errorf("camera converter: %w", astiavError(e))
+	}
+	livePictures.Add(1)
+	f := capture.NewFrame(planes(av), 0, 0, func() { av.Free(); livePictures.Add(-1) })
+	f.Native = av
+	return f, nil
+}
+
+// target takes a picture, paints the bars around where the camera's picture
 // lands (row copies), and returns pointers to that place in each plane.
-func (c *converter) target() (f *capture.Frame, y, cb, cr *C.uint8_t) {
-	f = c.pool.Get()
+func (c *converter) target() (f *capture.Frame, y, cb, cr *C.uint8_t, err error) {
+	if f, err = c.picture(); err != nil {
+		return nil, nil, nil, nil, err
+	}
 	p := f.Pic
 	if c.fw != c.dstW || c.fh != c.dstH {
 		for row := 0; row < c.dstH; row++ {
@@ -286,7 +355,7 @@ func (c *converter) target() (f *capture.Frame, y, cb, cr *C.uint8_t) {
 	}
 	ci := (c.y/2)*p.CStride + c.x/2
 	return f, (*C.uint8_t)(unsafe.Pointer(&p.Y[c.y*p.YStride+c.x])),
-		(*C.uint8_t)(unsafe.Pointer(&p.Cb[ci])), (*C.uint8_t)(unsafe.Pointer(&p.Cr[ci]))
+		(*C.uint8_t)(unsafe.Pointer(&p.Cb[ci])), (*C.uint8_t)(unsafe.Pointer(&p.Cr[ci])), nil
 }
 
 // copyI420 is the layout the canvas already has: plane copies, no libav.
@@ -295,10 +364,18 @@ func (c *converter) copyI420(data []byte) (*capture.Frame, error) {
 	if len(data) < ys+2*cs {
 		return nil, fmt.Errorf("camera sent an I420 %dx%d frame of %d bytes, want %d", c.srcW, c.srcH, len(data), ys+2*cs)
 	}
-	f := c.pool.Get()
-	copy(f.Pic.Y, data[:ys])
-	copy(f.Pic.Cb, data[ys:ys+cs])
-	copy(f.Pic.Cr, data[ys+cs:ys+2*cs])
+	f, err := c.picture()
+	if err != nil {
+		return nil, err
+	}
+	p, w, h := f.Pic, c.srcW, c.srcH
+	for row := range h {
+		copy(p.Y[row*p.YStride:][:w], data[row*w:])
+	}
+	for row := range h / 2 {
+		copy(p.Cb[row*p.CStride:][:w/2], data[ys+row*w/2:])
+		copy(p.Cr[row*p.CStride:][:w/2], data[ys+cs+row*w/2:])
+	}
 	return f, nil
 }
 

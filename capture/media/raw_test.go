@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asticode/go-astiav"
 	"github.com/pion/mediadevices/pkg/frame"
 
 	"onair/capture"
@@ -213,7 +214,16 @@ func TestConvertI420IsCopied(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pic.Release()
-	got := append(append(append([]byte(nil), pic.Pic.Y...), pic.Pic.Cb...), pic.Pic.Cr...)
+	p := pic.Pic
+	var got []byte
+	for y := range h {
+		got = append(got, p.Y[y*p.YStride:][:w]...)
+	}
+	for _, pl := range [][]byte{p.Cb, p.Cr} {
+		for y := range h / 2 {
+			got = append(got, pl[y*p.CStride:][:w/2]...)
+		}
+	}
 	if !bytes.Equal(got, data) {
 		t.Error("I420 at canvas size was not copied byte for byte")
 	}
@@ -349,4 +359,54 @@ func TestConverterOwnership(t *testing.T) {
 		t.Errorf("resident memory grew from %.0f to %.0f MB over 3600 frames and 400 converters", before, after)
 	}
 	t.Logf("resident memory %.0f → %.0f MB", before, after)
+}
+
+// A camera picture is a libav frame of the canvas's size (the encoder takes
+// it by reference, no copy), it stays readable after its converter closes,
+// and releasing the last reference frees it.
+func TestConvertedPictureIsNativeAndOutlivesConverter(t *testing.T) {
+	needFFmpeg(t)
+	jpegs, _, err := devicetest.RecordMJPEG(640, 360, 30, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := livePictures.Load()
+	c, err := NewConverter(frame.FormatMJPEG, 640, 360, 1280, 720)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic, err := c.Convert(&device.RawFrame{Format: frame.FormatMJPEG, Width: 640, Height: 360, Data: jpegs[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	av, ok := pic.Native.(*astiav.Frame)
+	if !ok {
+		t.Fatalf("picture's Native is %T, want *astiav.Frame", pic.Native)
+	}
+	if av.Width() != 1280 || av.Height() != 720 || av.PixelFormat() != astiav.PixelFormatYuv420P {
+		t.Fatalf("libav frame is %dx%d %s, want 1280x720 yuv420p", av.Width(), av.Height(), av.PixelFormat())
+	}
+	if n := livePictures.Load() - base; n != 1 {
+		t.Fatalf("%d pictures live, want 1", n)
+	}
+	c.Close()
+	// Still readable: the bars of a 16:9 picture on a 16:9 canvas are none,
+	// so the middle is the test picture, not black or garbage.
+	p := pic.Pic
+	var sum int
+	for x := 0; x < 1280; x++ {
+		sum += int(p.Y[360*p.YStride+x])
+	}
+	if sum/1280 <= 16 {
+		t.Errorf("picture after Close reads black (mean luma %d)", sum/1280)
+	}
+	v := pic.View(7, 0) // the compositor's pass-through keeps the frame alive
+	pic.Release()
+	if n := livePictures.Load() - base; n != 1 {
+		t.Errorf("%d pictures live while a view holds one, want 1", n)
+	}
+	v.Release()
+	if n := livePictures.Load() - base; n != 0 {
+		t.Errorf("%d pictures not freed", n)
+	}
 }
