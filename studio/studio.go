@@ -41,7 +41,10 @@ type Studio struct {
 
 	composed atomic.Int64
 	missed   atomic.Int64
-	peak     atomic.Uint32 // float32 bits of the last chunk's peak level
+	// syncDelay: how long after its studio time a slot is composed (see
+	// SetSyncDelay).
+	syncDelay atomic.Int64
+	peak      atomic.Uint32 // float32 bits of the last chunk's peak level
 
 	extra   []any // more sources the studio runs and closes (microphones)
 	notices chan string
@@ -85,6 +88,18 @@ func (s *Studio) CloseSources() { s.video.Close() }
 // Attach gives the studio more sources to run (those that are Runners) and
 // close with it — a microphone feeding the mixer, say. Call before Run.
 func (s *Studio) Attach(sources ...any) { s.extra = append(s.extra, sources...) }
+
+// SetSyncDelay makes the studio compose each slot d after its studio time,
+// so that sound which reaches it late still lands on the pictures taken with
+// it: a microphone's sound waits d in its ring (room for the sound server's
+// bursts), so the slot for instant t, composed at t+d, gets the sound heard at
+// t beside the camera's picture taken at t (a camera keeps its recent pictures
+// by the time they were taken). Every slot keeps its timestamp; the program
+// leaves the studio d later. 0 (the default) composes each slot at its time.
+func (s *Studio) SetSyncDelay(d time.Duration) { s.syncDelay.Store(int64(max(d, 0))) }
+
+// SyncDelay is what SetSyncDelay set.
+func (s *Studio) SyncDelay() time.Duration { return time.Duration(s.syncDelay.Load()) }
 
 // Notify queues a notice for the performer (a camera lost, a microphone
 // back). It never blocks: past 64 unread notices the newest are dropped.
@@ -151,7 +166,8 @@ func (s *Studio) run(ctx context.Context) error {
 	<-timer.C
 	for n := int64(0); ; n++ {
 		at := time.Duration(n) * time.Second / time.Duration(s.FPS)
-		if d := at - s.Clock.Now(); d > 0 {
+		delay := s.SyncDelay()
+		if d := at + delay - s.Clock.Now(); d > 0 {
 			timer.Reset(d)
 			select {
 			case <-timer.C:
@@ -159,7 +175,7 @@ func (s *Studio) run(ctx context.Context) error {
 				return ctx.Err()
 			}
 		}
-		if late := s.Clock.Now() - at; late > interval {
+		if late := s.Clock.Now() - delay - at; late > interval {
 			// We fell behind (a stall): skip the slots we missed, keep the clock.
 			skip := int64(late / interval)
 			s.missed.Add(skip)

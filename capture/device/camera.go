@@ -75,8 +75,14 @@ type CameraSource struct {
 	conv   Converter
 	seq    int64
 
-	mu        sync.Mutex
-	last      *capture.Frame // newest picture; nil before the first
+	mu sync.Mutex
+	// recent are the newest pictures, oldest first, stamped with the time
+	// they were taken: a studio composing each slot a little after its time
+	// (SetSyncDelay) asks for an instant just past. Latest drops those older
+	// than what it showed; at most maxRecent are kept.
+	recent    []*capture.Frame
+	shown     bool           // a picture was returned by Latest
+	halfFrame time.Duration  // half the first mode's frame interval: a picture taken that little after an instant is its nearest
 	lostAt    time.Duration  // studio time the camera failed
 	lost      bool           // failed, and no picture since
 	slate     *capture.Frame // drawn once, on the first loss
@@ -112,6 +118,9 @@ func OpenCamera(label string, want Mode, w, h int, newConv NewConverter, opts ..
 		return nil, "", err
 	}
 	c.black = drawSlate(w, h)
+	if c.mode.FPS > 0 {
+		c.halfFrame = time.Duration(float64(time.Second) / c.mode.FPS / 2)
+	}
 	if !exact && (want.Width > 0 || want.FPS > 0 || want.Format != "") {
 		notice = fmt.Sprintf("camera %s has no %s; using %s", label, wantString(want), c.mode)
 	}
@@ -201,20 +210,54 @@ func (c *CameraSource) Damaged() int64 {
 	return c.damaged
 }
 
-// Latest returns the newest picture (the caller's reference), the camera's
-// last one while it is stalled or just lost, the slate once it has been lost
-// for a moment, and black before its first picture. It never blocks on the
-// camera.
+// maxRecent bounds the pictures a camera keeps for a studio composing late:
+// a quarter of a second at 60 fps.
+const maxRecent = 16
+
+// Latest returns the picture taken nearest to at (the caller's reference) —
+// the newest when none is newer, the oldest kept when all are —, the camera's last one
+// while it is stalled or just lost, the slate once it has been lost for a
+// moment, and black before its first picture. It never blocks on the camera.
+// Pictures older than the one returned are let go: at only moves forward.
 func (c *CameraSource) Latest(at time.Duration) (*capture.Frame, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
-	case c.lost && c.slate != nil && (at-c.lostAt >= c.holdLast || c.last == nil):
+	case c.lost && c.slate != nil && (at-c.lostAt >= c.holdLast || len(c.recent) == 0):
 		return c.slate.Retain(), nil
-	case c.last != nil:
-		return c.last.Retain(), nil
+	case len(c.recent) > 0 && (c.shown || c.recent[0].At-at <= c.halfFrame):
+		// (Before its first picture is due, the camera shows black: a
+		// picture taken later than at does not go back in time.)
+		c.shown = true
+		i := 0
+		for i+1 < len(c.recent) && c.recent[i+1].At <= at {
+			i++
+		}
+		if i+1 < len(c.recent) && c.recent[i+1].At-at < at-c.recent[i].At {
+			i++ // one taken just after at is nearer
+		}
+		c.dropRecent(i)
+		return c.recent[0].Retain(), nil
 	}
 	return c.black.Retain(), nil
+}
+
+// keep adds the newest picture (the camera's reference) to the recent ones.
+func (c *CameraSource) keep(f *capture.Frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.recent) == maxRecent {
+		c.dropRecent(1)
+	}
+	c.recent, c.lost = append(c.recent, f), false
+}
+
+// dropRecent lets the n oldest recent pictures go. Call it under mu.
+func (c *CameraSource) dropRecent(n int) {
+	for _, f := range c.recent[:n] {
+		f.Release()
+	}
+	c.recent = append(c.recent[:0], c.recent[n:]...)
 }
 
 // Run reads the camera until ctx ends. A failing camera does not end it: Run
@@ -281,6 +324,7 @@ func (c *CameraSource) readLoop(clock *capture.Clock) error {
 		if err != nil {
 			return err
 		}
+		taken := clock.Now() // before converting: the picture is of this instant
 		rf, ok := img.(*RawFrame)
 		if !ok {
 			release()
@@ -299,13 +343,8 @@ func (c *CameraSource) readLoop(clock *capture.Clock) error {
 			continue
 		}
 		c.seq++
-		f.Seq, f.At = c.seq, clock.Now()
-		c.mu.Lock()
-		if c.last != nil {
-			c.last.Release()
-		}
-		c.last, c.lost = f, false
-		c.mu.Unlock()
+		f.Seq, f.At = c.seq, taken
+		c.keep(f)
 	}
 }
 
@@ -324,7 +363,8 @@ func (c *CameraSource) Close() {
 		unclaim(c.label)
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		for _, f := range []**capture.Frame{&c.last, &c.slate, &c.black} {
+		c.dropRecent(len(c.recent))
+		for _, f := range []**capture.Frame{&c.slate, &c.black} {
 			if *f != nil {
 				(*f).Release()
 				*f = nil

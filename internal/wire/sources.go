@@ -193,20 +193,18 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 	if label == "default" {
 		label = device.DefaultMic
 	}
-	ring := (*audio.Ring)(nil)
 	sink := &lateSink{}
 	mic, err := device.OpenMic(label, sink)
 	if err != nil {
 		return fmt.Errorf("microphone %q: %w (onair devices lists the microphones)", in.Device, err)
 	}
 	ch, rate := mic.Format()
-	ring = audio.NewRing(audio.RingConfig{Channels: ch, RateHz: rate, TargetLatency: micRingLatency, Now: s.Studio.Clock.Now})
-	sink.set(ring)
 	name := "Mic"
 	if in.Device != "default" {
 		name = "Mic: " + in.Device
 	}
-	input := s.Mixer.Add(name, ring)
+	ring, input := s.micInput(name, ch, rate)
+	sink.set(ring)
 	input.Chain.SetGainDB(in.GainDB)
 	input.Chain.SetMute(in.Muted)
 	if in.NoiseGate {
@@ -260,6 +258,15 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 	s.mics = append(s.mics, om)
 	s.mu.Unlock()
 	return nil
+}
+
+// micInput is a microphone's way into the program: a ring holding its sound
+// micRingLatency (its pushes are bursts), a mixer input of its own, and the
+// studio composing that late so the sound lands on the pictures taken with it.
+func (s *Sources) micInput(name string, channels, rate int) (*audio.Ring, *audio.Input) {
+	ring := audio.NewRing(audio.RingConfig{Channels: channels, RateHz: rate, TargetLatency: micRingLatency, Now: s.Studio.Clock.Now})
+	s.Studio.SetSyncDelay(micRingLatency)
+	return ring, s.Mixer.Add(name, ring)
 }
 
 // lateSink lets the microphone be opened before its ring exists (the ring

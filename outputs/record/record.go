@@ -160,10 +160,13 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 	}
 	defer s.pkt.Unref()
 	tb := s.tbs[i]
-	shift := encoder.InTicks(s.shift, p.TimeBase)
+	// The shift in the file's time base, after rescaling: in a video
+	// stream's 1/fps it would round the audio's 21.3 ms priming to a whole
+	// frame and put the pictures 12 ms late against the sound.
+	shift := encoder.InTicks(s.shift, encoder.Rational{Num: tb.Num(), Den: tb.Den()})
 	from := astiav.NewRational(p.TimeBase.Num, p.TimeBase.Den)
-	s.pkt.SetPts(astiav.RescaleQ(p.PTS+shift, from, tb))
-	s.pkt.SetDts(astiav.RescaleQ(p.DTS+shift, from, tb))
+	s.pkt.SetPts(astiav.RescaleQ(p.PTS, from, tb) + shift)
+	s.pkt.SetDts(astiav.RescaleQ(p.DTS, from, tb) + shift)
 	s.pkt.SetStreamIndex(i)
 	if p.Key {
 		s.pkt.SetFlags(s.pkt.Flags().Add(astiav.PacketFlagKey))

@@ -186,19 +186,27 @@ func (m *tsMuxer) write(p *encoder.Packet) (int, error) {
 	if p.Kind == encoder.Video && p.Key {
 		prefix = m.extra
 	}
-	// Shift every timestamp by the audio priming so none is negative.
-	shift := encoder.InTicks(m.shift, p.TimeBase)
+	pts, dts := ts90Times(p, m.shift)
 	key := C.int(0)
 	if p.Key {
 		key = 1
 	}
 	before := m.t.sent
 	r := C.onair_ts_write(m.t, idx, cbytes(prefix), C.int(len(prefix)), cbytes(p.Data), C.int(len(p.Data)),
-		C.longlong(p.PTS+shift), C.longlong(p.DTS+shift), C.longlong(p.TimeBase.Num), C.longlong(p.TimeBase.Den), key)
+		C.longlong(pts), C.longlong(dts), 1, 90000, key)
 	if r < 0 {
 		return 0, m.err(r)
 	}
 	return int(m.t.sent - before), nil
+}
+
+// ts90Times are a packet's timestamps on MPEG-TS's 90 kHz clock, shifted by
+// the audio priming so none is negative. The shift is added in 90 kHz ticks:
+// in a video stream's 1/fps the 21.3 ms would round to a whole frame and put
+// the pictures 12 ms late against the sound.
+func ts90Times(p *encoder.Packet, shift time.Duration) (pts, dts int64) {
+	ts90 := encoder.Rational{Num: 1, Den: 90000}
+	return encoder.InTicks(p.PTSTime()+shift, ts90), encoder.InTicks(p.DTSTime()+shift, ts90)
 }
 
 func (m *tsMuxer) err(r C.int) error {

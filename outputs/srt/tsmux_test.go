@@ -63,3 +63,23 @@ func BenchmarkTSWritePacket(b *testing.B) {
 		}
 	}
 }
+
+// The audio priming shifts every stream by the same time: the first picture
+// (pts 0) and the first sound after the priming (pts 0) land on the same
+// 90 kHz tick, 21.33 ms in, with the priming itself at zero.
+func TestTSTimesShiftStreamsAlike(t *testing.T) {
+	shift := testStreams[1].Delay
+	v := &encoder.Packet{Kind: encoder.Video, TimeBase: testStreams[0].TimeBase}
+	a := &encoder.Packet{Kind: encoder.Audio, TimeBase: testStreams[1].TimeBase}
+	for _, tc := range []struct {
+		p         *encoder.Packet
+		pts, want int64
+	}{
+		{v, 0, 1920}, {v, 30, 90000 + 1920}, {a, -1024, 0}, {a, 0, 1920}, {a, 48000, 90000 + 1920},
+	} {
+		tc.p.PTS, tc.p.DTS = tc.pts, tc.pts
+		if pts, dts := ts90Times(tc.p, shift); pts != tc.want || dts != tc.want {
+			t.Errorf("%v pts %d (1/%d) → %d/%d at 90 kHz, want %d", tc.p.Kind, tc.pts, tc.p.TimeBase.Den, pts, dts, tc.want)
+		}
+	}
+}
