@@ -20,7 +20,16 @@ type Compositor struct {
 	fit        image.Rectangle
 	xmap, ymap []int
 	layers     atomic.Pointer[[]Layer]
+	stage      atomic.Pointer[Stage]
 }
+
+// SetStage makes the compositor draw a stage's scenes, the source as their
+// camera layers (nil: the source fitted to the canvas, as before). The
+// layers of SetLayers go on top.
+func (c *Compositor) SetStage(st *Stage) { c.stage.Store(st) }
+
+// Stage is the stage set, or nil.
+func (c *Compositor) Stage() *Stage { return c.stage.Load() }
 
 // NewCompositor makes a compositor for a w×h canvas.
 func NewCompositor(w, h int) *Compositor {
@@ -40,6 +49,20 @@ func (c *Compositor) Compose(src *capture.Frame, seq int64, at time.Duration) *c
 	s := src.Pic
 	same := s.Rect.Dx() == c.w && s.Rect.Dy() == c.h
 	layers := c.currentLayers()
+	if st := c.stage.Load(); st != nil {
+		if len(layers) == 0 && st.Passthrough(src) {
+			st.lastAt.Store(int64(at))
+			st.alerts.advance(st, at)
+			return src.View(seq, at)
+		}
+		dst := c.pool.Get()
+		dst.Seq, dst.At = seq, at
+		st.Compose(dst.Pic, src, at)
+		for _, l := range layers {
+			l.Draw(dst.Pic, at)
+		}
+		return dst
+	}
 	if same && len(layers) == 0 {
 		return src.View(seq, at)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -56,7 +57,8 @@ type AlertEvent struct {
 type Command struct {
 	Kind  CommandKind
 	Name  string // scene or layer
-	On    bool   // privacy
+	On    bool          // privacy
+	Fade  time.Duration // scene: 0 cuts
 	Alert AlertEvent
 }
 
@@ -69,7 +71,7 @@ const (
 )
 
 // commandHelp is what a line that is not a command is answered with.
-const commandHelp = "commands: scene NAME | show LAYER | hide LAYER | alert tip|follow|sub|raid AMOUNT NAME [MESSAGE] | privacy on|off"
+const commandHelp = "commands: scene NAME [fade [DURATION]] | show LAYER | hide LAYER | alert tip|follow|sub|raid AMOUNT NAME [MESSAGE] | privacy on|off"
 
 // ParseCommand reads one command line. A line that is not a command gives an
 // error in words (with the list of commands), never a panic.
@@ -89,7 +91,14 @@ func ParseCommand(line string) (Command, error) {
 			return Command{}, fmt.Errorf("%s: which one? (%s)", verb, commandHelp)
 		}
 		kind := map[string]CommandKind{"scene": CmdScene, "show": CmdShow, "hide": CmdHide}[strings.ToLower(verb)]
-		return Command{Kind: kind, Name: name}, nil
+		c := Command{Kind: kind, Name: name}
+		if kind == CmdScene {
+			c.Name, c.Fade = sceneFade(name)
+			if c.Name == "" {
+				return Command{}, fmt.Errorf("scene: which one? (%s)", commandHelp)
+			}
+		}
+		return c, nil
 	case "privacy":
 		switch strings.ToLower(rest) {
 		case "on":
@@ -104,6 +113,31 @@ func ParseCommand(line string) (Command, error) {
 		return Command{}, errors.New("an empty line: " + commandHelp)
 	}
 	return Command{}, fmt.Errorf("%q is not a command; %s", CleanText(verb, 20), commandHelp)
+}
+
+// DefaultFade is a fade between scenes when its length is not given.
+const DefaultFade = 300 * time.Millisecond
+
+// sceneFade splits "NAME fade [DURATION]" (a duration as 500ms, 0.5s or a
+// number of milliseconds, at most half a second) from a scene command.
+func sceneFade(s string) (name string, fade time.Duration) {
+	f := strings.Fields(s)
+	n := len(f)
+	switch {
+	case n >= 2 && strings.EqualFold(f[n-1], "fade"):
+		return strings.Join(f[:n-1], " "), DefaultFade
+	case n >= 3 && strings.EqualFold(f[n-2], "fade"):
+		d, err := time.ParseDuration(f[n-1])
+		if err != nil {
+			ms, err2 := strconv.ParseFloat(f[n-1], 64)
+			if err2 != nil {
+				return s, 0 // "fade" is part of the name
+			}
+			d = time.Duration(ms * float64(time.Millisecond))
+		}
+		return strings.Join(f[:n-2], " "), min(max(d, 0), 500*time.Millisecond)
+	}
+	return s, 0
 }
 
 func parseAlert(s string) (Command, error) {

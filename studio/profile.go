@@ -18,6 +18,7 @@ import (
 	"onair/capture/device"
 	"onair/encoder"
 	"onair/outputs"
+	"onair/overlay"
 )
 
 // Profile is a performer's saved set-up: canvas, encoder settings and
@@ -42,6 +43,10 @@ type Profile struct {
 	Destinations []Destination `json:"destinations"`
 	// ReconnectMaxSec caps the wait between reconnect attempts (0: 60 s).
 	ReconnectMaxSec int `json:"reconnect_max_sec,omitempty"`
+	// Scenes are the show's scenes, the first on air at the start; none
+	// gives overlay.DefaultScenes ("Live" with the camera and the alert box,
+	// "Be right back", "Starting soon", "Privacy").
+	Scenes []overlay.SceneSpec `json:"scenes,omitempty"`
 }
 
 // Reconnect cap limits: retrying more often than every 5 s can get an account
@@ -218,6 +223,9 @@ func (p Profile) Validate() error {
 	}
 	if _, err := ParseCodec(p.Video.Codec); err != nil {
 		return err
+	}
+	if err := overlay.ValidateScenes(p.Scenes); err != nil {
+		return fmt.Errorf("scenes: %w", err)
 	}
 	if p.CameraMode != "" {
 		if _, err := device.ParseMode(p.CameraMode); err != nil {

@@ -5,6 +5,7 @@ package studio
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -312,9 +313,57 @@ func (s *Studio) SubscribeAudio(buf int) (chunks <-chan *capture.AudioChunk, ski
 type StudioStats struct {
 	Composed, Missed int64
 	AudioPeak        float32 // last 20 ms, 0..1
+	// AlertsShown and AlertsSkipped (past the alert queue's limit).
+	AlertsShown   int64
+	AlertsSkipped int64
 }
 
 // Stats returns a snapshot.
 func (s *Studio) Stats() StudioStats {
-	return StudioStats{Composed: s.composed.Load(), Missed: s.missed.Load(), AudioPeak: math.Float32frombits(s.peak.Load())}
+	st := StudioStats{Composed: s.composed.Load(), Missed: s.missed.Load(), AudioPeak: math.Float32frombits(s.peak.Load())}
+	if stage := s.Stage(); stage != nil {
+		st.AlertsShown, st.AlertsSkipped = stage.Stats()
+	}
+	return st
+}
+
+// SetStage makes the studio draw a stage's scenes (overlay.NewStage), its
+// picture source as their camera layers.
+func (s *Studio) SetStage(st *overlay.Stage) { s.comp.SetStage(st) }
+
+// Stage is the stage the studio draws, or nil.
+func (s *Studio) Stage() *overlay.Stage { return s.comp.Stage() }
+
+// Do carries out a show command (a line of `onair live`'s standard input, a
+// key in the window): switch scene, show or hide a layer, an alert, the
+// privacy cut. Errors are in words for the performer.
+func (s *Studio) Do(c Command) error {
+	st := s.Stage()
+	if st == nil {
+		return errors.New("this show has no scenes")
+	}
+	switch c.Kind {
+	case CmdScene:
+		return st.SwitchScene(c.Name, c.Fade)
+	case CmdShow, CmdHide:
+		return st.SetVisible(c.Name, c.Kind == CmdShow)
+	case CmdPrivacy:
+		return st.Privacy(c.On)
+	case CmdAlert:
+		_, err := s.Alert(c.Alert)
+		return err
+	}
+	return fmt.Errorf("unknown command %d", c.Kind)
+}
+
+// Alert shows a viewer's action (its Name and Message already cleaned):
+// queued tells whether the alert box will show it (not when its rule's
+// minimum is not met, or past the queue's limit: then it is skipped and
+// counted).
+func (s *Studio) Alert(ev AlertEvent) (queued bool, err error) {
+	st := s.Stage()
+	if st == nil {
+		return false, errors.New("this show has no scenes")
+	}
+	return st.Alert(overlay.Event{Kind: ev.Kind.String(), Amount: ev.Amount, Name: ev.Name, Message: ev.Message})
 }

@@ -200,6 +200,11 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	defer cancelB()
 	done := make(chan error, 1)
 	go func() { done <- b.Run(bctx) }()
+	cmds := readCommands(os.Stdin, st, stderr)
+	defer cmds.Stop()
+	if stage := st.Stage(); stage != nil {
+		stage.SetLiveSince(st.Clock.Now())
+	}
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -224,6 +229,7 @@ loop:
 			}
 		}
 	}
+	cmds.Stop()
 	stopStudio()
 	<-studioDone
 	s := b.Stats()
@@ -297,8 +303,8 @@ func summaryLine(s studio.BroadcastStats) string {
 			live++
 		}
 	}
-	return fmt.Sprintf("onair: summary frames_encoded=%d video_encoders=%d destinations=%d reached=%d encoder_skipped=%d compositor_missed=%d",
-		s.FramesEncoded, s.VideoEncoders, len(s.Destinations), live, s.EncoderSkipped, s.Studio.Missed)
+	return fmt.Sprintf("onair: summary frames_encoded=%d video_encoders=%d destinations=%d reached=%d encoder_skipped=%d compositor_missed=%d alerts_shown=%d alerts_skipped=%d",
+		s.FramesEncoded, s.VideoEncoders, len(s.Destinations), live, s.EncoderSkipped, s.Studio.Missed, s.Studio.AlertsShown, s.Studio.AlertsSkipped)
 }
 
 // writeStats saves the final statistics as JSON (names redacted).

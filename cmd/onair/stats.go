@@ -13,6 +13,8 @@ type statsDoc struct {
 	VideoEncoders    int         `json:"video_encoders"`
 	EncoderSkipped   int64       `json:"encoder_skipped"`
 	CompositorMissed int64       `json:"compositor_missed"`
+	AlertsShown      int64       `json:"alerts_shown"`
+	AlertsSkipped    int64       `json:"alerts_skipped"`
 	Destinations     []statsDest `json:"destinations"`
 }
 
@@ -34,7 +36,8 @@ type statsDest struct {
 }
 
 func statsReport(s studio.BroadcastStats) statsDoc {
-	out := statsDoc{s.FramesEncoded, s.VideoEncoders, s.EncoderSkipped, s.Studio.Missed, nil}
+	out := statsDoc{FramesEncoded: s.FramesEncoded, VideoEncoders: s.VideoEncoders, EncoderSkipped: s.EncoderSkipped,
+		CompositorMissed: s.Studio.Missed, AlertsShown: s.Studio.AlertsShown, AlertsSkipped: s.Studio.AlertsSkipped}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	for _, d := range s.Destinations {
 		out.Destinations = append(out.Destinations, statsDest{d.Name, d.State.String(), d.BytesSent,

@@ -13,6 +13,7 @@ import (
 	"onair/capture/device"
 	"onair/capture/media"
 	"onair/encoder/libav"
+	"onair/overlay"
 	"onair/studio"
 )
 
@@ -37,6 +38,7 @@ type Sources struct {
 	camStop     func()       // stops forwarding the camera's notices
 	mics        []*openMic   // the main one first
 	closed      bool
+	mutedBefore map[*audio.Input]bool // while the privacy cut is on: each sound's own mute
 }
 
 type openMic struct {
@@ -61,12 +63,19 @@ func NewSources(p studio.Profile) (*Sources, error) {
 	c := p.Canvas
 	s := &Sources{Mixer: audio.NewMixer(), profile: p}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
+	stage, err := overlay.NewStage(c.Width, c.Height, p.Scenes)
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("scenes: %w", err)
+	}
 	video, sound, name, notice, err := s.openVideo(p)
 	if err != nil {
 		s.cancel()
 		return nil, err
 	}
 	s.Studio = studio.NewStudio(c.Width, c.Height, c.FPS, video, s.Mixer)
+	s.Studio.SetStage(stage)
+	stage.OnPrivacy(s.privacyMute)
 	if notice != "" {
 		s.Studio.Notify(notice)
 	}
@@ -219,6 +228,7 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 		return errors.New("the studio is closing")
 	}
 	s.wg.Add(2) // under s.mu: Close waits only after it set closed
+	s.privacyJoin(input)
 	s.mu.Unlock()
 	ctx, cancel := context.WithCancel(s.ctx)
 	var wg sync.WaitGroup
@@ -258,6 +268,26 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 	s.mics = append(s.mics, om)
 	s.mu.Unlock()
 	return nil
+}
+
+// privacyMute mutes every sound of the program for the privacy cut (the
+// room's sound must not go out), and gives each back its own mute after.
+func (s *Sources) privacyMute(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.mutedBefore = map[*audio.Input]bool{}
+		for _, in := range s.Mixer.Inputs() {
+			s.mutedBefore[in] = in.Chain.Muted()
+			in.Chain.SetMute(true)
+		}
+		return
+	}
+	for _, in := range s.Mixer.Inputs() {
+		was, ok := s.mutedBefore[in]
+		in.Chain.SetMute(ok && was)
+	}
+	s.mutedBefore = nil
 }
 
 // micInput is a microphone's way into the program: a ring holding its sound
@@ -351,8 +381,17 @@ func (s *Sources) show(video capture.VideoSource, sound audio.Source, name strin
 	}
 	if sound != nil && !(name == testToneName && len(s.mics) > 0) {
 		s.sourceSound = s.Mixer.Add(name, sound)
+		s.privacyJoin(s.sourceSound)
 	}
 	return nil
+}
+
+// privacyJoin mutes a sound added while the privacy cut is on. Under s.mu.
+func (s *Sources) privacyJoin(in *audio.Input) {
+	if s.mutedBefore != nil {
+		s.mutedBefore[in] = in.Chain.Muted()
+		in.Chain.SetMute(true)
+	}
 }
 
 func (s *Sources) dropSourceSound() {
