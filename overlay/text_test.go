@@ -232,6 +232,27 @@ func TestWrapKeepsLinesInsideTheWidth(t *testing.T) {
 	}
 }
 
+func TestWrapKeepsMarksOnTheirLetters(t *testing.T) {
+	word := strings.Repeat("e\u0301a\u0308", 12) // decomposed é and ä
+	l, err := layoutText(word, mustDefaults(t, TextStyle{Size: 24, Width: 60}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.lines) < 3 {
+		t.Fatalf("%d lines", len(l.lines))
+	}
+	var all strings.Builder
+	for _, ln := range l.lines {
+		if isMark(ln.items[0].r) {
+			t.Fatalf("line %q begins with a combining mark", lineText(ln))
+		}
+		all.WriteString(lineText(ln))
+	}
+	if all.String() != word {
+		t.Fatalf("the lines hold %q", all.String())
+	}
+}
+
 func mustDefaults(t *testing.T, st TextStyle) TextStyle {
 	t.Helper()
 	st, err := st.withDefaults()
@@ -468,6 +489,15 @@ func TestUserFontIsParsedOnceAndSharedSafely(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
+	// The references must not depend on which fonts the machine has.
+	const text = "Live from onair — Привет, 12:34!\nSecond line, centred"
+	chain, _ := newFontChain("")
+	reg, _ := goRegular()
+	for _, r := range text + "New camera — 37.5 / 120 tokens (31 %)…" {
+		if f, _, ok := chain.glyph(nil, r); r != '\n' && (!ok || f != reg) {
+			t.Fatalf("%q is not drawn from the bundled font", r)
+		}
+	}
 	for _, c := range []struct {
 		name         string
 		w, h         int
@@ -479,7 +509,7 @@ func TestGolden(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cv := canvas(c.w, c.h, 126)
-			tb, err := RenderTextBox("Live from onair — Привет, 12:34!\nSecond line, centred", TextStyle{
+			tb, err := RenderTextBox(text, TextStyle{
 				Size: 40, Outline: 3, Shadow: image.Pt(4, 5), Color: color.NRGBA{255, 220, 60, 255},
 				Width: 700, Align: AlignCenter,
 			})
