@@ -16,3 +16,10 @@ var Icon []byte
 //
 //go:embed presets.json
 var PresetsJSON []byte
+
+// GoFontLicense is the licence of the Go fonts (golang.org/x/image/font/gofont)
+// that overlay text is drawn in unless the performer picks a font; a binary
+// that ships them must reproduce it, e.g. in the app's About box.
+//
+//go:embed fonts/LICENSE-gofont
+var GoFontLicense string
