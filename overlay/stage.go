@@ -286,7 +286,7 @@ func (st *Stage) Compose(dst *image.YCbCr, src *capture.Frame, at time.Duration)
 	out := st.scratch.Get()
 	st.drawScene(out.Pic, fd.from, src, at)
 	left := 1 - float64(at-fd.start)/float64(fd.dur)
-	mix(dst, out.Pic, int(left*255+0.5))
+	mixPictures(dst, out.Pic, int(left*255+0.5))
 	out.Release()
 }
 
@@ -370,8 +370,8 @@ func fillBlack(d *image.YCbCr) {
 	}
 }
 
-// mix lays s over d with alpha a/255, plane by plane (same size).
-func mix(d, s *image.YCbCr, a int) {
+// mixPictures lays s over d with alpha a/255, plane by plane (same size).
+func mixPictures(d, s *image.YCbCr, a int) {
 	if a <= 0 {
 		return
 	}
