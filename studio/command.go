@@ -20,6 +20,7 @@ const (
 	CmdHide                // hide the layer Name
 	CmdAlert               // an alert: Alert
 	CmdPrivacy             // the privacy cut on (On) or off
+	CmdChat                // a chat message for the chat boxes: Alert.Name and Alert.Message
 )
 
 // AlertKind is an alert's event: a tip, a follow, a subscription, a raid.
@@ -71,7 +72,7 @@ const (
 )
 
 // commandHelp is what a line that is not a command is answered with.
-const commandHelp = "commands: scene NAME [fade [DURATION]] | show LAYER | hide LAYER | alert tip|follow|sub|raid AMOUNT NAME [MESSAGE] | privacy on|off"
+const commandHelp = "commands: scene NAME [fade [DURATION]] | show LAYER | hide LAYER | alert tip|follow|sub|raid AMOUNT NAME [MESSAGE] | privacy on|off | chat NAME MESSAGE"
 
 // ParseCommand reads one command line. A line that is not a command gives an
 // error in words (with the list of commands), never a panic.
@@ -109,6 +110,13 @@ func ParseCommand(line string) (Command, error) {
 		return Command{}, fmt.Errorf("privacy %q: say privacy on or privacy off", CleanText(rest, 20))
 	case "alert":
 		return parseAlert(rest)
+	case "chat":
+		name, msg, _ := strings.Cut(rest, " ")
+		name, msg = CleanText(name, MaxNameRunes), CleanText(msg, MaxMessageRunes)
+		if name == "" || msg == "" {
+			return Command{}, errors.New("chat: say chat NAME MESSAGE, e.g. chat Ana hello everyone")
+		}
+		return Command{Kind: CmdChat, Alert: AlertEvent{Name: name, Message: msg}}, nil
 	case "":
 		return Command{}, errors.New("an empty line: " + commandHelp)
 	}
@@ -167,18 +175,43 @@ func parseAlert(s string) (Command, error) {
 	return Command{Kind: CmdAlert, Alert: AlertEvent{Kind: kind, Amount: amount, Name: name, Message: msg}}, nil
 }
 
+// maxMarks is how many combining marks one letter keeps: enough for any
+// script's real text (Vietnamese stacks two, Hebrew points three).
+const maxMarks = 4
+
+// invisibleFiller tells letters that draw as nothing (Hangul fillers, the
+// blank braille pattern): a name made of them is an invisible name.
+func invisibleFiller(r rune) bool {
+	switch r {
+	case 0x115F, 0x1160, 0x3164, 0xFFA0, 0x2800:
+		return true
+	}
+	return false
+}
+
 // CleanText makes untrusted text (a viewer's name, a tip message, a chat
 // line) safe to draw as plain text: control characters become spaces, bidi
 // overrides and isolates, zero-width and other format characters are
-// removed (they can turn text around or hide it), runs of spaces fold into
-// one, and it is cut to at most limit runes (with "…" when cut).
+// removed (they can turn text around or hide it), as are letters that draw
+// as nothing and combining marks past four on a letter; runs of spaces fold
+// into one, and it is cut to at most limit runes (with "…" when cut).
 func CleanText(s string, limit int) string {
 	limit = min(max(limit, 1), 1<<20)
 	out := make([]rune, 0, min(len(s), limit+1))
 	space := false
+	marks := 0 // combining marks on the current letter
 	for _, r := range s {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			if marks++; marks > maxMarks {
+				continue // a tower of marks over the lines above
+			}
+		} else {
+			marks = 0
+		}
 		switch {
 		case r == utf8.RuneError:
+			continue
+		case invisibleFiller(r):
 			continue
 		case unicode.IsControl(r) || unicode.IsSpace(r):
 			space = len(out) > 0

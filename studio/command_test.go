@@ -3,6 +3,7 @@ package studio
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -53,10 +54,13 @@ func TestCleanText(t *testing.T) {
 		"tab\there\nnew  line":     "tab here new line",
 		"zero\u200bwidth\u2066iso": "zerowidthiso",
 		"  spaces  ":               "spaces",
-		"\x00\x1b[31mred\x1b[0m":   "[31mred [0m",
-		"émoji 🎉 ok":               "émoji 🎉 ok",
-		"العربية":                  "العربية",
-		strings.Repeat("x", 60):    strings.Repeat("x", 39) + "…",
+		"\u3164\u3164Ana\u2800":    "Ana",
+		"Za\u0301\u0302\u0303\u0304\u0305\u0306\u0307lgo": "Za\u0301\u0302\u0303\u0304lgo",
+		"Vi\u1EC7t":              "Vi\u1EC7t",
+		"\x00\x1b[31mred\x1b[0m": "[31mred [0m",
+		"émoji 🎉 ok":             "émoji 🎉 ok",
+		"العربية":                "العربية",
+		strings.Repeat("x", 60):  strings.Repeat("x", 39) + "…",
 	} {
 		if got := CleanText(in, 40); got != want {
 			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
@@ -87,4 +91,26 @@ func FuzzParseCommand(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestParseSceneFadeAndChat(t *testing.T) {
+	for line, want := range map[string]Command{
+		"scene Be right back":             {Kind: CmdScene, Name: "Be right back"},
+		"scene Be right back fade":        {Kind: CmdScene, Name: "Be right back", Fade: DefaultFade},
+		"scene Live fade 400ms":           {Kind: CmdScene, Name: "Live", Fade: 400 * time.Millisecond},
+		"scene Live fade 250":             {Kind: CmdScene, Name: "Live", Fade: 250 * time.Millisecond},
+		"scene Live fade 9s":              {Kind: CmdScene, Name: "Live", Fade: 500 * time.Millisecond},
+		"scene Slow fade out":             {Kind: CmdScene, Name: "Slow fade out"},
+		"chat Ana hello   everyone\u202e": {Kind: CmdChat, Alert: AlertEvent{Name: "Ana", Message: "hello everyone"}},
+	} {
+		got, err := ParseCommand(line)
+		if err != nil || got != want {
+			t.Errorf("%q: got %+v, %v; want %+v", line, got, err, want)
+		}
+	}
+	for _, bad := range []string{"chat Ana", "chat"} {
+		if _, err := ParseCommand(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
 }

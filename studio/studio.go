@@ -352,6 +352,9 @@ func (s *Studio) Do(c Command) error {
 	case CmdAlert:
 		_, err := s.Alert(c.Alert)
 		return err
+	case CmdChat:
+		st.Chat(overlay.ChatLine{Author: c.Alert.Name, Text: c.Alert.Message})
+		return nil
 	}
 	return fmt.Errorf("unknown command %d", c.Kind)
 }

@@ -68,6 +68,11 @@ func NewSources(p studio.Profile) (*Sources, error) {
 		s.cancel()
 		return nil, fmt.Errorf("scenes: %w", err)
 	}
+	sounds, err := alertSounds(p.Scenes)
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("scenes: %w", err)
+	}
 	video, sound, name, notice, err := s.openVideo(p)
 	if err != nil {
 		s.cancel()
@@ -76,6 +81,11 @@ func NewSources(p studio.Profile) (*Sources, error) {
 	s.Studio = studio.NewStudio(c.Width, c.Height, c.FPS, video, s.Mixer)
 	s.Studio.SetStage(stage)
 	stage.OnPrivacy(s.privacyMute)
+	if len(sounds) > 0 {
+		fx := &audio.Effects{}
+		s.Mixer.Add("Alerts", fx)
+		stage.OnAlert(func(_ overlay.Event, sound string) { fx.Play(sounds[sound]) })
+	}
 	if notice != "" {
 		s.Studio.Notify(notice)
 	}
@@ -268,6 +278,34 @@ func (s *Sources) addMic(in studio.AudioInput) error {
 	s.mics = append(s.mics, om)
 	s.mu.Unlock()
 	return nil
+}
+
+// alertSounds reads the sounds the alert rules name, once: "chime" is
+// onair's own, anything else a WAV file.
+func alertSounds(scenes []overlay.SceneSpec) (map[string]*audio.Sound, error) {
+	sounds := map[string]*audio.Sound{}
+	for _, sc := range scenes {
+		for _, l := range sc.Layers {
+			if l.Alerts == nil {
+				continue
+			}
+			for kind, r := range l.Alerts.Rules {
+				if r.Sound == "" || sounds[r.Sound] != nil {
+					continue
+				}
+				if r.Sound == "chime" {
+					sounds[r.Sound] = audio.Chime()
+					continue
+				}
+				snd, err := audio.LoadWAV(r.Sound)
+				if err != nil {
+					return nil, fmt.Errorf("scene %q, alert %s: %w", sc.Name, kind, err)
+				}
+				sounds[r.Sound] = snd
+			}
+		}
+	}
+	return sounds, nil
 }
 
 // privacyMute mutes every sound of the program for the privacy cut (the
