@@ -3,6 +3,7 @@ package overlay
 import (
 	"image"
 	"image/color"
+	"image/gif"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -325,5 +326,38 @@ func TestGoldenScene(t *testing.T) {
 			st.Compose(cv, src, 300*time.Millisecond) // 60 % in: mid-slide
 			compareGolden(t, filepath.Join("testdata", "scene-golden-"+c.name+".png"), cv)
 		})
+	}
+}
+
+// An animated GIF plays its frames for their delays, in a loop.
+func TestAnimatedGIFPlays(t *testing.T) {
+	pal := color.Palette{color.NRGBA{0, 0, 0, 255}, color.NRGBA{255, 255, 255, 255}}
+	frame := func(c uint8) *image.Paletted {
+		p := image.NewPaletted(image.Rect(0, 0, 32, 32), pal)
+		for i := range p.Pix {
+			p.Pix[i] = c
+		}
+		return p
+	}
+	g := &gif.GIF{Image: []*image.Paletted{frame(0), frame(1)}, Delay: []int{10, 20}} // 100 ms, 200 ms
+	path := filepath.Join(t.TempDir(), "blink.gif")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.EncodeAll(f, g); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	st := mustStage(t, 64, 64, []SceneSpec{{Name: "A", Layers: []LayerSpec{{Name: "blink", Kind: KindImage, Path: path}}}})
+	c := canvas(64, 64, 0)
+	for _, tc := range []struct {
+		at   time.Duration
+		luma uint8
+	}{{0, 16}, {90 * time.Millisecond, 16}, {150 * time.Millisecond, 235}, {290 * time.Millisecond, 235}, {310 * time.Millisecond, 16}} {
+		st.Compose(c, nil, tc.at)
+		if y := lumaAt(c, 16, 16); y != tc.luma {
+			t.Errorf("at %v: luma %d, want %d", tc.at, y, tc.luma)
+		}
 	}
 }
