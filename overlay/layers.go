@@ -174,22 +174,14 @@ func (c *cameraLayer) draw(d *image.YCbCr, src *capture.Frame) {
 	canvas := d.Rect
 	box := c.box.Intersect(canvas)
 	vis := c.pic.Intersect(box)
-	// Bars: the box outside the picture.
-	for y := box.Min.Y; y < box.Max.Y; y++ {
-		row := d.Y[y*d.YStride:]
-		for x := box.Min.X; x < box.Max.X; x++ {
-			if y < vis.Min.Y || y >= vis.Max.Y || x < vis.Min.X || x >= vis.Max.X {
-				row[x] = 16
-			}
-		}
-	}
-	for y := box.Min.Y / 2; y < box.Max.Y/2; y++ {
-		for x := box.Min.X / 2; x < box.Max.X/2; x++ {
-			if y*2 < vis.Min.Y || y*2 >= vis.Max.Y || x*2 < vis.Min.X || x*2 >= vis.Max.X {
-				d.Cb[y*d.CStride+x], d.Cr[y*d.CStride+x] = 128, 128
-			}
-		}
-	}
+	// Bars: the box outside the picture, filled by runs (testing every
+	// pixel of the box cost more than the copy of the picture itself). A
+	// chroma sample is a bar when its top-left luma pixel is.
+	fillOutside(d.Y, d.YStride, box, vis, 16)
+	cbox := image.Rect(box.Min.X/2, box.Min.Y/2, box.Max.X/2, box.Max.Y/2)
+	cvis := image.Rect((vis.Min.X+1)/2, (vis.Min.Y+1)/2, (vis.Max.X+1)/2, (vis.Max.Y+1)/2)
+	fillOutside(d.Cb, d.CStride, cbox, cvis, 128)
+	fillOutside(d.Cr, d.CStride, cbox, cvis, 128)
 	if vis.Empty() {
 		return
 	}
@@ -223,6 +215,25 @@ func (c *cameraLayer) draw(d *image.YCbCr, src *capture.Frame) {
 			sx := c.xmap[x*2-c.pic.Min.X] / 2
 			d.Cb[do+x], d.Cr[do+x] = s.Cb[so+sx], s.Cr[so+sx]
 		}
+	}
+}
+
+// fillOutside sets the samples of outer that are not in inner to v.
+func fillOutside(p []uint8, stride int, outer, inner image.Rectangle, v uint8) {
+	inner = inner.Intersect(outer)
+	fill := func(row []uint8) {
+		for i := range row {
+			row[i] = v
+		}
+	}
+	for y := outer.Min.Y; y < outer.Max.Y; y++ {
+		row := p[y*stride:]
+		if inner.Empty() || y < inner.Min.Y || y >= inner.Max.Y {
+			fill(row[outer.Min.X:outer.Max.X])
+			continue
+		}
+		fill(row[outer.Min.X:inner.Min.X])
+		fill(row[inner.Max.X:outer.Max.X])
 	}
 }
 
