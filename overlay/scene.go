@@ -94,11 +94,11 @@ type GoalStep struct {
 // alerts come and go, and how many may wait.
 type AlertSpec struct {
 	Rules     map[string]AlertRule `json:"rules,omitempty"`
-	HoldSec   float64              `json:"hold_sec,omitempty"`   // on screen, default 4
-	EnterSec  float64              `json:"enter_sec,omitempty"`  // default 0.4
-	ExitSec   float64              `json:"exit_sec,omitempty"`   // default 0.4
+	HoldSec   float64              `json:"hold_sec,omitempty"`  // on screen, default 4
+	EnterSec  float64              `json:"enter_sec,omitempty"` // default 0.4
+	ExitSec   float64              `json:"exit_sec,omitempty"`  // default 0.4
 	Animation string               `json:"animation,omitempty"` // fade (default) or slide
-	Queue     int                  `json:"queue,omitempty"`      // alerts waiting at most; default 10
+	Queue     int                  `json:"queue,omitempty"`     // alerts waiting at most; default 10
 }
 
 // AlertRule is what one kind of alert shows: only from MinAmount on, with

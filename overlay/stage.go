@@ -21,11 +21,11 @@ type Stage struct {
 	scratch *capture.FramePool // the outgoing scene during a fade
 	now     func() time.Time   // wall clock for {clock} and {date}
 
-	mu      sync.Mutex
-	scenes  []*scene
-	onAir   *scene
-	pending *switchTo // asked for, starts at the next frame
-	fade    fade
+	mu            sync.Mutex
+	scenes        []*scene
+	onAir         *scene
+	pending       *switchTo // asked for, starts at the next frame
+	fade          fade
 	beforePrivacy string
 	privacy       bool
 	onPrivacy     func(on bool)

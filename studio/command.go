@@ -57,7 +57,7 @@ type AlertEvent struct {
 // Command is one line of `onair live`'s standard input.
 type Command struct {
 	Kind  CommandKind
-	Name  string // scene or layer
+	Name  string        // scene or layer
 	On    bool          // privacy
 	Fade  time.Duration // scene: 0 cuts
 	Alert AlertEvent
