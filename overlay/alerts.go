@@ -17,6 +17,9 @@ func (st *Stage) Alert(ev Event) (queued bool, err error) {
 	if _, ok := DefaultAlertTexts[ev.Kind]; !ok {
 		return false, fmt.Errorf("alert kind %q: the kinds are tip, follow, sub and raid", ev.Kind)
 	}
+	if !(ev.Amount >= 0 && ev.Amount <= MaxAmount) {
+		return false, fmt.Errorf("alert %s: the amount %g is not a number from 0 to %g", ev.Kind, ev.Amount, MaxAmount)
+	}
 	if ev.Kind == "tip" {
 		st.mu.Lock()
 		f := &st.fields
@@ -27,6 +30,7 @@ func (st *Stage) Alert(ev Event) (queued bool, err error) {
 		if unit == "" && st.goal.spec != nil {
 			unit = st.goal.spec.Unit
 		}
+		ev.Unit = unit // the alert's {amount} says it too
 		f.unit = unit
 		f.lastTip = strings.TrimSpace(ev.Name + " " + formatAmount(ev.Amount) + unitSuffix(unit))
 		if len(f.tips) < 10000 || f.tips[ev.Name] > 0 { // bounded: a flood of names
@@ -136,7 +140,7 @@ type alertLayer struct {
 	limit       int
 }
 
-func newAlertLayer(st *Stage, l LayerSpec, opacity float64) (*alertLayer, error) {
+func newAlertLayer(st *Stage, l LayerSpec, opacity float64, b *building) (*alertLayer, error) {
 	spec := AlertSpec{}
 	if l.Alerts != nil {
 		spec = *l.Alerts
@@ -169,7 +173,7 @@ func newAlertLayer(st *Stage, l LayerSpec, opacity float64) (*alertLayer, error)
 		if r.Image == "" {
 			continue
 		}
-		img, err := loadImage(LayerSpec{Path: r.Image})
+		img, err := b.loadImage(LayerSpec{Path: r.Image})
 		if err != nil {
 			return nil, fmt.Errorf("alert %s: %w", kind, err)
 		}

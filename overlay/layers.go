@@ -9,8 +9,8 @@ import (
 	_ "image/png"
 	"os"
 	"path/filepath"
+	"io"
 	"strings"
-	"sync"
 	"time"
 
 	xdraw "golang.org/x/image/draw"
@@ -18,8 +18,15 @@ import (
 	"onair/capture"
 )
 
+// building is what one SetScenes collects: the alert box, and the images
+// read (shared by the layers that show the same file at the same size).
+type building struct {
+	box    *alertLayer
+	images map[string]*animation
+}
+
 // build makes the runtime of one layer.
-func (st *Stage) build(l LayerSpec) (*stageLayer, error) {
+func (st *Stage) build(l LayerSpec, b *building) (*stageLayer, error) {
 	sl := &stageLayer{spec: l}
 	sl.visible.Store(!l.Hidden)
 	opacity := 1.0
@@ -31,7 +38,7 @@ func (st *Stage) build(l LayerSpec) (*stageLayer, error) {
 		c := &cameraLayer{spec: l, w: st.w, h: st.h}
 		sl.draw = func(_ *Stage, dst *image.YCbCr, src *capture.Frame, _ time.Duration) { c.draw(dst, src) }
 	case KindImage:
-		anim, err := loadImage(l)
+		anim, err := b.loadImage(l)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +53,7 @@ func (st *Stage) build(l LayerSpec) (*stageLayer, error) {
 		if style.Width == 0 && style.Align == AlignCenter {
 			style.Width = st.w - l.X // a centred line with no box centres on the canvas
 		}
-		t := &textLayer{tmpl: l.Text, style: style, x: l.X, y: l.Y, opacity: opacity}
+		t := &textLayer{tmpl: l.Text, style: style, x: l.X, y: l.Y, opacity: opacity, fields: strings.Contains(l.Text, "{")}
 		for _, f := range timeFields {
 			t.dynamic = t.dynamic || strings.Contains(l.Text, f)
 		}
@@ -76,11 +83,11 @@ func (st *Stage) build(l LayerSpec) (*stageLayer, error) {
 		}
 		sl.draw = func(st *Stage, dst *image.YCbCr, _ *capture.Frame, at time.Duration) { c.draw(st, dst, at) }
 	case KindAlert:
-		a, err := newAlertLayer(st, l, opacity)
+		a, err := newAlertLayer(st, l, opacity, b)
 		if err != nil {
 			return nil, err
 		}
-		st.alerts.configure(a)
+		b.box = a
 		sl.draw = func(st *Stage, dst *image.YCbCr, _ *capture.Frame, at time.Duration) { a.draw(st, dst, at) }
 	}
 	return sl, nil
@@ -258,35 +265,47 @@ func (a *animation) frame(at time.Duration) *YUVA {
 	return a.frames[len(a.frames)-1]
 }
 
-// Images read so far, by path and size: scenes often share a logo.
-var imageCache = struct {
-	sync.Mutex
-	m map[string]*animation
-}{m: map[string]*animation{}}
-
 // maxImageSide bounds an image layer: a larger one is refused in words.
 const maxImageSide = 8192
 
+// maxAnimationPixels bounds an animated GIF: frames × width × height (about
+// 200 MB once converted).
+const maxAnimationPixels = 40 << 20
+
 // loadImage reads an image layer's file, scaled by its Scale or to its
-// size, and converts it (every frame of an animated GIF) once.
-func loadImage(l LayerSpec) (*animation, error) {
+// size, and converts it (every frame of an animated GIF) once per SetScenes:
+// a file the performer replaced is read anew with the next scene change.
+// The size is checked before the pictures are decoded.
+func (b *building) loadImage(l LayerSpec) (*animation, error) {
 	key := fmt.Sprintf("%s|%g|%dx%d", l.Path, l.Scale, l.Width, l.Height)
-	imageCache.Lock()
-	defer imageCache.Unlock()
-	if a := imageCache.m[key]; a != nil {
+	if a := b.images[key]; a != nil {
 		return a, nil
 	}
+	name := filepath.Base(l.Path)
 	f, err := os.Open(l.Path)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", filepath.Base(l.Path), err)
+		return nil, fmt.Errorf("image %s: %w", name, err)
 	}
 	defer f.Close()
+	cfg, _, err := image.DecodeConfig(f)
+	if err != nil {
+		return nil, fmt.Errorf("image %s is not a PNG, JPEG or GIF onair can read: %w", name, err)
+	}
+	if cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width < 1 || cfg.Height < 1 {
+		return nil, fmt.Errorf("image %s is %dx%d: onair takes 1 to %d pixels a side", name, cfg.Width, cfg.Height, maxImageSide)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("image %s: %w", name, err)
+	}
 	var pics []image.Image
 	var delays []int
 	if strings.EqualFold(filepath.Ext(l.Path), ".gif") {
 		g, err := gif.DecodeAll(f)
 		if err != nil {
-			return nil, fmt.Errorf("image %s is not a GIF onair can read: %w", filepath.Base(l.Path), err)
+			return nil, fmt.Errorf("image %s is not a GIF onair can read: %w", name, err)
+		}
+		if len(g.Image)*cfg.Width*cfg.Height > maxAnimationPixels {
+			return nil, fmt.Errorf("image %s has %d frames of %dx%d: too much for an overlay (at most %d megapixels in all)", name, len(g.Image), cfg.Width, cfg.Height, maxAnimationPixels>>20)
 		}
 		pics, delays = gifFrames(g)
 	} else {
@@ -329,7 +348,7 @@ func loadImage(l LayerSpec) (*animation, error) {
 			a.ends = append(a.ends, a.loop)
 		}
 	}
-	imageCache.m[key] = a
+	b.images[key] = a
 	return a, nil
 }
 

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"image"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -92,7 +93,8 @@ type textLayer struct {
 	style   TextStyle
 	x, y    int
 	opacity float64
-	dynamic bool
+	fields  bool // the template has live fields
+	dynamic bool // … that show the time
 
 	key  textKey
 	box  TextBox
@@ -100,7 +102,10 @@ type textLayer struct {
 }
 
 func (t *textLayer) draw(st *Stage, dst *image.YCbCr, at time.Duration) {
-	k := st.key(t.dynamic, at)
+	var k textKey // a template without fields never changes
+	if t.fields {
+		k = st.key(t.dynamic, at)
+	}
 	if !t.done || k != t.key {
 		box, err := RenderTextBox(st.expand(t.tmpl, at), t.style)
 		if err != nil {
@@ -140,13 +145,18 @@ func (g *goalState) now() (title string, target float64) {
 }
 
 // add counts a tip towards the goal; reaching it moves to the next goal (or
-// starts again), carrying over what went past it.
+// starts again), carrying over what went past it. However large the tip,
+// whole rounds of the goals are skipped at once: the work is bounded.
 func (g *goalState) add(amount float64) {
-	if g.spec == nil || !(amount > 0) {
+	if g.spec == nil || !(amount > 0) || math.IsInf(amount, 0) {
 		return
 	}
 	g.current += amount
-	for {
+	round := g.spec.Target // the sum of a whole round of goals
+	for _, n := range g.spec.Next {
+		round += n.Target
+	}
+	for range 2 * (len(g.spec.Next) + 1) {
 		_, target := g.now()
 		if !(target > 0) || g.current < target {
 			break
@@ -156,6 +166,9 @@ func (g *goalState) add(amount float64) {
 			g.step++
 		} else {
 			g.step = 0
+			if round > 0 && g.current >= round {
+				g.current = math.Mod(g.current, round)
+			}
 		}
 	}
 	g.version++

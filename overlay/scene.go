@@ -176,8 +176,13 @@ func (l LayerSpec) validate() error {
 			return errors.New("an image layer needs a path")
 		}
 	case KindGoal:
-		if l.Goal == nil || !(l.Goal.Target > 0) {
-			return errors.New("a goal layer needs a goal with a target above 0")
+		if l.Goal == nil {
+			return errors.New("a goal layer needs a goal with a target")
+		}
+		for _, t := range append([]GoalStep{{Title: l.Goal.Title, Target: l.Goal.Target}}, l.Goal.Next...) {
+			if !(t.Target >= MinGoal && t.Target <= MaxAmount) {
+				return fmt.Errorf("goal %q: its target %g must be %g to %g", t.Title, t.Target, MinGoal, MaxAmount)
+			}
 		}
 	case KindAlert:
 	case "":
@@ -227,6 +232,13 @@ func ParseColor(s string, def color.NRGBA) (color.NRGBA, error) {
 	}
 	return color.NRGBA{uint8(v >> 24), uint8(v >> 16), uint8(v >> 8), uint8(v)}, nil
 }
+
+// Amounts: a goal's target is at least MinGoal (a goal of a fraction of a
+// cent is no goal), and an event's amount at most MaxAmount.
+const (
+	MinGoal   = 0.01
+	MaxAmount = 1e9
+)
 
 // Event is a viewer's action that shows as an alert and fills the goal.
 // Name and Message are untrusted text, cleaned by the caller.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,10 @@ type Stage struct {
 	w, h    int
 	scratch *capture.FramePool // the outgoing scene during a fade
 	now     func() time.Time   // wall clock for {clock} and {date}
+
+	// privMu keeps each privacy change and its hook (the mute) together, so
+	// two callers cannot leave the scene and the sound disagreeing.
+	privMu sync.Mutex
 
 	mu            sync.Mutex
 	scenes        []*scene
@@ -76,7 +81,10 @@ func NewStage(w, h int, scenes []SceneSpec) (*Stage, error) {
 
 // SetScenes replaces every scene (added, removed, reordered, edited while
 // live). The scene on air stays on air when a scene of its name remains;
-// otherwise the first goes on air with a cut.
+// otherwise the first goes on air with a cut. While the privacy cut is on,
+// the new privacy scene stays on air. A set without a "Privacy" scene gets
+// onair's own (black, "Back in a moment"): the privacy cut always works. A
+// set that cannot be built changes nothing.
 func (st *Stage) SetScenes(specs []SceneSpec) error {
 	if len(specs) == 0 {
 		specs = DefaultScenes()
@@ -84,12 +92,20 @@ func (st *Stage) SetScenes(specs []SceneSpec) error {
 	if err := ValidateScenes(specs); err != nil {
 		return err
 	}
+	hasPrivacy := false
+	for _, s := range specs {
+		hasPrivacy = hasPrivacy || strings.EqualFold(s.Name, PrivacyScene)
+	}
+	if !hasPrivacy {
+		specs = append(slices.Clip(specs), privacyCard())
+	}
+	b := &building{images: map[string]*animation{}}
 	built := make([]*scene, 0, len(specs))
 	var goal *GoalSpec
 	for _, spec := range specs {
 		sc := &scene{name: spec.Name}
 		for _, l := range spec.Layers {
-			sl, err := st.build(l)
+			sl, err := st.build(l, b)
 			if err != nil {
 				return fmt.Errorf("scene %q, layer %q: %w", spec.Name, l.Name, err)
 			}
@@ -106,14 +122,31 @@ func (st *Stage) SetScenes(specs []SceneSpec) error {
 	if st.onAir != nil {
 		name = st.onAir.name
 	}
+	var pending string
+	if st.pending != nil {
+		pending = st.pending.to.name
+	}
 	st.scenes = built
 	st.onAir = built[0]
 	if sc := st.find(name); sc != nil {
 		st.onAir = sc
 	}
 	st.pending, st.fade = nil, fade{}
+	if sc := st.find(pending); sc != nil {
+		st.pending = &switchTo{to: sc}
+	}
+	if st.privacy {
+		st.onAir, st.pending = st.find(PrivacyScene), nil
+	}
 	st.goal.configure(goal)
+	st.alerts.configure(b.box) // nil: no scene has an alert box
 	return nil
+}
+
+// privacyCard is the privacy scene of a set that has none.
+func privacyCard() SceneSpec {
+	return SceneSpec{Name: PrivacyScene, Layers: []LayerSpec{{Name: "title", Kind: KindText, Text: "Back in a moment", Y: 320,
+		Style: TextSpec{Size: 56, Outline: 3, Align: "center"}}}}
 }
 
 // find is the scene called name (any case). Call it under mu.
@@ -206,6 +239,8 @@ func (st *Stage) OnPrivacy(f func(on bool)) {
 // frame (a cut) and the microphones are muted; off, the scene that was on air
 // comes back and they are unmuted. Asking twice for the same does nothing.
 func (st *Stage) Privacy(on bool) error {
+	st.privMu.Lock()
+	defer st.privMu.Unlock()
 	st.mu.Lock()
 	if on == st.privacy {
 		st.mu.Unlock()

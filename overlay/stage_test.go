@@ -5,8 +5,10 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -160,9 +162,14 @@ func TestPrivacyCutAndBack(t *testing.T) {
 	if len(calls) != 2 || !calls[0] || calls[1] {
 		t.Errorf("privacy hooks ran %v, want [true false]", calls)
 	}
+	// A set without a privacy scene gets onair's own: the cut still works.
 	noPrivacy := mustStage(t, 64, 64, flatScenes(t)[:2])
-	if err := noPrivacy.Privacy(true); err == nil {
-		t.Error("privacy with no privacy scene: no error")
+	if err := noPrivacy.Privacy(true); err != nil {
+		t.Fatal(err)
+	}
+	noPrivacy.Compose(c, nil, 0)
+	if _, on := noPrivacy.Scenes(); on != PrivacyScene {
+		t.Errorf("privacy with no privacy scene of the profile's: %q on air", on)
 	}
 }
 
@@ -359,5 +366,94 @@ func TestAnimatedGIFPlays(t *testing.T) {
 		if y := lumaAt(c, 16, 16); y != tc.luma {
 			t.Errorf("at %v: luma %d, want %d", tc.at, y, tc.luma)
 		}
+	}
+}
+
+// Scenes edited during the privacy cut keep the privacy scene on air; a set
+// that cannot be built changes nothing, alert rules included; a set without
+// an alert box takes no alerts.
+func TestSetScenesWhileLive(t *testing.T) {
+	scenes := flatScenes(t)
+	scenes[0].Layers = append(scenes[0].Layers, LayerSpec{Name: "alerts", Kind: KindAlert})
+	st := mustStage(t, 64, 64, scenes)
+	c := canvas(64, 64, 0)
+	st.Privacy(true)
+	if err := st.SetScenes(scenes); err != nil { // before the cut is even drawn
+		t.Fatal(err)
+	}
+	st.Compose(c, nil, 0)
+	if _, on := st.Scenes(); on != PrivacyScene {
+		t.Fatalf("after editing the scenes during the privacy cut, %q is on air", on)
+	}
+	if st.Passthrough(testFrame(t, 64, 64)) {
+		t.Error("the camera would go out during the privacy cut")
+	}
+	off := []SceneSpec{{Name: "Live", Layers: []LayerSpec{
+		{Name: "alerts", Kind: KindAlert, Alerts: &AlertSpec{Rules: map[string]AlertRule{"tip": {Off: true}}}},
+		{Name: "logo", Kind: KindImage, Path: "/nowhere/logo.png"},
+	}}}
+	if err := st.SetScenes(off); err == nil {
+		t.Fatal("a missing image was accepted")
+	}
+	if ok, err := st.Alert(Event{Kind: "tip", Amount: 5, Name: "Ana"}); !ok || err != nil {
+		t.Errorf("a refused edit changed the alert rules: queued %v, %v", ok, err)
+	}
+	if err := st.SetScenes(flatScenes(t)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.Alert(Event{Kind: "follow", Name: "Bo"}); ok || err == nil {
+		t.Errorf("scenes without an alert box took an alert: %v, %v", ok, err)
+	}
+}
+
+// Two callers switching the privacy cut at once leave the scene and the
+// mute agreeing.
+func TestPrivacyAndItsMuteAgree(t *testing.T) {
+	st := mustStage(t, 64, 64, flatScenes(t))
+	var muted bool
+	st.OnPrivacy(func(on bool) { time.Sleep(20 * time.Microsecond); muted = on })
+	for round := range 100 {
+		done := make(chan struct{})
+		go func() { st.Privacy(round%2 == 0); close(done) }()
+		st.Privacy(round%3 == 0)
+		<-done
+		if st.InPrivacy() != muted {
+			t.Fatalf("round %d: privacy %v but muted %v", round, st.InPrivacy(), muted)
+		}
+	}
+}
+
+// A huge tip against a tiny goal, and a GIF that claims a huge screen, cost
+// next to nothing and say so.
+func TestHugeInputsAreCheap(t *testing.T) {
+	st := mustStage(t, 64, 64, []SceneSpec{{Name: "Live", Layers: []LayerSpec{
+		{Name: "goal", Kind: KindGoal, Goal: &GoalSpec{Title: "A", Target: MinGoal, Next: []GoalStep{{Title: "B", Target: 0.02}}}},
+	}}})
+	start := time.Now()
+	if _, err := st.Alert(Event{Kind: "tip", Amount: MaxAmount, Name: "whale"}); err == nil {
+		t.Error("a tip with no alert box gave no error") // the goal still fills
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("a tip of %g against a goal of %g took %v", float64(MaxAmount), MinGoal, d)
+	}
+	if _, err := st.Alert(Event{Kind: "tip", Amount: math.NaN(), Name: "x"}); err == nil {
+		t.Error("a NaN amount was taken")
+	}
+	if err := ValidateScenes([]SceneSpec{{Name: "A", Layers: []LayerSpec{{Name: "g", Kind: KindGoal, Goal: &GoalSpec{Target: 1e-9}}}}}); err == nil {
+		t.Error("a goal of 1e-9 was accepted")
+	}
+	// A GIF header claiming 12000x12000: refused before anything is decoded.
+	gifData := []byte("GIF89a\xe0\x2e\xe0\x2e\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+	path := filepath.Join(t.TempDir(), "huge.gif")
+	os.WriteFile(path, gifData, 0o644)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := NewStage(64, 64, []SceneSpec{{Name: "A", Layers: []LayerSpec{{Name: "g", Kind: KindImage, Path: path}}}})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "12000x12000") {
+		t.Errorf("a 12000x12000 GIF gave %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("refusing it allocated %d MB", grew>>20)
 	}
 }

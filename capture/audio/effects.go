@@ -171,9 +171,17 @@ func parseWAV(b []byte) (*Sound, error) {
 		j := int(x)
 		f := x - float64(j)
 		k := min(j+1, frames-1)
-		at := func(frame, ch int) float64 { return sample(frame*channels + min(ch, channels-1)) }
+		at := func(frame, ch int) float64 { return float64(finite(sample(frame*channels + min(ch, channels-1)))) }
 		s.L[i] = float32(at(j, 0)*(1-f) + at(k, 0)*f)
 		s.R[i] = float32(at(j, 1)*(1-f) + at(k, 1)*f)
 	}
 	return s, nil
+}
+
+// finite is v clamped to ±1, NaN as silence: a float WAV may hold anything.
+func finite(v float64) float32 {
+	if v != v {
+		return 0
+	}
+	return float32(min(max(v, -1), 1))
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -99,5 +100,50 @@ func TestEffectsPlayAndEnd(t *testing.T) {
 	}
 	if db := 20 * math.Log10(float64(peak)); db > -6 || db < -14 {
 		t.Errorf("the chime peaks at %.1f dBFS, want about −9", db)
+	}
+}
+
+// A float WAV holding NaN and infinities plays as silence and full scale,
+// never NaN (the AAC encoder refuses NaN, which would end the broadcast); and
+// the mixer turns a NaN from any source into silence.
+func TestNaNNeverReachesTheProgram(t *testing.T) {
+	data := make([]byte, 0, 16)
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0.5} {
+		data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
+	}
+	b := []byte("RIFF\x00\x00\x00\x00WAVEfmt ")
+	b = binary.LittleEndian.AppendUint32(b, 16)
+	b = binary.LittleEndian.AppendUint16(b, 3) // float
+	b = binary.LittleEndian.AppendUint16(b, 1)
+	b = binary.LittleEndian.AppendUint32(b, 48000)
+	b = binary.LittleEndian.AppendUint32(b, 48000*4)
+	b = binary.LittleEndian.AppendUint16(b, 4)
+	b = binary.LittleEndian.AppendUint16(b, 32)
+	b = append(b, "data"...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(data)))
+	s, err := parseWAV(append(b, data...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []float32{0, 1, -1, 0.5}; !slices.Equal(s.L, want) {
+		t.Errorf("samples %v, want %v", s.L, want)
+	}
+	m := NewMixer()
+	in := m.Add("broken", nanSource{})
+	in.Chain.SetMute(true)
+	l, r := make([]float32, 960), make([]float32, 960)
+	m.Fill(0, l, r)
+	for i := range l {
+		if l[i] != l[i] || r[i] != r[i] {
+			t.Fatalf("sample %d of the program is NaN", i)
+		}
+	}
+}
+
+type nanSource struct{}
+
+func (nanSource) Fill(_ int64, l, r []float32) {
+	for i := range l {
+		l[i], r[i] = float32(math.NaN()), float32(math.Inf(1))
 	}
 }

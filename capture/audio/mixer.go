@@ -111,11 +111,15 @@ func (m *Mixer) Fill(start int64, l, r []float32) {
 	var clamped int64
 	for _, s := range [2][]float32{l, r} {
 		for i, v := range s {
-			if v > 1 {
+			switch {
+			case v > 1:
 				s[i] = 1
 				clamped++
-			} else if v < -1 {
+			case v < -1:
 				s[i] = -1
+				clamped++
+			case v != v: // NaN (a broken source, Inf×0 on a muted one): the encoder refuses it
+				s[i] = 0
 				clamped++
 			}
 		}

@@ -47,8 +47,10 @@ package media
 //     return 0;
 // }
 //
+// // The planes, and the padding libav's own frames have past the last row
+// // (SIMD code may read a little beyond).
 // static int onair_pool_size(int w, int h) {
-//     return FFALIGN(w, 64) * h + 2 * FFALIGN(w / 2, 64) * (h / 2);
+//     return FFALIGN(w, 64) * h + 2 * FFALIGN(w / 2, 64) * (h / 2) + AV_INPUT_BUFFER_PADDING_SIZE;
 // }
 //
 // // onair_sws_open makes a scaler to yuv420p, limited range, from fmt in the

@@ -1,14 +1,15 @@
 package main
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"onair/studio"
 )
@@ -17,65 +18,131 @@ import (
 // `onair live` runs (scripts and tests drive a headless show this way) and
 // carries them out on the studio; what it cannot do is said on out. Stop
 // ends it and waits for its goroutine.
+//
+// It waits with poll(2) and reads only what is there, so the open file's
+// mode (shared with the shell, and with stdout when both are the terminal)
+// is never changed; a terminal is read only while onair is in its
+// foreground (a background read would stop the whole show with SIGTTIN).
 type commandReader struct {
-	f       *os.File
-	restore func()
-	own     bool // f is a duplicate to close
-	done    chan struct{}
-	once    sync.Once
+	stop chan struct{}
+	done chan struct{}
+	once sync.Once
 }
 
-// Lines longer than this are refused whole (ParseCommand's limit, with room).
+// Lines longer than this are left out whole (ParseCommand's limit, with
+// room); the next line is read as usual.
 const maxCommandLine = 8 << 10
 
+// pollEvery is how often the reader looks whether it should stop.
+const pollEvery = 200 * time.Millisecond
+
 func readCommands(in *os.File, st *studio.Studio, out io.Writer) *commandReader {
-	r := &commandReader{f: in, restore: func() {}, done: make(chan struct{})}
-	// A pipe or a terminal blocks a read forever: made non-blocking, reads
-	// go through Go's poller and a deadline ends them at Stop. The mode is
-	// the open file's, shared with the shell: Stop puts it back.
-	// Read through a duplicate, ours to close.
+	r := &commandReader{stop: make(chan struct{}), done: make(chan struct{})}
 	fd := int(in.Fd())
-	if dup, err := syscall.Dup(fd); err == nil {
-		if err := syscall.SetNonblock(dup, true); err == nil {
-			r.restore = func() { syscall.SetNonblock(fd, false) }
-		}
-		r.f = os.NewFile(uintptr(dup), in.Name())
-		r.own = true
-	}
 	go func() {
 		defer close(r.done)
-		sc := bufio.NewScanner(r.f)
-		sc.Buffer(make([]byte, 4096), maxCommandLine)
-		for sc.Scan() {
-			line := sc.Text()
-			if len(line) == 0 {
-				continue
-			}
-			c, err := studio.ParseCommand(line)
+		r.loop(fd, func(line []byte) {
+			c, err := studio.ParseCommand(string(line))
 			if err == nil {
 				err = st.Do(c)
 			}
 			if err != nil {
 				fmt.Fprintf(out, "command: %v\n", err)
 			}
-		}
-		if err := sc.Err(); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) && !errors.Is(err, os.ErrClosed) {
-			fmt.Fprintf(out, "command: standard input: %v (no more commands are read)\n", err)
-		}
+		}, out)
 	}()
 	return r
 }
 
-// Stop ends the reading and waits for it.
+func (r *commandReader) loop(fd int, do func([]byte), out io.Writer) {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	tty := err == nil
+	buf := make([]byte, 4096)
+	var line []byte
+	skipping := false // the rest of a line too long to be a command
+	for {
+		select {
+		case <-r.stop:
+			return
+		default:
+		}
+		if tty && !foreground(fd) {
+			if !r.sleep(pollEvery) {
+				return
+			}
+			continue
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(pollEvery/time.Millisecond))
+		if errors.Is(err, unix.EINTR) || (err == nil && n == 0) {
+			continue
+		}
+		if err != nil || fds[0].Revents&unix.POLLNVAL != 0 {
+			return // no standard input to read
+		}
+		m, err := unix.Read(fd, buf)
+		switch {
+		case errors.Is(err, unix.EINTR), errors.Is(err, unix.EAGAIN):
+			continue
+		case errors.Is(err, unix.EIO): // a terminal we lost: wait to get it back
+			if !r.sleep(pollEvery) {
+				return
+			}
+			continue
+		case err != nil:
+			fmt.Fprintf(out, "command: standard input: %v (no more commands are read)\n", err)
+			return
+		case m == 0:
+			return // end of input: the show goes on without commands
+		}
+		data := buf[:m]
+		for len(data) > 0 {
+			i := bytes.IndexByte(data, '\n')
+			part := data
+			if i >= 0 {
+				part = data[:i]
+			}
+			if !skipping {
+				line = append(line, part...)
+				if len(line) > maxCommandLine {
+					fmt.Fprintf(out, "command: a line of more than %d bytes was left out\n", maxCommandLine)
+					line, skipping = line[:0], true
+				}
+			}
+			if i < 0 {
+				break
+			}
+			if !skipping && len(bytes.TrimSpace(line)) > 0 {
+				do(bytes.TrimRight(line, "\r"))
+			}
+			line, skipping = line[:0], false
+			data = data[i+1:]
+		}
+	}
+}
+
+// foreground tells whether onair's process group owns the terminal fd.
+func foreground(fd int) bool {
+	pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	return err == nil && pg == unix.Getpgrp()
+}
+
+// sleep waits d, or less when Stop is called (then it reports false).
+func (r *commandReader) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Stop ends the reading and waits for it (at most about pollEvery).
 func (r *commandReader) Stop() {
 	r.once.Do(func() {
-		// A file that is not pollable (a regular file) never blocks long:
-		// its read ends at EOF by itself.
-		r.f.SetReadDeadline(time.Now())
+		close(r.stop)
 		<-r.done
-		if r.own {
-			r.f.Close()
-		}
-		r.restore()
 	})
 }

@@ -321,6 +321,9 @@ func (s *Sources) privacyMute(on bool) {
 		}
 		return
 	}
+	if s.mutedBefore == nil {
+		return // not on: nothing to give back
+	}
 	for _, in := range s.Mixer.Inputs() {
 		was, ok := s.mutedBefore[in]
 		in.Chain.SetMute(ok && was)
