@@ -7,9 +7,9 @@ import (
 	"image/gif"
 	_ "image/jpeg" // image layers
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
-	"io"
 	"strings"
 	"time"
 
