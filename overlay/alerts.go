@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"errors"
 	"fmt"
 	"image"
 	"strings"
@@ -62,17 +61,24 @@ type activeAlert struct {
 	total time.Duration
 }
 
-func (q *alertQueue) configure(a *alertLayer) {
+// configure sets the alert box of new scenes. Without one, the alerts
+// waiting and the one on screen are dropped (counted as skipped): they would
+// otherwise wait, unseen, for a box that may come back an hour later.
+func (q *alertQueue) configure(st *Stage, a *alertLayer) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.box = a
-	q.mu.Unlock()
+	if a == nil {
+		st.skipped.Add(int64(len(q.waiting)))
+		q.waiting, q.cur = q.waiting[:0], nil
+	}
 }
 
 func (q *alertQueue) push(st *Stage, ev Event) (bool, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.box == nil {
-		return false, errors.New("no scene has an alert box")
+		return false, nil // no scene shows alerts (a tip still fills the goal)
 	}
 	rule := q.box.rules[ev.Kind]
 	if rule.Off || ev.Amount < rule.MinAmount {

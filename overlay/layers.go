@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -294,17 +295,35 @@ func (b *building) loadImage(l LayerSpec) (*animation, error) {
 	if cfg.Width > maxImageSide || cfg.Height > maxImageSide || cfg.Width < 1 || cfg.Height < 1 {
 		return nil, fmt.Errorf("image %s is %dx%d: onair takes 1 to %d pixels a side", name, cfg.Width, cfg.Height, maxImageSide)
 	}
+	if cfg.Width*cfg.Height > maxAnimationPixels {
+		return nil, fmt.Errorf("image %s is %dx%d: too large for an overlay (at most %d megapixels)", name, cfg.Width, cfg.Height, maxAnimationPixels>>20)
+	}
+	isGIF := strings.EqualFold(filepath.Ext(l.Path), ".gif")
+	if isGIF {
+		// Every frame is kept decoded: count them from the file's blocks
+		// before decoding any.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("image %s: %w", name, err)
+		}
+		px, err := gifPixels(io.LimitReader(f, maxGIFBytes))
+		if err != nil {
+			return nil, fmt.Errorf("image %s is not a GIF onair can read: %w", name, err)
+		}
+		if px > maxAnimationPixels {
+			return nil, fmt.Errorf("image %s holds %d megapixels of frames: too much for an overlay (at most %d)", name, px>>20, maxAnimationPixels>>20)
+		}
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("image %s: %w", name, err)
 	}
 	var pics []image.Image
 	var delays []int
-	if strings.EqualFold(filepath.Ext(l.Path), ".gif") {
+	if isGIF {
 		g, err := gif.DecodeAll(f)
 		if err != nil {
 			return nil, fmt.Errorf("image %s is not a GIF onair can read: %w", name, err)
 		}
-		if len(g.Image)*cfg.Width*cfg.Height > maxAnimationPixels {
+		if len(g.Image)*cfg.Width*cfg.Height > maxAnimationPixels { // the whole screen each, once rendered
 			return nil, fmt.Errorf("image %s has %d frames of %dx%d: too much for an overlay (at most %d megapixels in all)", name, len(g.Image), cfg.Width, cfg.Height, maxAnimationPixels>>20)
 		}
 		pics, delays = gifFrames(g)
@@ -387,4 +406,65 @@ func gifFrames(g *gif.GIF) ([]image.Image, []int) {
 	delays := make([]int, len(out))
 	copy(delays, g.Delay)
 	return out, delays
+}
+
+// maxGIFBytes bounds the file an animated GIF layer may be.
+const maxGIFBytes = 64 << 20
+
+// gifPixels walks a GIF's blocks without decompressing them and adds up its
+// frames' sizes: what decoding it would allocate.
+func gifPixels(r io.Reader) (int64, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return 0, err
+	}
+	bad := errors.New("its blocks are damaged")
+	if len(b) < 13 || (string(b[:6]) != "GIF87a" && string(b[:6]) != "GIF89a") {
+		return 0, bad
+	}
+	p := 13
+	if b[10]&0x80 != 0 { // global colour table
+		p += 3 << (b[10]&7 + 1)
+	}
+	// subBlocks skips a run of data sub-blocks ending with an empty one.
+	subBlocks := func() bool {
+		for p < len(b) {
+			n := int(b[p])
+			p += 1 + n
+			if n == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	var px int64
+	for p < len(b) {
+		switch b[p] {
+		case 0x3B: // trailer
+			return px, nil
+		case 0x21: // extension: label, then sub-blocks
+			p += 2
+			if !subBlocks() {
+				return px, nil // cut short: what is there is decoded
+			}
+		case 0x2C: // image: descriptor, colour table, LZW code size, data
+			if p+10 > len(b) {
+				return px, nil
+			}
+			w, h := int64(b[p+5])|int64(b[p+6])<<8, int64(b[p+7])|int64(b[p+8])<<8
+			px += w * h
+			flags := b[p+9]
+			p += 10
+			if flags&0x80 != 0 {
+				p += 3 << (flags&7 + 1)
+			}
+			p++ // LZW minimum code size
+			if !subBlocks() {
+				return px, nil
+			}
+		default:
+			return px, bad
+		}
+	}
+	return px, nil
 }

@@ -97,7 +97,7 @@ func (st *Stage) SetScenes(specs []SceneSpec) error {
 		hasPrivacy = hasPrivacy || strings.EqualFold(s.Name, PrivacyScene)
 	}
 	if !hasPrivacy {
-		specs = append(slices.Clip(specs), privacyCard())
+		specs = append(slices.Clip(specs), privacyCard(st.h))
 	}
 	b := &building{images: map[string]*animation{}}
 	built := make([]*scene, 0, len(specs))
@@ -139,14 +139,16 @@ func (st *Stage) SetScenes(specs []SceneSpec) error {
 		st.onAir, st.pending = st.find(PrivacyScene), nil
 	}
 	st.goal.configure(goal)
-	st.alerts.configure(b.box) // nil: no scene has an alert box
+	st.alerts.configure(st, b.box) // nil: no scene has an alert box
 	return nil
 }
 
-// privacyCard is the privacy scene of a set that has none.
-func privacyCard() SceneSpec {
-	return SceneSpec{Name: PrivacyScene, Layers: []LayerSpec{{Name: "title", Kind: KindText, Text: "Back in a moment", Y: 320,
-		Style: TextSpec{Size: 56, Outline: 3, Align: "center"}}}}
+// privacyCard is the privacy scene of a set that has none: black, a line
+// in the middle of an h-high canvas.
+func privacyCard(h int) SceneSpec {
+	size := float64(min(56, max(h/10, 12)))
+	return SceneSpec{Name: PrivacyScene, Layers: []LayerSpec{{Name: "title", Kind: KindText, Text: "Back in a moment",
+		Y: max(h/2-int(size*0.7), 0), Style: TextSpec{Size: size, Outline: 3, Align: "center"}}}}
 }
 
 // find is the scene called name (any case). Call it under mu.

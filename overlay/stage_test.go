@@ -401,7 +401,7 @@ func TestSetScenesWhileLive(t *testing.T) {
 	if err := st.SetScenes(flatScenes(t)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := st.Alert(Event{Kind: "follow", Name: "Bo"}); ok || err == nil {
+	if ok, err := st.Alert(Event{Kind: "follow", Name: "Bo"}); ok || err != nil {
 		t.Errorf("scenes without an alert box took an alert: %v, %v", ok, err)
 	}
 }
@@ -430,8 +430,8 @@ func TestHugeInputsAreCheap(t *testing.T) {
 		{Name: "goal", Kind: KindGoal, Goal: &GoalSpec{Title: "A", Target: MinGoal, Next: []GoalStep{{Title: "B", Target: 0.02}}}},
 	}}})
 	start := time.Now()
-	if _, err := st.Alert(Event{Kind: "tip", Amount: MaxAmount, Name: "whale"}); err == nil {
-		t.Error("a tip with no alert box gave no error") // the goal still fills
+	if _, err := st.Alert(Event{Kind: "tip", Amount: MaxAmount, Name: "whale"}); err != nil {
+		t.Error(err) // no alert box: the goal still fills
 	}
 	if d := time.Since(start); d > 50*time.Millisecond {
 		t.Errorf("a tip of %g against a goal of %g took %v", float64(MaxAmount), MinGoal, d)
@@ -454,6 +454,55 @@ func TestHugeInputsAreCheap(t *testing.T) {
 		t.Errorf("a 12000x12000 GIF gave %v", err)
 	}
 	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Errorf("refusing it allocated %d MB", grew>>20)
+	}
+}
+
+// Alerts waiting when the scenes lose their alert box are dropped and
+// counted, not kept for a box that comes back an hour later.
+func TestAlertsDroppedWithTheirBox(t *testing.T) {
+	withBox := []SceneSpec{{Name: "Live", Layers: []LayerSpec{{Name: "alerts", Kind: KindAlert}}}}
+	st := mustStage(t, 64, 64, withBox)
+	st.Alert(Event{Kind: "follow", Name: "Ana"})
+	st.Alert(Event{Kind: "follow", Name: "Bo"})
+	if err := st.SetScenes(flatScenes(t)); err != nil {
+		t.Fatal(err)
+	}
+	if st.alerts.busy() {
+		t.Error("alerts still wait with no alert box")
+	}
+	if _, skipped := st.Stats(); skipped != 2 {
+		t.Errorf("%d skipped, want the 2 dropped", skipped)
+	}
+}
+
+// An animated GIF whose frames add up to too many pixels is refused from its
+// blocks, before any frame is decoded.
+func TestHugeAnimationRefusedBeforeDecoding(t *testing.T) {
+	pal := color.Palette{color.Black, color.White}
+	g := &gif.GIF{Config: image.Config{Width: 4096, Height: 4096, ColorModel: pal}}
+	for range 4 {
+		g.Image = append(g.Image, image.NewPaletted(image.Rect(0, 0, 4096, 4096), pal))
+		g.Delay = append(g.Delay, 10)
+	}
+	path := filepath.Join(t.TempDir(), "big.gif")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gif.EncodeAll(f, g); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = NewStage(64, 64, []SceneSpec{{Name: "A", Layers: []LayerSpec{{Name: "g", Kind: KindImage, Path: path}}}})
+	runtime.ReadMemStats(&after)
+	if err == nil || !strings.Contains(err.Error(), "megapixels of frames") {
+		t.Fatalf("4 frames of 4096x4096 gave %v", err)
+	}
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
 		t.Errorf("refusing it allocated %d MB", grew>>20)
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,7 +40,16 @@ const pollEvery = 200 * time.Millisecond
 
 func readCommands(in *os.File, st *studio.Studio, out io.Writer) *commandReader {
 	r := &commandReader{stop: make(chan struct{}), done: make(chan struct{})}
-	fd := int(in.Fd())
+	// The descriptor's number without Fd(), which would switch a
+	// non-blocking standard input to blocking under the shell.
+	fd := -1
+	if rc, err := in.SyscallConn(); err == nil {
+		rc.Control(func(f uintptr) { fd = int(f) })
+	}
+	if fd < 0 {
+		close(r.done)
+		return r
+	}
 	go func() {
 		defer close(r.done)
 		r.loop(fd, func(line []byte) {
@@ -57,6 +68,12 @@ func readCommands(in *os.File, st *studio.Studio, out io.Writer) *commandReader 
 func (r *commandReader) loop(fd int, do func([]byte), out io.Writer) {
 	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
 	tty := err == nil
+	if tty {
+		// Between the foreground check and the read, a Ctrl-Z and bg could
+		// make the read stop the whole show: ignored, the read fails (EIO)
+		// and is tried again.
+		signal.Ignore(syscall.SIGTTIN)
+	}
 	buf := make([]byte, 4096)
 	var line []byte
 	skipping := false // the rest of a line too long to be a command
@@ -93,7 +110,12 @@ func (r *commandReader) loop(fd int, do func([]byte), out io.Writer) {
 			fmt.Fprintf(out, "command: standard input: %v (no more commands are read)\n", err)
 			return
 		case m == 0:
-			return // end of input: the show goes on without commands
+			// End of input: a last line without its newline is a command too;
+			// the show goes on without more.
+			if !skipping && len(bytes.TrimSpace(line)) > 0 {
+				do(bytes.TrimRight(line, "\r"))
+			}
+			return
 		}
 		data := buf[:m]
 		for len(data) > 0 {
@@ -121,9 +143,14 @@ func (r *commandReader) loop(fd int, do func([]byte), out io.Writer) {
 	}
 }
 
-// foreground tells whether onair's process group owns the terminal fd.
+// foreground tells whether onair may read the terminal fd: its process
+// group owns it, or it is not onair's controlling terminal (no job control
+// applies to it).
 func foreground(fd int) bool {
 	pg, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	if errors.Is(err, unix.ENOTTY) {
+		return true
+	}
 	return err == nil && pg == unix.Getpgrp()
 }
 

@@ -55,3 +55,34 @@ func TestCommandReaderLines(t *testing.T) {
 	}
 	cr.Stop() // twice is harmless
 }
+
+// The last line of a script without its newline is carried out too.
+func TestCommandReaderLastLineWithoutNewline(t *testing.T) {
+	card, err := capture.NewTestCard(64, 64, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := studio.NewStudio(64, 64, 30, card, audio.NewMixer())
+	defer st.CloseSources()
+	stage, err := overlay.NewStage(64, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetStage(stage)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w.WriteString("scene Be right back\nprivacy on")
+	w.Close()
+	cr := readCommands(r, st, &syncBuffer{})
+	deadline := time.Now().Add(5 * time.Second)
+	for !stage.InPrivacy() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cr.Stop()
+	if !stage.InPrivacy() {
+		t.Error("the last line, without a newline, was dropped")
+	}
+}
