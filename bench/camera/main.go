@@ -41,6 +41,7 @@ import (
 	"onair/capture/device"
 	"onair/capture/device/devicetest"
 	"onair/capture/media"
+	"onair/internal/benchrun"
 	"onair/internal/testpeer"
 )
 
@@ -120,7 +121,7 @@ func run(p *testpeer.Program, rounds, seconds int, only, outPath string) error {
 		}
 		ms = append(ms, m)
 	}
-	loadBefore := loadavg()
+	loadBefore := benchrun.LoadAvg()
 	fmt.Println("load average before:", loadBefore)
 	// Rounds: every measurement and both tools once per round, back to back,
 	// so a drift in the machine's speed hits all alike.
@@ -153,13 +154,13 @@ func run(p *testpeer.Program, rounds, seconds int, only, outPath string) error {
 	res := report{
 		Date: time.Now().UTC().Format(time.RFC3339), Machine: testpeer.Machine(),
 		Rounds: rounds, MediaSeconds: seconds, Clip: clipInfo(clip),
-		LoadBefore: loadBefore, LoadAfter: loadavg(),
+		LoadBefore: loadBefore, LoadAfter: benchrun.LoadAvg(),
 	}
 	for _, m := range ms {
 		res.Measurements = append(res.Measurements, m.result(seconds))
 	}
 	printTable(res)
-	return writeJSON(outPath, res)
+	return benchrun.WriteJSON(outPath, res)
 }
 
 // ensureClip records the input once (testsrc2 as 4:2:2 MJPEG, seconds
@@ -196,7 +197,7 @@ func cameraPath(clip string, seconds int) (*measurement, error) {
 	}
 	return &measurement{
 		name: "camera path", title: "the camera path (1080p30 4:2:2 MJPEG → 1080p 4:2:0)", target: 1.1,
-		reference: "ffmpeg " + quoteArgs(ref),
+		reference: "ffmpeg " + benchrun.QuoteArgs(ref),
 		onair: func(int) (sample, error) {
 			return runCmd(exec.Command(self, "-worker", clip, "-seconds", fmt.Sprint(seconds)))
 		},

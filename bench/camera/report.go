@@ -1,11 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
+
+	"onair/internal/benchrun"
 )
 
 // sample is one run's figures. The frame and stream fields are the whole
@@ -30,26 +31,14 @@ func (s sample) line() string {
 }
 
 // stat is the median of runs with their min and max.
-type stat struct {
-	Median float64 `json:"median"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
-
-func (s stat) String() string {
-	if s.Min == s.Max {
-		return fmt.Sprintf("%.3g", s.Median)
-	}
-	return fmt.Sprintf("%.3g (%.3g–%.3g)", s.Median, s.Min, s.Max)
-}
+type stat = benchrun.Stat
 
 func statOf(s []sample, f func(sample) float64) stat {
 	v := make([]float64, len(s))
 	for i := range s {
 		v[i] = f(s[i])
 	}
-	slices.Sort(v)
-	return stat{Median: v[len(v)/2], Min: v[0], Max: v[len(v)-1]}
+	return benchrun.StatOf(v)
 }
 
 type toolResult struct {
@@ -189,46 +178,10 @@ func printTable(r report) {
 	}
 }
 
-func writeJSON(path string, r report) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Println("results written to", path)
-	return nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 func clipInfo(path string) clip {
 	c := clip{Path: path, Format: fmt.Sprintf("%dx%d %d fps 4:2:2 MJPEG (testsrc2)", w, h, fps)}
 	if fi, err := os.Stat(path); err == nil {
 		c.Bytes = fi.Size()
 	}
 	return c
-}
-
-// quoteArgs joins a command line for the report, quoting what needs it.
-func quoteArgs(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \"'|;&") {
-			a = fmt.Sprintf("%q", a)
-		}
-		q[i] = a
-	}
-	return strings.Join(q, " ")
 }

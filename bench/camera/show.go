@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"onair/internal/benchrun"
 	"onair/internal/testpeer"
 )
 
@@ -34,7 +35,7 @@ func wholeShow(p *testpeer.Program, clip string, seconds int) (*measurement, err
 	s := &show{p: p, nginx: nginx, bin: bin, clip: absClip, seconds: seconds}
 	return &measurement{
 		name: "whole show", title: "the whole show (camera → 1080p30 H.264 6000k + AAC → RTMP)", target: 1.05,
-		reference: "ffmpeg " + quoteArgs(ffmpegShowArgs(clip, seconds, "progress.txt", "rtmp://127.0.0.1:PORT/show/KEY")),
+		reference: "ffmpeg " + benchrun.QuoteArgs(ffmpegShowArgs(clip, seconds, "progress.txt", "rtmp://127.0.0.1:PORT/show/KEY")),
 		onair:     func(r int) (sample, error) { return s.run("onair", r) },
 		ffmpeg:    func(r int) (sample, error) { return s.run("ffmpeg", r) },
 	}, nil

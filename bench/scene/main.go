@@ -47,6 +47,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"onair/internal/benchrun"
 	"onair/internal/testpeer"
 )
 
@@ -166,7 +167,7 @@ func run(p *testpeer.Program, res []resolution, rounds, seconds int, outPath str
 	for _, r := range res {
 		ms = append(ms, sceneMeasurement(self, r, in, seconds))
 	}
-	loadBefore := loadavg()
+	loadBefore := benchrun.LoadAvg()
 	fmt.Println("load average before:", loadBefore)
 	// Rounds: both resolutions and both tools once per round, back to back,
 	// so a drift in the machine's speed hits all alike.
@@ -189,13 +190,13 @@ func run(p *testpeer.Program, res []resolution, rounds, seconds int, outPath str
 	rep := report{
 		Date: time.Now().UTC().Format(time.RFC3339), Machine: testpeer.Machine(),
 		Rounds: rounds, MediaSeconds: seconds, Logo: in.logo, Font: in.font,
-		LoadBefore: loadBefore, LoadAfter: loadavg(),
+		LoadBefore: loadBefore, LoadAfter: benchrun.LoadAvg(),
 	}
 	for _, m := range ms {
 		rep.Measurements = append(rep.Measurements, m.result())
 	}
 	printTable(rep)
-	return writeJSON(outPath, rep)
+	return benchrun.WriteJSON(outPath, rep)
 }
 
 // runOnce runs one tool once and keeps its sample.

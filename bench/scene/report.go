@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
+
+	"onair/internal/benchrun"
 )
 
 // target is issue 10's: onair's scene at most as much CPU as ffmpeg's.
@@ -24,26 +24,14 @@ func (s sample) line() string {
 }
 
 // stat is the median of runs with their min and max.
-type stat struct {
-	Median float64 `json:"median"`
-	Min    float64 `json:"min"`
-	Max    float64 `json:"max"`
-}
-
-func (s stat) String() string {
-	if s.Min == s.Max {
-		return fmt.Sprintf("%.3g", s.Median)
-	}
-	return fmt.Sprintf("%.3g (%.3g–%.3g)", s.Median, s.Min, s.Max)
-}
+type stat = benchrun.Stat
 
 func statOf(s []sample, f func(sample) float64) stat {
 	v := make([]float64, len(s))
 	for i := range s {
 		v[i] = f(s[i])
 	}
-	slices.Sort(v)
-	return stat{Median: v[len(v)/2], Min: v[0], Max: v[len(v)-1]}
+	return benchrun.StatOf(v)
 }
 
 type toolResult struct {
@@ -165,40 +153,4 @@ func printTable(r report) {
 	for _, m := range r.Measurements {
 		fmt.Printf("reference for %s: %s\n", m.Resolution, m.Reference)
 	}
-}
-
-func writeJSON(path string, r report) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Println("results written to", path)
-	return nil
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-// quoteArgs joins a command line for the report, quoting what needs it.
-func quoteArgs(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \"'|;&") {
-			a = fmt.Sprintf("%q", a)
-		}
-		q[i] = a
-	}
-	return strings.Join(q, " ")
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"onair/capture"
+	"onair/internal/benchrun"
 	"onair/overlay"
 )
 
@@ -22,7 +23,7 @@ func sceneMeasurement(self string, r resolution, in inputs, seconds int) *measur
 		return measure(cmd, seconds)
 	}
 	return &measurement{
-		res: r, clip: clip, reference: "ffmpeg " + quoteArgs(ffmpegArgs(r, clip, in.logo, in.font, false, seconds)),
+		res: r, clip: clip, reference: "ffmpeg " + benchrun.QuoteArgs(ffmpegArgs(r, clip, in.logo, in.font, false, seconds)),
 		onair: func(bare bool) (sample, error) {
 			return runCmd(exec.Command(self, "-worker", r.name, "-clip", clip, "-logo", in.logo,
 				"-seconds", fmt.Sprint(seconds), fmt.Sprintf("-bare=%v", bare)))
