@@ -5,6 +5,7 @@ go 1.26
 require (
 	fyne.io/fyne/v2 v2.7.3
 	github.com/asticode/go-astiav v0.16.0
+	github.com/gorilla/websocket v1.5.3
 	github.com/haivision/srtgo v0.0.0-20230627061225-a70d53fcd618
 	go.uber.org/goleak v1.3.0
 	golang.org/x/image v0.24.0

@@ -1,0 +1,238 @@
+package chat
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"onair/outputs"
+)
+
+// fakeTwitch is a local server speaking Twitch's chat over WebSocket: each
+// connection runs the next script in turn, and what the client sent is kept.
+type fakeTwitch struct {
+	t       *testing.T
+	mu      sync.Mutex
+	scripts []func(c *websocket.Conn)
+	n       int
+	got     []string // lines the client sent, all connections
+	srv     *httptest.Server
+}
+
+func newFakeTwitch(t *testing.T, scripts ...func(c *websocket.Conn)) *fakeTwitch {
+	f := &fakeTwitch{t: t, scripts: scripts}
+	up := websocket.Upgrader{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		f.mu.Lock()
+		i := f.n
+		f.n++
+		f.mu.Unlock()
+		// The client's lines, kept as they come.
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				_, data, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				f.mu.Lock()
+				for _, l := range strings.Split(strings.TrimSpace(string(data)), "\r\n") {
+					f.got = append(f.got, l)
+				}
+				f.mu.Unlock()
+			}
+		}()
+		if i < len(f.scripts) {
+			f.scripts[i](c)
+		} else {
+			time.Sleep(10 * time.Second) // nothing more to say
+		}
+		c.Close()
+		<-done
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeTwitch) url() string { return "ws" + strings.TrimPrefix(f.srv.URL, "http") }
+
+func (f *fakeTwitch) sent(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, l := range f.got {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func say(c *websocket.Conn, lines ...string) {
+	c.WriteMessage(websocket.TextMessage, []byte(strings.Join(lines, "\r\n")+"\r\n"))
+}
+
+const joined = ":tmi.twitch.tv 366 justinfan1 #cam :End of /NAMES list"
+
+// Messages arrive in order over three connections — a RECONNECT the server
+// asks for, then a dropped socket — with none lost or repeated; PING is
+// answered; the login is anonymous without a token.
+func TestTwitchReadsAndReconnects(t *testing.T) {
+	wait := func(f *fakeTwitch, prefix string) {
+		for i := 0; i < 200 && len(f.sent(prefix)) == 0; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	var f *fakeTwitch
+	f = newFakeTwitch(t,
+		func(c *websocket.Conn) {
+			wait(f, "JOIN")
+			say(c, joined, "@id=1;display-name=Ana :ana!ana@ana.tmi.twitch.tv PRIVMSG #cam :one", "@id=2;display-name=Bo :bo!bo@bo.tmi.twitch.tv PRIVMSG #cam :two")
+			say(c, "PING :tmi.twitch.tv")
+			wait(f, "PONG")
+			say(c, ":tmi.twitch.tv RECONNECT")
+			time.Sleep(100 * time.Millisecond)
+		},
+		func(c *websocket.Conn) {
+			for i := 0; i < 200 && len(f.sent("JOIN")) < 2; i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			say(c, joined, "@id=3;bits=100;display-name=Cy :cy!cy@cy.tmi.twitch.tv PRIVMSG #cam :cheer100 three", "@login=ana;target-msg-id=1 :tmi.twitch.tv CLEARMSG #cam :one")
+			time.Sleep(100 * time.Millisecond)
+			// Then the socket drops without a word.
+		},
+		func(c *websocket.Conn) {
+			say(c, joined, "@id=4;display-name=Di :di!di@di.tmi.twitch.tv PRIVMSG #cam :four")
+			time.Sleep(2 * time.Second)
+		},
+	)
+	tw := &Twitch{Channel: "#Cam", URL: f.url(), Backoff: outputs.Backoff{First: 50 * time.Millisecond, Factor: 1.5, Max: time.Second}}
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu sync.Mutex
+	var msgs []Message
+	var states []State
+	done := make(chan error, 1)
+	go func() {
+		done <- tw.Run(ctx, func(m Message) {
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+		}, func(s State) {
+			mu.Lock()
+			states = append(states, s)
+			mu.Unlock()
+		})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(msgs)
+		mu.Unlock()
+		if n >= 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.ID+":"+m.Kind.String())
+	}
+	if got := strings.Join(ids, " "); got != "1:chat 2:chat 3:tip :deleted 4:chat" {
+		t.Errorf("messages %q, want 1:chat 2:chat 3:tip :deleted 4:chat (in order, once each)", got)
+	}
+	if len(f.sent("PONG :tmi.twitch.tv")) == 0 {
+		t.Error("PING was not answered")
+	}
+	for _, n := range f.sent("NICK") {
+		if !strings.HasPrefix(n, "NICK justinfan") {
+			t.Errorf("anonymous login sent %q", n)
+		}
+	}
+	if j := f.sent("JOIN"); len(j) != 3 || j[0] != "JOIN #cam" {
+		t.Errorf("joins %q, want JOIN #cam on each of 3 connections", j)
+	}
+	var phases []string
+	for _, s := range states {
+		phases = append(phases, s.Phase.String())
+	}
+	if p := strings.Join(phases, " "); !strings.Contains(p, "live") || !strings.Contains(p, "reconnecting") {
+		t.Errorf("states %q: want live, and reconnecting after the dropped socket", p)
+	}
+}
+
+// A refused token is said without the token, and retried at the longest
+// wait; a server that stops answering is found by the keepalive.
+func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
+	const token = "s3cr3tt0k3n"
+	f := newFakeTwitch(t, func(c *websocket.Conn) {
+		say(c, ":tmi.twitch.tv NOTICE * :Login authentication failed")
+		time.Sleep(200 * time.Millisecond)
+	})
+	tw := &Twitch{Channel: "cam", Login: "me", Token: token, URL: f.url(), Backoff: outputs.Backoff{First: 10 * time.Millisecond, Factor: 2, Max: 3 * time.Second}}
+	ctx, cancel := context.WithCancel(context.Background())
+	states := make(chan State, 16)
+	done := make(chan error, 1)
+	go func() { done <- tw.Run(ctx, func(Message) {}, func(s State) { states <- s }) }()
+	var refused State
+	for s := range states {
+		if s.Phase == Reconnecting {
+			refused = s
+			break
+		}
+	}
+	cancel()
+	<-done
+	if !strings.Contains(refused.Err, "refused the login") || strings.Contains(refused.Err, token) || refused.Retry < 2*time.Second {
+		t.Errorf("refused token: %+v; want the refusal in words, no token, the longest wait", refused)
+	}
+	for i := 0; i < 200 && len(f.sent("PASS")) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := f.sent("PASS"); len(p) != 1 || p[0] != "PASS oauth:"+token {
+		t.Errorf("sent %q", p)
+	}
+
+	silent := newFakeTwitch(t, func(c *websocket.Conn) {
+		say(c, joined)
+		time.Sleep(3 * time.Second) // never a word, never a PONG
+	})
+	tw = &Twitch{Channel: "cam", URL: silent.url(), Idle: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
+		Backoff: outputs.Backoff{First: time.Second, Factor: 1, Max: time.Second}}
+	ctx, cancel = context.WithCancel(context.Background())
+	states = make(chan State, 16)
+	go func() { done <- tw.Run(ctx, func(Message) {}, func(s State) { states <- s }) }()
+	start := time.Now()
+	var dead State
+	for s := range states {
+		if s.Phase == Reconnecting {
+			dead = s
+			break
+		}
+	}
+	cancel()
+	<-done
+	if !strings.Contains(dead.Err, "stopped answering") || time.Since(start) > 2*time.Second {
+		t.Errorf("a silent server: %+v after %v; want it found by the keepalive within a second", dead, time.Since(start))
+	}
+	if len(silent.sent("PING")) == 0 {
+		t.Error("no keepalive PING was sent")
+	}
+}
