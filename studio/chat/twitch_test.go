@@ -23,12 +23,24 @@ type fakeTwitch struct {
 	n       int
 	got     []string // lines the client sent, all connections
 	srv     *httptest.Server
+	quit    chan struct{}  // closed at the test's end: scripts stop waiting
+	wg      sync.WaitGroup // the connections' handlers
+}
+
+// hold waits d, or less when the test ends.
+func (f *fakeTwitch) hold(d time.Duration) {
+	select {
+	case <-f.quit:
+	case <-time.After(d):
+	}
 }
 
 func newFakeTwitch(t *testing.T, scripts ...func(c *websocket.Conn)) *fakeTwitch {
-	f := &fakeTwitch{t: t, scripts: scripts}
+	f := &fakeTwitch{t: t, scripts: scripts, quit: make(chan struct{})}
 	up := websocket.Upgrader{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.wg.Add(1)
+		defer f.wg.Done()
 		c, err := up.Upgrade(w, r, nil)
 		if err != nil {
 			return
@@ -57,12 +69,16 @@ func newFakeTwitch(t *testing.T, scripts ...func(c *websocket.Conn)) *fakeTwitch
 		if i < len(f.scripts) {
 			f.scripts[i](c)
 		} else {
-			time.Sleep(10 * time.Second) // nothing more to say
+			f.hold(10 * time.Second) // nothing more to say
 		}
 		c.Close()
 		<-done
 	}))
-	t.Cleanup(f.srv.Close)
+	t.Cleanup(func() {
+		close(f.quit)
+		f.srv.Close()
+		f.wg.Wait() // hijacked connections are not waited for by Close
+	})
 	return f
 }
 
@@ -103,19 +119,19 @@ func TestTwitchReadsAndReconnects(t *testing.T) {
 			say(c, "PING :tmi.twitch.tv")
 			wait(f, "PONG")
 			say(c, ":tmi.twitch.tv RECONNECT")
-			time.Sleep(100 * time.Millisecond)
+			f.hold(100 * time.Millisecond)
 		},
 		func(c *websocket.Conn) {
 			for i := 0; i < 200 && len(f.sent("JOIN")) < 2; i++ {
 				time.Sleep(10 * time.Millisecond)
 			}
 			say(c, joined, "@id=3;bits=100;display-name=Cy :cy!cy@cy.tmi.twitch.tv PRIVMSG #cam :cheer100 three", "@login=ana;target-msg-id=1 :tmi.twitch.tv CLEARMSG #cam :one")
-			time.Sleep(100 * time.Millisecond)
+			f.hold(100 * time.Millisecond)
 			// Then the socket drops without a word.
 		},
 		func(c *websocket.Conn) {
 			say(c, joined, "@id=4;display-name=Di :di!di@di.tmi.twitch.tv PRIVMSG #cam :four")
-			time.Sleep(2 * time.Second)
+			f.hold(2 * time.Second)
 		},
 	)
 	tw := &Twitch{Channel: "#Cam", URL: f.url(), Backoff: outputs.Backoff{First: 50 * time.Millisecond, Factor: 1.5, Max: time.Second}}
@@ -166,6 +182,9 @@ func TestTwitchReadsAndReconnects(t *testing.T) {
 			t.Errorf("anonymous login sent %q", n)
 		}
 	}
+	for i := 0; i < 200 && len(f.sent("JOIN")) < 3; i++ {
+		time.Sleep(10 * time.Millisecond) // the server's reader may lag the client
+	}
 	if j := f.sent("JOIN"); len(j) != 3 || j[0] != "JOIN #cam" {
 		t.Errorf("joins %q, want JOIN #cam on each of 3 connections", j)
 	}
@@ -182,9 +201,10 @@ func TestTwitchReadsAndReconnects(t *testing.T) {
 // wait; a server that stops answering is found by the keepalive.
 func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 	const token = "s3cr3tt0k3n"
-	f := newFakeTwitch(t, func(c *websocket.Conn) {
+	var f *fakeTwitch
+	f = newFakeTwitch(t, func(c *websocket.Conn) {
 		say(c, ":tmi.twitch.tv NOTICE * :Login authentication failed")
-		time.Sleep(200 * time.Millisecond)
+		f.hold(200 * time.Millisecond)
 	})
 	tw := &Twitch{Channel: "cam", Login: "me", Token: token, URL: f.url(), Backoff: outputs.Backoff{First: 10 * time.Millisecond, Factor: 2, Max: 3 * time.Second}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -210,9 +230,10 @@ func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 		t.Errorf("sent %q", p)
 	}
 
-	silent := newFakeTwitch(t, func(c *websocket.Conn) {
+	var silent *fakeTwitch
+	silent = newFakeTwitch(t, func(c *websocket.Conn) {
 		say(c, joined)
-		time.Sleep(3 * time.Second) // never a word, never a PONG
+		silent.hold(3 * time.Second) // never a word, never a PONG
 	})
 	tw = &Twitch{Channel: "cam", URL: silent.url(), Idle: 100 * time.Millisecond, Timeout: 100 * time.Millisecond,
 		Backoff: outputs.Backoff{First: time.Second, Factor: 1, Max: time.Second}}
