@@ -65,6 +65,9 @@ type Backoff struct {
 // DefaultBackoff is what OBS users expect: 2 s, ×1.5, capped at 60 s.
 var DefaultBackoff = Backoff{First: 2 * time.Second, Factor: 1.5, Max: 60 * time.Second}
 
+// Filled is b with DefaultBackoff's value in each field left zero.
+func (b Backoff) Filled() Backoff { return b.filled() }
+
 // filled is b with DefaultBackoff's value in each field left zero.
 func (b Backoff) filled() Backoff {
 	if b.First <= 0 {

@@ -75,28 +75,30 @@ func (t *Twitch) Run(ctx context.Context, emit func(Message), state func(State))
 	if url == "" {
 		url = TwitchURL
 	}
-	b := t.Backoff
-	if b == (outputs.Backoff{}) {
-		b = outputs.DefaultBackoff
+	channel := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t.Channel), "#"))
+	if !validChannel(channel) {
+		err := fmt.Errorf("Twitch channel %q: a channel name is 1 to 25 letters, digits or _", t.Channel)
+		state(State{Platform: "twitch", Phase: Failed, Err: t.mask(err.Error())})
+		return err
 	}
+	b := t.Backoff.Filled()
 	for attempt := 0; ; {
 		state(State{Platform: "twitch", Phase: Connecting})
-		asked, err := t.session(ctx, url, emit, state)
+		asked, wasLive, err := t.session(ctx, url, channel, emit, state)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if asked { // the server's own reconnect: no wait
-			attempt = 0
-			continue
-		}
-		if err == nil {
-			attempt = 0 // it was live: start the backoff over
-		}
-		wait := b.Delay(attempt)
-		if errors.Is(err, errLoginRefused) {
-			wait = b.Delay(1 << 10) // the cap: a token does not fix itself
+		if wasLive {
+			attempt = 0 // it worked: the backoff starts over
+			if asked {
+				continue // the server's own reconnect, after a live session: at once
+			}
 		}
 		attempt++
+		wait := b.Delay(attempt)
+		if errors.Is(err, errLoginRefused) {
+			wait = b.Max // a token does not fix itself
+		}
 		msg := ""
 		if err != nil {
 			msg = t.mask(err.Error())
@@ -112,6 +114,19 @@ func (t *Twitch) Run(ctx context.Context, emit func(Message), state func(State))
 	}
 }
 
+// validChannel is a Twitch login: 1 to 25 of a-z, 0-9 and _.
+func validChannel(c string) bool {
+	if len(c) < 1 || len(c) > 25 {
+		return false
+	}
+	for _, r := range c {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 // mask hides the token in a message.
 func (t *Twitch) mask(s string) string {
 	if t.Token != "" {
@@ -121,15 +136,15 @@ func (t *Twitch) mask(s string) string {
 }
 
 // session is one connection: log in, join, read until it ends. asked tells
-// that the server asked for the reconnect.
-func (t *Twitch) session(ctx context.Context, url string, emit func(Message), state func(State)) (asked bool, err error) {
+// that the server asked for the reconnect, live that the channel was joined.
+// emit must not block for long: a read waits on it.
+func (t *Twitch) session(ctx context.Context, url, channel string, emit func(Message), state func(State)) (asked, live bool, err error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, _, err := websocket.DefaultDialer.DialContext(dctx, url, nil)
 	cancel()
 	if err != nil {
-		return false, fmt.Errorf("connecting to Twitch chat: %w", err)
+		return false, false, errors.New("cannot reach Twitch chat (check the network)")
 	}
-	defer conn.Close()
 	conn.SetReadLimit(maxTwitchFrame)
 	// One writer at a time (gorilla/websocket allows no concurrent writes):
 	// the reader answers PINGs, the keepalive sends its own.
@@ -145,13 +160,13 @@ func (t *Twitch) session(ctx context.Context, url string, emit func(Message), st
 		}
 		return nil
 	}
-	nick, pass := t.Login, "oauth:"+strings.TrimPrefix(t.Token, "oauth:")
+	nick, pass := t.Login, "oauth:"+strings.TrimPrefix(strings.TrimSpace(t.Token), "oauth:")
 	if t.Token == "" || nick == "" {
 		nick, pass = fmt.Sprintf("justinfan%d", 10000+rand.IntN(80000)), "SCHMOOPIIE"
 	}
-	channel := strings.ToLower(strings.TrimPrefix(t.Channel, "#"))
 	if err := send("CAP REQ :twitch.tv/tags twitch.tv/commands", "PASS "+pass, "NICK "+nick, "JOIN #"+channel); err != nil {
-		return false, fmt.Errorf("logging in to Twitch chat: %w", err)
+		conn.Close()
+		return false, false, errors.New("Twitch chat closed the connection while logging in")
 	}
 	// Closing the connection ends the read below when ctx ends.
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
@@ -164,63 +179,74 @@ func (t *Twitch) session(ctx context.Context, url string, emit func(Message), st
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	// Keepalive: after idle without a line, a PING; the read's deadline
-	// (idle + timeout from the last line) then ends a dead connection. A
-	// timed-out read cannot be retried with gorilla/websocket, hence the
-	// PING from a goroutine of its own rather than from the reader.
-	var lastRead atomic.Int64
-	lastRead.Store(time.Now().UnixNano())
+	// Keepalive: idle after the last line, a PING, and the read's deadline
+	// pulled in to timeout after it; any line (the PONG) pushes it out again.
+	// A timed-out read cannot be retried with gorilla/websocket, hence the
+	// PING from a goroutine of its own. Times are on the monotonic clock.
+	start := time.Now()
+	var lastRead atomic.Int64 // since start
 	kaDone, kaStop := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(kaDone)
-		tick := time.NewTicker(max(idle/4, 10*time.Millisecond))
-		defer tick.Stop()
-		var pingedAt int64
+		timer := time.NewTimer(idle)
+		defer timer.Stop()
+		pingedFor := int64(-1) // the lastRead the last PING was for
 		for {
 			select {
 			case <-kaStop:
 				return
-			case <-tick.C:
+			case <-timer.C:
 			}
 			last := lastRead.Load()
-			if time.Since(time.Unix(0, last)) >= idle && pingedAt < last {
-				send("PING :tmi.twitch.tv") // a failure shows on the read
-				pingedAt = time.Now().UnixNano()
+			due := time.Duration(last) + idle
+			if now := time.Since(start); now < due {
+				timer.Reset(due - now)
+				continue
 			}
+			if pingedFor != last {
+				pingedFor = last
+				conn.SetReadDeadline(time.Now().Add(timeout))
+				send("PING :tmi.twitch.tv") // a failure shows on the read
+			}
+			timer.Reset(max(idle/4, 10*time.Millisecond))
 		}
 	}()
-	defer func() { close(kaStop); <-kaDone }()
-	live := false
+	defer func() {
+		conn.Close() // first: a keepalive stuck in a write returns at once
+		close(kaStop)
+		<-kaDone
+	}()
+	conn.SetReadDeadline(time.Now().Add(idle + timeout))
 	for {
-		conn.SetReadDeadline(time.Unix(0, lastRead.Load()).Add(idle + timeout))
 		_, data, err := conn.ReadMessage()
 		if err != nil {
 			if ctx.Err() != nil {
-				return false, nil
+				return false, live, nil
 			}
 			var ne interface{ Timeout() bool }
 			if errors.As(err, &ne) && ne.Timeout() {
-				return false, errors.New("Twitch chat stopped answering")
+				return false, live, errors.New("Twitch chat stopped answering")
 			}
-			return false, fmt.Errorf("Twitch chat: %w", err)
+			return false, live, errors.New("Twitch chat closed the connection")
 		}
-		lastRead.Store(time.Now().UnixNano())
+		lastRead.Store(int64(time.Since(start)))
+		conn.SetReadDeadline(time.Now().Add(idle + timeout)) // the keepalive pulls it in
 		for _, line := range strings.Split(string(data), "\n") {
 			line = strings.TrimRight(line, "\r")
 			if line == "" {
 				continue
 			}
-			if strings.Contains(line, "Login authentication failed") || strings.Contains(line, "Improperly formatted auth") {
-				return false, errLoginRefused
+			if !live && loginRefused(line) {
+				return false, false, errLoginRefused
 			}
 			ev := parseTwitch(line, time.Now())
 			switch {
 			case ev.ping != "":
 				if err := send("PONG :" + ev.ping); err != nil {
-					return false, fmt.Errorf("Twitch chat: %w", err)
+					return false, live, errors.New("Twitch chat closed the connection")
 				}
 			case ev.reconnect:
-				return true, nil
+				return true, live, nil
 			case ev.msg != nil:
 				emit(*ev.msg)
 			}
@@ -230,6 +256,18 @@ func (t *Twitch) session(ctx context.Context, url string, emit func(Message), st
 			}
 		}
 	}
+}
+
+// loginRefused tells Twitch's refusal of a login: a NOTICE from the server
+// to "*" before the channel is joined (a viewer's line saying the same words
+// is a PRIVMSG).
+func loginRefused(line string) bool {
+	l, ok := parseIRC(line)
+	if !ok || l.command != "NOTICE" || l.prefix != "tmi.twitch.tv" || len(l.params) < 2 || l.params[0] != "*" {
+		return false
+	}
+	m := l.params[len(l.params)-1]
+	return strings.Contains(m, "Login authentication failed") || strings.Contains(m, "Improperly formatted auth")
 }
 
 // isJoined tells the server's confirmation that the channel is joined (the

@@ -15,6 +15,13 @@ type ircLine struct {
 	params  []string
 }
 
+// Bounds on what a line may claim: Twitch's own limits, with room.
+const (
+	maxBits       = 10_000_000
+	maxTimeoutSec = 14 * 24 * 3600 // Twitch's longest timeout
+	maxCount      = 100_000        // months, gifted subs, raiders
+)
+
 // maxIRCLine bounds a line: Twitch's are at most 8 KB with tags; anything
 // longer is not Twitch.
 const maxIRCLine = 16 << 10
@@ -134,8 +141,8 @@ func parseTwitch(line string, now time.Time) twitchEvent {
 			m.Text = strings.TrimSuffix(a, "\x01")
 		}
 		m.Emotes = twitchEmotes(l.tags["emotes"], m.Text)
-		if bits, err := strconv.ParseFloat(l.tags["bits"], 64); err == nil && bits > 0 {
-			m.Kind, m.Amount, m.Currency = KindTip, bits, "bits"
+		if bits, err := strconv.ParseUint(l.tags["bits"], 10, 32); err == nil && bits > 0 && bits <= maxBits {
+			m.Kind, m.Amount, m.Currency = KindTip, float64(bits), "bits"
 		}
 	case "USERNOTICE":
 		m.Text = lastParamAfter(l, 1)
@@ -159,7 +166,7 @@ func parseTwitch(line string, now time.Time) twitchEvent {
 			m.TargetUser = id
 		}
 		if s, err := strconv.Atoi(l.tags["ban-duration"]); err == nil && s > 0 {
-			m.Duration = time.Duration(s) * time.Second
+			m.Duration = time.Duration(min(s, maxTimeoutSec)) * time.Second
 		}
 	case "NOTICE":
 		m.Kind, m.System = KindNotice, lastParam(l)
@@ -174,7 +181,7 @@ func parseTwitch(line string, now time.Time) twitchEvent {
 func twitchUserNotice(m *Message, tags map[string]string) bool {
 	num := func(k string) int {
 		n, _ := strconv.Atoi(tags[k])
-		return max(n, 0)
+		return min(max(n, 0), maxCount)
 	}
 	switch tags["msg-id"] {
 	case "sub", "resub":
@@ -268,7 +275,7 @@ func twitchEmotes(tag, text string) []Emote {
 			}
 			s, err1 := strconv.Atoi(a)
 			t, err2 := strconv.Atoi(b)
-			if err1 != nil || err2 != nil || s < 0 || t < s || t+1 >= len(offsets) || len(out) >= 256 {
+			if err1 != nil || err2 != nil || s < 0 || t < s || t >= len(offsets)-1 || len(out) >= 256 {
 				continue
 			}
 			out = append(out, Emote{ID: id, Start: offsets[s], End: offsets[t+1]})

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,9 @@ func FuzzParseTwitch(f *testing.F) {
 		"@emotes=25:0-4,12-16 :a!a@a PRIVMSG #c :Kappa héllo Kappa",
 		`@system-msg=a\sb\:c\\d\ :tmi.twitch.tv USERNOTICE #c`,
 		"PING :tmi.twitch.tv",
+		"@emotes=25:0-9223372036854775807 :a!a@a PRIVMSG #c :Kappa",
+		"@bits=Inf :a!a@a PRIVMSG #c :x",
+		"@ban-duration=9223372036854775807 :tmi.twitch.tv CLEARCHAT #c :u",
 	} {
 		f.Add(s)
 	}
@@ -133,8 +137,8 @@ func FuzzParseTwitch(f *testing.F) {
 		if utf8.ValidString(line) && !utf8.ValidString(m.Text) {
 			t.Fatalf("valid line, invalid text %q", m.Text)
 		}
-		if m.Amount < 0 || m.Amount != m.Amount {
-			t.Fatalf("amount %v", m.Amount)
+		if m.Amount < 0 || m.Amount != m.Amount || math.IsInf(m.Amount, 0) || m.Duration < 0 {
+			t.Fatalf("amount %v, duration %v", m.Amount, m.Duration)
 		}
 	})
 }

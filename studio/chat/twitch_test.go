@@ -211,13 +211,7 @@ func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 	states := make(chan State, 16)
 	done := make(chan error, 1)
 	go func() { done <- tw.Run(ctx, func(Message) {}, func(s State) { states <- s }) }()
-	var refused State
-	for s := range states {
-		if s.Phase == Reconnecting {
-			refused = s
-			break
-		}
-	}
+	refused := waitPhase(t, states, Reconnecting)
 	cancel()
 	<-done
 	if !strings.Contains(refused.Err, "refused the login") || strings.Contains(refused.Err, token) || refused.Retry < 2*time.Second {
@@ -241,13 +235,7 @@ func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 	states = make(chan State, 16)
 	go func() { done <- tw.Run(ctx, func(Message) {}, func(s State) { states <- s }) }()
 	start := time.Now()
-	var dead State
-	for s := range states {
-		if s.Phase == Reconnecting {
-			dead = s
-			break
-		}
-	}
+	dead := waitPhase(t, states, Reconnecting)
 	cancel()
 	<-done
 	if !strings.Contains(dead.Err, "stopped answering") || time.Since(start) > 2*time.Second {
@@ -255,5 +243,80 @@ func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 	}
 	if len(silent.sent("PING")) == 0 {
 		t.Error("no keepalive PING was sent")
+	}
+}
+
+// waitPhase is the first state in phase p, failing the test after 10 s.
+func waitPhase(t *testing.T, states <-chan State, p Phase) State {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-states:
+			if s.Phase == p {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("no %v state within 10 s", p)
+			return State{}
+		}
+	}
+}
+
+// A quiet channel whose server answers each PING stays up through several
+// idle periods; a viewer writing Twitch's refusal words is only chat; a bad
+// channel name fails at once in words; the token never shows.
+func TestTwitchQuietChannelAndBadInput(t *testing.T) {
+	var f *fakeTwitch
+	f = newFakeTwitch(t, func(c *websocket.Conn) {
+		say(c, joined, "@id=9 :v!v@v PRIVMSG #cam :Login authentication failed lol")
+		deadline := time.Now().Add(1500 * time.Millisecond)
+		answered := 0
+		for time.Now().Before(deadline) {
+			if n := len(f.sent("PING")); n > answered {
+				f.hold(30 * time.Millisecond) // a slow PONG
+				say(c, ":tmi.twitch.tv PONG tmi.twitch.tv :tmi.twitch.tv")
+				answered = n
+			}
+			f.hold(5 * time.Millisecond)
+		}
+		f.hold(time.Second)
+	})
+	tw := &Twitch{Channel: "cam", URL: f.url(), Idle: 200 * time.Millisecond, Timeout: 100 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	states := make(chan State, 64)
+	done := make(chan error, 1)
+	var got []Message
+	var mu sync.Mutex
+	go func() {
+		done <- tw.Run(ctx, func(m Message) { mu.Lock(); got = append(got, m); mu.Unlock() }, func(s State) { states <- s })
+	}()
+	waitPhase(t, states, Live)
+	time.Sleep(1200 * time.Millisecond)
+	cancel()
+	<-done
+	close(states)
+	for s := range states {
+		if s.Phase == Reconnecting {
+			t.Errorf("a quiet channel answering its PINGs was dropped: %+v", s)
+		}
+	}
+	if n := len(f.sent("PING")); n < 3 {
+		t.Errorf("%d PINGs in 1.2 s with 200 ms idle; want several", n)
+	}
+	mu.Lock()
+	if len(got) != 1 || got[0].Text != "Login authentication failed lol" {
+		t.Errorf("the viewer's line: %+v", got)
+	}
+	mu.Unlock()
+
+	bad := &Twitch{Channel: "#no such channel\r\nPRIVMSG", URL: f.url(), Token: "t0k3n"}
+	var last State
+	if err := bad.Run(context.Background(), func(Message) {}, func(s State) { last = s }); err == nil || last.Phase != Failed || !strings.Contains(last.Err, "1 to 25") {
+		t.Errorf("a bad channel: %v, state %+v", err, last)
+	}
+	tok := &Twitch{Token: "abc123secret"}
+	if m := tok.mask("dial wss://x?token=abc123secret failed"); strings.Contains(m, "abc123secret") {
+		t.Errorf("mask left the token: %q", m)
 	}
 }
