@@ -2,7 +2,6 @@ package studio
 
 import (
 	"context"
-	"runtime"
 	"fmt"
 	"slices"
 	"time"
@@ -15,10 +14,6 @@ import (
 // through each rendition's encoder, the sound through the one audio encoder,
 // until the duration is reached, ctx ends or abort closes.
 func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
-	// The encoders' calls are long C calls: kept on one thread (see
-	// CameraSource's read loop).
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	frames, skipped, stopVideo := b.studio.SubscribeVideo(8)
 	defer stopVideo()
 	chunks, _, stopAudio := b.studio.SubscribeAudio(128)
