@@ -72,8 +72,16 @@ func TestLiveKeepsItsClockWhenStarvedOfCPU(t *testing.T) {
 	if during == 0 && sum0(stdout.String())["compositor_missed"] == 0 {
 		t.Skipf("the load did not starve onair on this machine (nothing skipped or missed): nothing to check")
 	}
-	if before, ok := skipped[settled]; !ok || after != before {
-		t.Errorf("still skipping after the load ended: %d at %d s, %d at the end", before, settled, after)
+	// The first status line from settled on (a busy runner may not print one
+	// every second).
+	at := settled
+	for ; at <= last; at++ {
+		if _, ok := skipped[at]; ok {
+			break
+		}
+	}
+	if before, ok := skipped[at]; !ok || after != before {
+		t.Errorf("still skipping after the load ended: %d at %d s, %d at the end", before, at, after)
 	}
 	sum := summary(t, stdout.String())
 	slots := sum["frames_encoded"] + sum["encoder_skipped"] + sum["compositor_missed"]
