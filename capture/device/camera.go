@@ -2,8 +2,8 @@ package device
 
 import (
 	"context"
-	"runtime"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"

@@ -16,17 +16,7 @@ import (
 // command is left out with a word and the next one still works; Stop returns
 // promptly while the pipe is still open, and leaves its mode alone.
 func TestCommandReaderLines(t *testing.T) {
-	card, err := capture.NewTestCard(64, 64, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := studio.NewStudio(64, 64, 30, card, audio.NewMixer())
-	defer st.CloseSources()
-	stage, err := overlay.NewStage(64, 64, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetStage(stage)
+	st, stage := stageStudio(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -58,17 +48,7 @@ func TestCommandReaderLines(t *testing.T) {
 
 // The last line of a script without its newline is carried out too.
 func TestCommandReaderLastLineWithoutNewline(t *testing.T) {
-	card, err := capture.NewTestCard(64, 64, 30)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := studio.NewStudio(64, 64, 30, card, audio.NewMixer())
-	defer st.CloseSources()
-	stage, err := overlay.NewStage(64, 64, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.SetStage(stage)
+	st, stage := stageStudio(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -85,4 +65,21 @@ func TestCommandReaderLastLineWithoutNewline(t *testing.T) {
 	if !stage.InPrivacy() {
 		t.Error("the last line, without a newline, was dropped")
 	}
+}
+
+// stageStudio is a small studio with the default scenes, closed with the test.
+func stageStudio(t *testing.T) (*studio.Studio, *overlay.Stage) {
+	t.Helper()
+	card, err := capture.NewTestCard(64, 64, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := studio.NewStudio(64, 64, 30, card, audio.NewMixer())
+	t.Cleanup(st.CloseSources)
+	stage, err := overlay.NewStage(64, 64, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.SetStage(stage)
+	return st, stage
 }
