@@ -67,6 +67,7 @@ type Message struct {
 	Text     string
 	Emotes   []Emote
 	Time     time.Time
+	Private  bool // a private message to the performer (not shown to the room)
 
 	// Events.
 	Amount     float64       // tip: bits, tokens or money; raid: viewers; sub: months

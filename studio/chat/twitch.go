@@ -65,53 +65,27 @@ const TwitchURL = "wss://irc-ws.chat.twitch.tv:443"
 const maxTwitchFrame = 1 << 20
 
 // errLoginRefused is a token Twitch refused: retried at the longest wait.
-var errLoginRefused = errors.New("Twitch refused the login (check the token)")
+var errLoginRefused = errSlow{errors.New("Twitch refused the login (check the token)")}
+
+// Platform is "twitch".
+func (t *Twitch) Platform() string { return "twitch" }
 
 // Run reads the chat until ctx ends, reconnecting by itself: at once when
-// the server asks (RECONNECT), with the backoff after a failure. emit and
-// state are called from Run's goroutine only.
+// the server asks (RECONNECT), with the backoff after a failure, at the
+// longest wait after a refused token. emit and state are called from Run's
+// goroutine only.
 func (t *Twitch) Run(ctx context.Context, emit func(Message), state func(State)) error {
 	url := t.URL
 	if url == "" {
 		url = TwitchURL
 	}
 	channel := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t.Channel), "#"))
-	if !validChannel(channel) {
-		err := fmt.Errorf("Twitch channel %q: a channel name is 1 to 25 letters, digits or _", t.Channel)
-		state(State{Platform: "twitch", Phase: Failed, Err: t.mask(err.Error())})
-		return err
-	}
-	b := t.Backoff.Filled()
-	for attempt := 0; ; {
-		state(State{Platform: "twitch", Phase: Connecting})
-		asked, wasLive, err := t.session(ctx, url, channel, emit, state)
-		if ctx.Err() != nil {
-			return nil
+	return runSessions(ctx, "twitch", t.Backoff, t.mask, state, func(ctx context.Context) (bool, bool, error) {
+		if !validChannel(channel) {
+			return false, false, errFatal{fmt.Errorf("Twitch channel %q: a channel name is 1 to 25 letters, digits or _", t.Channel)}
 		}
-		if wasLive {
-			attempt = 0 // it worked: the backoff starts over
-			if asked {
-				continue // the server's own reconnect, after a live session: at once
-			}
-		}
-		attempt++
-		wait := b.Delay(attempt)
-		if errors.Is(err, errLoginRefused) {
-			wait = b.Max // a token does not fix itself
-		}
-		msg := ""
-		if err != nil {
-			msg = t.mask(err.Error())
-		}
-		state(State{Platform: "twitch", Phase: Reconnecting, Retry: wait, Err: msg})
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil
-		case <-timer.C:
-		}
-	}
+		return t.session(ctx, url, channel, emit, state)
+	})
 }
 
 // validChannel is a Twitch login: 1 to 25 of a-z, 0-9 and _.
@@ -128,12 +102,7 @@ func validChannel(c string) bool {
 }
 
 // mask hides the token in a message.
-func (t *Twitch) mask(s string) string {
-	if t.Token != "" {
-		s = strings.ReplaceAll(s, t.Token, "****")
-	}
-	return s
-}
+func (t *Twitch) mask(s string) string { return masker(t.Token)(s) }
 
 // session is one connection: log in, join, read until it ends. asked tells
 // that the server asked for the reconnect, live that the channel was joined.

@@ -2,8 +2,6 @@ package chat
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -13,88 +11,6 @@ import (
 
 	"onair/outputs"
 )
-
-// fakeTwitch is a local server speaking Twitch's chat over WebSocket: each
-// connection runs the next script in turn, and what the client sent is kept.
-type fakeTwitch struct {
-	t       *testing.T
-	mu      sync.Mutex
-	scripts []func(c *websocket.Conn)
-	n       int
-	got     []string // lines the client sent, all connections
-	srv     *httptest.Server
-	quit    chan struct{}  // closed at the test's end: scripts stop waiting
-	wg      sync.WaitGroup // the connections' handlers
-}
-
-// hold waits d, or less when the test ends.
-func (f *fakeTwitch) hold(d time.Duration) {
-	select {
-	case <-f.quit:
-	case <-time.After(d):
-	}
-}
-
-func newFakeTwitch(t *testing.T, scripts ...func(c *websocket.Conn)) *fakeTwitch {
-	f := &fakeTwitch{t: t, scripts: scripts, quit: make(chan struct{})}
-	up := websocket.Upgrader{}
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.wg.Add(1)
-		defer f.wg.Done()
-		c, err := up.Upgrade(w, r, nil)
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		f.mu.Lock()
-		i := f.n
-		f.n++
-		f.mu.Unlock()
-		// The client's lines, kept as they come.
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for {
-				_, data, err := c.ReadMessage()
-				if err != nil {
-					return
-				}
-				f.mu.Lock()
-				for _, l := range strings.Split(strings.TrimSpace(string(data)), "\r\n") {
-					f.got = append(f.got, l)
-				}
-				f.mu.Unlock()
-			}
-		}()
-		if i < len(f.scripts) {
-			f.scripts[i](c)
-		} else {
-			f.hold(10 * time.Second) // nothing more to say
-		}
-		c.Close()
-		<-done
-	}))
-	t.Cleanup(func() {
-		close(f.quit)
-		f.srv.Close()
-		f.wg.Wait() // hijacked connections are not waited for by Close
-	})
-	return f
-}
-
-func (f *fakeTwitch) url() string { return "ws" + strings.TrimPrefix(f.srv.URL, "http") }
-
-func (f *fakeTwitch) sent(prefix string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, l := range f.got {
-		if strings.HasPrefix(l, prefix) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
 
 func say(c *websocket.Conn, lines ...string) {
 	c.WriteMessage(websocket.TextMessage, []byte(strings.Join(lines, "\r\n")+"\r\n"))
@@ -106,13 +22,13 @@ const joined = ":tmi.twitch.tv 366 justinfan1 #cam :End of /NAMES list"
 // asks for, then a dropped socket — with none lost or repeated; PING is
 // answered; the login is anonymous without a token.
 func TestTwitchReadsAndReconnects(t *testing.T) {
-	wait := func(f *fakeTwitch, prefix string) {
+	wait := func(f *fakeWS, prefix string) {
 		for i := 0; i < 200 && len(f.sent(prefix)) == 0; i++ {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	var f *fakeTwitch
-	f = newFakeTwitch(t,
+	var f *fakeWS
+	f = newFakeWS(t,
 		func(c *websocket.Conn) {
 			wait(f, "JOIN")
 			say(c, joined, "@id=1;display-name=Ana :ana!ana@ana.tmi.twitch.tv PRIVMSG #cam :one", "@id=2;display-name=Bo :bo!bo@bo.tmi.twitch.tv PRIVMSG #cam :two")
@@ -201,8 +117,8 @@ func TestTwitchReadsAndReconnects(t *testing.T) {
 // wait; a server that stops answering is found by the keepalive.
 func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 	const token = "s3cr3tt0k3n"
-	var f *fakeTwitch
-	f = newFakeTwitch(t, func(c *websocket.Conn) {
+	var f *fakeWS
+	f = newFakeWS(t, func(c *websocket.Conn) {
 		say(c, ":tmi.twitch.tv NOTICE * :Login authentication failed")
 		f.hold(200 * time.Millisecond)
 	})
@@ -224,8 +140,8 @@ func TestTwitchRefusedTokenAndDeadServer(t *testing.T) {
 		t.Errorf("sent %q", p)
 	}
 
-	var silent *fakeTwitch
-	silent = newFakeTwitch(t, func(c *websocket.Conn) {
+	var silent *fakeWS
+	silent = newFakeWS(t, func(c *websocket.Conn) {
 		say(c, joined)
 		silent.hold(3 * time.Second) // never a word, never a PONG
 	})
@@ -267,8 +183,8 @@ func waitPhase(t *testing.T, states <-chan State, p Phase) State {
 // idle periods; a viewer writing Twitch's refusal words is only chat; a bad
 // channel name fails at once in words; the token never shows.
 func TestTwitchQuietChannelAndBadInput(t *testing.T) {
-	var f *fakeTwitch
-	f = newFakeTwitch(t, func(c *websocket.Conn) {
+	var f *fakeWS
+	f = newFakeWS(t, func(c *websocket.Conn) {
 		say(c, joined, "@id=9 :v!v@v PRIVMSG #cam :Login authentication failed lol")
 		deadline := time.Now().Add(1500 * time.Millisecond)
 		answered := 0
