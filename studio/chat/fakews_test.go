@@ -93,4 +93,3 @@ func (f *fakeWS) sent(prefix string) []string {
 	}
 	return out
 }
-
