@@ -1,0 +1,142 @@
+package chat
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Moderation is the studio's own moderation: it hides messages from the
+// performer's view (and the chat box on stream); it removes nothing on the
+// platforms.
+type Moderation struct {
+	// HiddenUsers are hidden: "login" on every platform, "platform:login"
+	// on one.
+	HiddenUsers []string `json:"hidden_users,omitempty"`
+	// Filters hide a message, or mask the words, that match.
+	Filters []Filter `json:"filters,omitempty"`
+	// TrustedOnly shows only the broadcaster, moderators, subscribers and
+	// Trusted users.
+	TrustedOnly bool     `json:"trusted_only,omitempty"`
+	Trusted     []string `json:"trusted,omitempty"` // as HiddenUsers
+	// Bots are ignored altogether, events too ("nightbot", "streamelements").
+	Bots []string `json:"bots,omitempty"`
+}
+
+// Filter is a word, a phrase or a regular expression.
+type Filter struct {
+	Pattern string `json:"pattern"`
+	Regex   bool   `json:"regex,omitempty"`  // else a word or phrase, any case
+	Action  string `json:"action,omitempty"` // "hide" (the default) or "mask"
+}
+
+// Limits on moderation lists: a profile is untrusted input too.
+const (
+	maxFilters       = 500
+	maxPatternBytes  = 500
+	maxModerationSet = 100000
+)
+
+// moderator is a Moderation made ready: sets and compiled patterns.
+type moderator struct {
+	hidden, trusted, bots map[string]bool // "login" or "platform:login"
+	hide, mask            []*regexp.Regexp
+	trustedOnly           bool
+}
+
+// compile checks m and makes it ready; errors are in words.
+func (m Moderation) compile() (*moderator, error) {
+	if len(m.Filters) > maxFilters {
+		return nil, fmt.Errorf("chat moderation: %d filters; at most %d", len(m.Filters), maxFilters)
+	}
+	if len(m.HiddenUsers)+len(m.Trusted)+len(m.Bots) > maxModerationSet {
+		return nil, fmt.Errorf("chat moderation: more than %d names", maxModerationSet)
+	}
+	set := func(names []string) map[string]bool {
+		s := make(map[string]bool, len(names))
+		for _, n := range names {
+			if n = strings.ToLower(strings.TrimSpace(n)); n != "" {
+				s[n] = true
+			}
+		}
+		return s
+	}
+	mo := &moderator{hidden: set(m.HiddenUsers), trusted: set(m.Trusted), bots: set(m.Bots), trustedOnly: m.TrustedOnly}
+	for i, f := range m.Filters {
+		p := f.Pattern
+		if strings.TrimSpace(p) == "" {
+			return nil, fmt.Errorf("chat filter %d: the pattern is empty", i+1)
+		}
+		if len(p) > maxPatternBytes {
+			return nil, fmt.Errorf("chat filter %d: the pattern is over %d bytes", i+1, maxPatternBytes)
+		}
+		if !f.Regex {
+			// A word or phrase: whole words, any case.
+			p = `(?i)\b` + regexp.QuoteMeta(strings.TrimSpace(p)) + `\b`
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, fmt.Errorf("chat filter %d (%q) is not a valid regular expression: %v", i+1, f.Pattern, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+		}
+		switch strings.ToLower(f.Action) {
+		case "", "hide":
+			mo.hide = append(mo.hide, re)
+		case "mask":
+			mo.mask = append(mo.mask, re)
+		default:
+			return nil, fmt.Errorf("chat filter %d: action %q; it is hide or mask", i+1, f.Action)
+		}
+	}
+	return mo, nil
+}
+
+// in tells whether the author of m is in set (by login, name or id, on every
+// platform or on m's).
+func in(set map[string]bool, m *Message) bool {
+	if len(set) == 0 {
+		return false
+	}
+	for _, n := range [...]string{m.Author.Login, m.Author.Name, m.Author.ID} {
+		if n == "" {
+			continue
+		}
+		n = strings.ToLower(n)
+		if set[n] || set[m.Platform+":"+n] {
+			return true
+		}
+	}
+	return false
+}
+
+// bot tells a message to ignore altogether.
+func (mo *moderator) bot(m *Message) bool { return in(mo.bots, m) }
+
+// judge tells whether m is hidden from the view, and masks its text in
+// place. Events are never hidden by trusted-only mode (a tip counts whoever
+// gives it), but a hidden user's or a filtered message's words are dropped
+// from them.
+func (mo *moderator) judge(m *Message) (hidden bool) {
+	for _, re := range mo.mask {
+		if re.MatchString(m.Text) {
+			m.Text = re.ReplaceAllStringFunc(m.Text, func(s string) string { return strings.Repeat("*", min(len([]rune(s)), 12)) })
+			m.Emotes = nil // the spans moved
+		}
+	}
+	hidden = in(mo.hidden, m)
+	for _, re := range mo.hide {
+		if hidden {
+			break
+		}
+		hidden = re.MatchString(m.Text)
+	}
+	if m.Kind != KindChat {
+		if hidden {
+			m.Text = "" // the event stays, its words go
+		}
+		return false
+	}
+	if !hidden && mo.trustedOnly && m.Author.Role == RoleViewer && !in(mo.trusted, m) {
+		hidden = true
+	}
+	return hidden
+}
