@@ -123,8 +123,8 @@ func TestHubMergesOrdersDedupsAndRemoves(t *testing.T) {
 	a.msgs <- chat("1", "ana", "a1", now.Add(-3*time.Second))
 	a.msgs <- chat("2", "bo", "a2", now.Add(-1*time.Second))
 	r.until(t, "two messages", func() bool { return len(r.added) == 2 })
-	b.msgs <- chat("1", "cy", "b1", now.Add(-2*time.Second)) // same id, another platform: not a duplicate
-	b.msgs <- chat("2", "di", "b2", now.Add(-time.Hour))     // a clock an hour off: placed on arrival
+	b.msgs <- chat("1", "cy", "b1", now.Add(-2*time.Second))  // same id, another platform: not a duplicate
+	b.msgs <- chat("2", "di", "b2", now.Add(-time.Hour))      // a clock an hour off: placed on arrival
 	a.msgs <- chat("1", "ana", "a1", now.Add(-3*time.Second)) // replayed after a reconnect
 	r.until(t, "four messages", func() bool { return len(r.added) == 4 })
 	if got := texts(h.View()); got != "twitch:a1 kick:b1 twitch:a2 kick:b2" {
