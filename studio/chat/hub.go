@@ -458,8 +458,21 @@ func (h *Hub) sendLoop(ctx context.Context, hc *hubConn) {
 		err := s.Send(sctx, text)
 		cancel()
 		sent = append(sent, time.Now())
-		if err != nil && ctx.Err() == nil {
-			h.say(fmt.Sprintf("%s: not sent: %v", s.Platform(), err))
+		if err != nil {
+			if ctx.Err() == nil {
+				h.say(fmt.Sprintf("%s: not sent: %v", s.Platform(), err))
+			}
+			continue
+		}
+		// A platform that does not send one's own messages back: the hub
+		// shows them.
+		if e, ok := s.(interface{ Self() Author }); ok {
+			m := Message{Platform: s.Platform(), Kind: KindChat, Author: e.Self(), Text: text, Time: time.Now()}
+			select {
+			case h.in <- hubInput{msg: &m}:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }

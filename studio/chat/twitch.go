@@ -55,6 +55,56 @@ type Twitch struct {
 	// Keepalive: a PING after Idle without a line, and the connection
 	// counted dead when no PONG comes within Timeout.
 	Idle, Timeout time.Duration
+
+	// The live session's writer, for Send (nil between sessions).
+	writer atomic.Pointer[func(lines ...string) error]
+}
+
+// CanSend tells that a login and token are set: anonymous reading cannot
+// send.
+func (t *Twitch) CanSend() bool { return t.Login != "" && strings.TrimSpace(t.Token) != "" }
+
+// SendLimit is Twitch's: 20 messages per 30 s, 100 in one's own channel
+// (the broadcaster, or a moderator).
+func (t *Twitch) SendLimit() (int, time.Duration) {
+	if strings.EqualFold(t.Login, twitchChannel(t.Channel)) {
+		return 100, 30 * time.Second
+	}
+	return 20, 30 * time.Second
+}
+
+// Self is the sender as its own messages show: Twitch does not send them
+// back.
+func (t *Twitch) Self() Author {
+	role := RoleViewer
+	if strings.EqualFold(t.Login, twitchChannel(t.Channel)) {
+		role = RoleBroadcaster
+	}
+	return Author{Login: strings.ToLower(t.Login), Name: t.Login, Role: role}
+}
+
+// Send posts text in the channel on the live connection.
+func (t *Twitch) Send(ctx context.Context, text string) error {
+	if !t.CanSend() {
+		return errors.New("Twitch chat is read-only without a login and token")
+	}
+	w := t.writer.Load()
+	if w == nil {
+		return errors.New("Twitch chat is not connected")
+	}
+	text = strings.TrimSpace(cleanText(text, 500))
+	if text == "" {
+		return errors.New("an empty message")
+	}
+	if err := (*w)("PRIVMSG #" + twitchChannel(t.Channel) + " :" + text); err != nil {
+		return errors.New("Twitch chat closed the connection")
+	}
+	return nil
+}
+
+// twitchChannel is a channel name as IRC wants it: lower case, no #.
+func twitchChannel(c string) string {
+	return strings.ToLower(strings.TrimPrefix(strings.TrimSpace(c), "#"))
 }
 
 // TwitchURL is Twitch's chat over WebSocket.
@@ -79,7 +129,7 @@ func (t *Twitch) Run(ctx context.Context, emit func(Message), state func(State))
 	if url == "" {
 		url = TwitchURL
 	}
-	channel := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(t.Channel), "#"))
+	channel := twitchChannel(t.Channel)
 	return runSessions(ctx, "twitch", t.Backoff, t.mask, state, func(ctx context.Context) (bool, bool, error) {
 		if !validChannel(channel) {
 			return false, false, errFatal{fmt.Errorf("Twitch channel %q: a channel name is 1 to 25 letters, digits or _", t.Channel)}
@@ -222,6 +272,10 @@ func (t *Twitch) session(ctx context.Context, url, channel string, emit func(Mes
 			if !live && isJoined(line, channel) {
 				live = true
 				state(State{Platform: "twitch", Phase: Live})
+				if t.CanSend() {
+					t.writer.Store(&send)
+					defer t.writer.Store(nil)
+				}
 			}
 		}
 	}

@@ -236,3 +236,42 @@ func TestTwitchQuietChannelAndBadInput(t *testing.T) {
 		t.Errorf("mask left the token: %q", m)
 	}
 }
+
+// With a login and token the hub sends through Twitch, shows the line
+// itself (Twitch does not echo it), and says so when not connected.
+func TestTwitchSendsThroughTheHub(t *testing.T) {
+	var f *fakeWS
+	f = newFakeWS(t, func(c *websocket.Conn) {
+		say(c, ":tmi.twitch.tv 366 cam #cam :End of /NAMES list")
+		f.hold(5 * time.Second)
+	})
+	tw := &Twitch{Channel: "cam", Login: "Cam", Token: "oauth:tok3n", URL: f.url()}
+	if !tw.CanSend() || (&Twitch{Channel: "cam"}).CanSend() {
+		t.Fatal("CanSend: a login and token send, anonymous does not")
+	}
+	if n, per := tw.SendLimit(); n != 100 || per != 30*time.Second {
+		t.Errorf("own channel's limit %d per %v; want 100 per 30 s", n, per)
+	}
+	if err := tw.Send(context.Background(), "early"); err == nil || !strings.Contains(err.Error(), "not connected") {
+		t.Errorf("sending before connecting: %v", err)
+	}
+	h := NewHub(10)
+	h.Add(tw)
+	r := startHub(t, h)
+	r.until(t, "live", func() bool { return h.States()["twitch"].Phase == Live })
+	if _, err := h.Send("", "hello\r\nPRIVMSG #other :x"); err != nil {
+		t.Fatal(err)
+	}
+	r.until(t, "the echo", func() bool { return len(r.added) == 1 })
+	for i := 0; i < 200 && len(f.sent("PRIVMSG")) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if p := f.sent("PRIVMSG"); len(p) != 1 || p[0] != "PRIVMSG #cam :hello  PRIVMSG #other :x" {
+		t.Errorf("sent %q: want one line in #cam, the line break made a space", p)
+	}
+	r.mu.Lock()
+	if e := r.added[0].Msg; e.Author.Login != "cam" || e.Author.Role != RoleBroadcaster || e.Text != "hello  PRIVMSG #other :x" {
+		t.Errorf("echo %+v", e)
+	}
+	r.mu.Unlock()
+}
