@@ -25,21 +25,31 @@ func (st *Stage) Alert(ev Event) (queued bool, err error) {
 		if f.tips == nil {
 			f.tips = map[string]float64{}
 		}
+		goalUnit := ""
+		if st.goal.spec != nil {
+			goalUnit = st.goal.spec.Unit
+		}
 		unit := ev.Unit
-		if unit == "" && st.goal.spec != nil {
-			unit = st.goal.spec.Unit
+		if unit == "" {
+			unit = goalUnit
 		}
 		ev.Unit = unit // the alert's {amount} says it too
-		f.unit = unit
-		f.lastTip = strings.TrimSpace(ev.Name + " " + formatAmount(ev.Amount) + unitSuffix(unit))
-		if len(f.tips) < 10000 || f.tips[ev.Name] > 0 { // bounded: a flood of names
-			f.tips[ev.Name] += ev.Amount
-			if f.tips[ev.Name] > f.topTotal {
-				f.topName, f.topTotal = ev.Name, f.tips[ev.Name]
+		f.lastTip = strings.TrimSpace(ev.Name + " " + withUnit(ev.Amount, unit))
+		// The goal and the top tipper count one unit only (the goal's, or
+		// the first tip's): 100 tokens and $5 do not add up.
+		if SameUnit(unit, goalUnit) {
+			st.goal.add(ev.Amount)
+			if f.unit == "" {
+				f.unit = unit
+			}
+			if SameUnit(unit, f.unit) && (len(f.tips) < 10000 || f.tips[ev.Name] > 0) { // bounded: a flood of names
+				f.tips[ev.Name] += ev.Amount
+				if f.tips[ev.Name] > f.topTotal {
+					f.topName, f.topTotal = ev.Name, f.tips[ev.Name]
+				}
 			}
 		}
 		f.version++
-		st.goal.add(ev.Amount)
 		st.mu.Unlock()
 	}
 	return st.alerts.push(st, ev)
@@ -117,7 +127,7 @@ func (q *alertQueue) advance(st *Stage, at time.Duration) {
 	if tmpl == "" {
 		tmpl = DefaultAlertTexts[ev.Kind]
 	}
-	text := strings.NewReplacer("{name}", ev.Name, "{amount}", formatAmount(ev.Amount)+unitSuffix(ev.Unit), "{message}", ev.Message).Replace(tmpl)
+	text := strings.NewReplacer("{name}", ev.Name, "{amount}", withUnit(ev.Amount, ev.Unit), "{message}", ev.Message).Replace(tmpl)
 	if ev.Message != "" && !strings.Contains(tmpl, "{message}") {
 		text += "\n" + ev.Message
 	}

@@ -56,7 +56,7 @@ func (st *Stage) expand(tmpl string, at time.Duration) string {
 	}
 	top := ""
 	if f.topName != "" {
-		top = f.topName + " (" + formatAmount(f.topTotal) + unitSuffix(f.unit) + ")"
+		top = f.topName + " (" + withUnit(f.topTotal, f.unit) + ")"
 	}
 	return strings.NewReplacer(
 		"{clock}", now.Format("15:04:05"),
@@ -80,12 +80,38 @@ func twoDigits(v int64) string {
 	return formatAmount(float64(v))
 }
 
-func unitSuffix(u string) string {
-	if u == "" {
-		return ""
+// withUnit is an amount with its unit: a currency sign before it ("$5"),
+// a word after it ("100 tokens").
+func withUnit(v float64, u string) string {
+	switch u {
+	case "":
+		return formatAmount(v)
+	case "$", "€", "£", "¥":
+		return u + formatAmount(v)
 	}
-	return " " + u
+	return formatAmount(v) + " " + u
 }
+
+// unitKey is a unit as compared: "$" and "USD", "token" and "Tokens" are the
+// same.
+func unitKey(u string) string {
+	u = strings.ToLower(strings.TrimSpace(u))
+	switch u {
+	case "$", "usd":
+		return "usd"
+	case "€", "eur":
+		return "eur"
+	case "£", "gbp":
+		return "gbp"
+	case "token", "tk", "tks":
+		return "tokens"
+	}
+	return u
+}
+
+// SameUnit tells whether a tip in unit a counts towards a goal in unit b:
+// an empty unit matches any.
+func SameUnit(a, b string) bool { return a == "" || b == "" || unitKey(a) == unitKey(b) }
 
 // textLayer is a template drawn again only when what it shows changes.
 type textLayer struct {
@@ -179,7 +205,10 @@ func (g *goalState) label() string {
 	if g.spec == nil {
 		return ""
 	}
-	return title + ": " + formatAmount(g.current) + " / " + formatAmount(target) + unitSuffix(g.spec.Unit)
+	if u := g.spec.Unit; u == "$" || u == "€" || u == "£" || u == "¥" {
+		return title + ": " + withUnit(g.current, u) + " / " + withUnit(target, u)
+	}
+	return title + ": " + formatAmount(g.current) + " / " + withUnit(target, g.spec.Unit)
 }
 
 type goalLayer struct {
@@ -217,6 +246,7 @@ const chatKeep = 64
 // untrusted: cleaned by the caller.
 type ChatLine struct {
 	Author, Text string
+	Key          string // names the line for RemoveChat ("" for none)
 }
 
 // chatLog is the last messages, newest last, each stamped with the studio
@@ -246,6 +276,30 @@ func (st *Stage) Chat(l ChatLine) {
 	if n := len(st.chat.lines); n > chatKeep {
 		st.chat.lines = append(st.chat.lines[:0], st.chat.lines[n-chatKeep:]...)
 	}
+}
+
+// RemoveChat takes lines out of the chat boxes by Key (a message the
+// platform deleted, a banned user's).
+func (st *Stage) RemoveChat(keys ...string) {
+	if len(keys) == 0 {
+		return
+	}
+	drop := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k != "" {
+			drop[k] = true
+		}
+	}
+	st.chat.mu.Lock()
+	defer st.chat.mu.Unlock()
+	kept := st.chat.lines[:0]
+	for _, e := range st.chat.lines {
+		if !drop[e.line.Key] {
+			kept = append(kept, e)
+		}
+	}
+	clear(st.chat.lines[len(kept):])
+	st.chat.lines = kept
 }
 
 // chatLayer draws the last messages top-down, newest at the bottom, each

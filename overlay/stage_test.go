@@ -236,6 +236,47 @@ func TestGoalFillsAndMovesOn(t *testing.T) {
 	}
 }
 
+// A tip in another unit than the goal's is shown with its own unit and does
+// not fill the goal; currency signs go before the amount.
+func TestTipsInOtherUnitsLeaveTheGoal(t *testing.T) {
+	st := mustStage(t, 320, 180, []SceneSpec{{Name: "Live", Layers: []LayerSpec{
+		{Name: "goal", Kind: KindGoal, Width: 300, Height: 30, Goal: &GoalSpec{Title: "Dance", Target: 100, Unit: "tokens"}},
+	}}})
+	st.Alert(Event{Kind: "tip", Amount: 40, Unit: "Tokens", Name: "Ana"})
+	st.Alert(Event{Kind: "tip", Amount: 5, Unit: "$", Name: "Bo"})
+	st.Alert(Event{Kind: "tip", Amount: 300, Unit: "bits", Name: "Cy"})
+	if got, want := st.expand("{goal} | {last_tip} | {top_tipper}", 0), "Dance: 40 / 100 tokens | Cy 300 bits | Ana (40 Tokens)"; got != want {
+		t.Errorf("fields %q, want %q", got, want)
+	}
+	usd := mustStage(t, 320, 180, []SceneSpec{{Name: "Live", Layers: []LayerSpec{
+		{Name: "goal", Kind: KindGoal, Width: 300, Height: 30, Goal: &GoalSpec{Title: "Lights", Target: 50, Unit: "$"}},
+	}}})
+	usd.Alert(Event{Kind: "tip", Amount: 12.5, Unit: "USD", Name: "Di"})
+	usd.Alert(Event{Kind: "tip", Amount: 10, Unit: "EUR", Name: "Ed"})
+	if got, want := usd.expand("{goal} | {top_tipper}", 0), "Lights: $12.5 / $50 | Di (12.5 USD)"; got != want {
+		t.Errorf("fields %q, want %q", got, want)
+	}
+	if !SameUnit("$", "usd") || SameUnit("tokens", "$") || !SameUnit("", "bits") {
+		t.Error("SameUnit")
+	}
+}
+
+// Lines removed by key leave the chat box; the others stay.
+func TestRemoveChat(t *testing.T) {
+	st := mustStage(t, 64, 64, flatScenes(t))
+	st.Chat(ChatLine{Author: "a", Text: "one", Key: "k1"})
+	st.Chat(ChatLine{Author: "b", Text: "two", Key: "k2"})
+	st.Chat(ChatLine{Author: "c", Text: "three"})
+	st.RemoveChat("k1", "", "nothing")
+	var left []string
+	for _, e := range st.chat.lines {
+		left = append(left, e.line.Text)
+	}
+	if strings.Join(left, ",") != "two,three" {
+		t.Errorf("left %q", left)
+	}
+}
+
 func TestShowAndHideLayers(t *testing.T) {
 	st := mustStage(t, 64, 64, flatScenes(t))
 	c := canvas(64, 64, 0)
