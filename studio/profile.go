@@ -19,6 +19,7 @@ import (
 	"onair/encoder"
 	"onair/outputs"
 	"onair/overlay"
+	"onair/studio/chat"
 )
 
 // Profile is a performer's saved set-up: canvas, encoder settings and
@@ -47,6 +48,9 @@ type Profile struct {
 	// gives overlay.DefaultScenes ("Live" with the camera and the alert box,
 	// "Be right back", "Starting soon", "Privacy").
 	Scenes []overlay.SceneSpec `json:"scenes,omitempty"`
+	// Chat is the platforms' chats read beside the show (and sent to), and
+	// the studio's moderation of them.
+	Chat chat.Config `json:"chat,omitzero"`
 }
 
 // Reconnect cap limits: retrying more often than every 5 s can get an account
@@ -222,6 +226,9 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("x264 preset %q is unknown (use ultrafast … veryslow; veryfast is the usual choice)", p.Video.Preset)
 	}
 	if _, err := ParseCodec(p.Video.Codec); err != nil {
+		return err
+	}
+	if err := p.Chat.Validate(); err != nil {
 		return err
 	}
 	if err := overlay.ValidateScenes(p.Scenes); err != nil {

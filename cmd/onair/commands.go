@@ -39,6 +39,20 @@ const maxCommandLine = 8 << 10
 const pollEvery = 200 * time.Millisecond
 
 func readCommands(in *os.File, st *studio.Studio, out io.Writer) *commandReader {
+	return readLines(in, out, func(line []byte) {
+		c, err := studio.ParseCommand(string(line))
+		if err == nil {
+			err = st.Do(c)
+		}
+		if err != nil {
+			fmt.Fprintf(out, "command: %v\n", err)
+		}
+	})
+}
+
+// readLines gives do each line of in, from a goroutine of its own, until
+// Stop; what goes wrong reading is said on out.
+func readLines(in *os.File, out io.Writer, do func(line []byte)) *commandReader {
 	r := &commandReader{stop: make(chan struct{}), done: make(chan struct{})}
 	// The descriptor's number without Fd(), which would switch a
 	// non-blocking standard input to blocking under the shell.
@@ -52,15 +66,7 @@ func readCommands(in *os.File, st *studio.Studio, out io.Writer) *commandReader 
 	}
 	go func() {
 		defer close(r.done)
-		r.loop(fd, func(line []byte) {
-			c, err := studio.ParseCommand(string(line))
-			if err == nil {
-				err = st.Do(c)
-			}
-			if err != nil {
-				fmt.Fprintf(out, "command: %v\n", err)
-			}
-		}, out)
+		r.loop(fd, do, out)
 	}()
 	return r
 }

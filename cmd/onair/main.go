@@ -19,6 +19,8 @@ func main() {
 			wire.Exit(runLive(os.Args[2:], os.Stdout, os.Stderr))
 		case "devices":
 			wire.Exit(runDevices(os.Args[2:], os.Stdout, os.Stderr))
+		case "chat":
+			wire.Exit(runChat(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 		case "help", "-h", "-help", "--help":
 			usage()
 			return
@@ -36,5 +38,6 @@ func usage() {
   onair                 open the studio window
   onair live [flags]    broadcast headless (onair live -h for the flags)
   onair devices         list the cameras and microphones (--test-mic: check how the mic sounds)
+  onair chat [flags]    every platform's chat and events merged in the terminal (onair chat -h)
 `)
 }

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"onair/studio"
+	"onair/studio/chat"
+)
+
+// runChat is `onair chat`: every chat set up (flags, or the profile's chat
+// section) merged in the terminal, one line a message or event; a line
+// typed on standard input is sent ("@twitch hello" to one platform).
+func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("onair chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		profilePath  = fs.String("profile", "", "profile whose chat section to read (default "+studio.DefaultProfilePath()+" if it exists)")
+		twitch       = fs.String("twitch", "", "a Twitch channel to read")
+		twitchLogin  = fs.String("twitch-login", "", "send to Twitch as this account (its OAuth token in $ONAIR_TWITCH_TOKEN)")
+		twitchServer = fs.String("twitch-server", "", "Twitch chat's WebSocket address (a relay, a test server)")
+		seconds      = fs.Float64("seconds", 0, "stop after this many seconds (0: until Ctrl-C)")
+		colour       = fs.String("color", "auto", "colour by platform: auto (on a terminal, unless NO_COLOR), always, never")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "onair chat: unexpected argument %q\n", studio.CleanText(fs.Arg(0), 80))
+		return 2
+	}
+	path := *profilePath
+	if path == "" {
+		path = studio.DefaultProfilePath()
+	}
+	p, err := studio.LoadProfile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "onair chat: %v\n", err)
+		return 2
+	}
+	cfg := p.Chat
+	if *twitch != "" || *twitchServer != "" || *twitchLogin != "" {
+		t := chat.TwitchConfig{}
+		if cfg.Twitch != nil {
+			t = *cfg.Twitch
+		}
+		if *twitch != "" {
+			t.Channel = *twitch
+		}
+		if *twitchServer != "" {
+			t.Server = *twitchServer
+		}
+		if *twitchLogin != "" {
+			t.Login, t.Token = *twitchLogin, os.Getenv("ONAIR_TWITCH_TOKEN")
+			if t.Token == "" {
+				fmt.Fprintln(stderr, "onair chat: --twitch-login needs the account's OAuth token in $ONAIR_TWITCH_TOKEN (a flag would show it to every user of this machine)")
+				return 2
+			}
+		}
+		cfg.Twitch = &t
+	}
+	if cfg.Empty() {
+		fmt.Fprintln(stderr, "onair chat: no chat to read: give --twitch CHANNEL (onair chat -h lists the platforms), or a chat section in the profile")
+		return 2
+	}
+	if !(*seconds >= 0) {
+		fmt.Fprintf(stderr, "onair chat: --seconds %g: give a number of seconds, or 0 to run until Ctrl-C\n", *seconds)
+		return 2
+	}
+	var useColour bool
+	switch *colour {
+	case "always":
+		useColour = true
+	case "never":
+	case "auto":
+		f, ok := stdout.(*os.File)
+		useColour = ok && isTerminal(f) && os.Getenv("NO_COLOR") == ""
+	default:
+		fmt.Fprintf(stderr, "onair chat: --color %q: auto, always or never\n", studio.CleanText(*colour, 20))
+		return 2
+	}
+
+	pr := &chatPrinter{w: stdout, colour: useColour, mask: secretMasker(cfg.Secrets())}
+	h, err := cfg.Hub(p.Backoff(), func(s string) { pr.line("", "-- "+s) })
+	if err != nil {
+		fmt.Fprintf(stderr, "onair chat: %s\n", pr.mask(err.Error()))
+		return 2
+	}
+	h.OnUpdate(pr.update)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *seconds > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(*seconds*float64(time.Second)))
+		defer cancel()
+	}
+	lines := readLines(stdin, stderr, func(line []byte) {
+		text := strings.TrimSpace(string(line))
+		if text == "" {
+			return
+		}
+		platform := ""
+		if name, rest, ok := strings.Cut(text, " "); ok && strings.HasPrefix(name, "@") {
+			platform, text = name[1:], rest
+		}
+		said, err := h.Send(platform, text)
+		if err != nil {
+			said = "not sent: " + err.Error()
+		}
+		pr.line("", "-- "+said)
+	})
+	h.Run(ctx)
+	lines.Stop()
+	return 0
+}
+
+// secretMasker hides each secret in a line.
+func secretMasker(secrets []string) func(string) string {
+	return func(s string) string {
+		for _, k := range secrets {
+			if len(k) >= 4 {
+				s = strings.ReplaceAll(s, k, "****")
+			}
+		}
+		return s
+	}
+}
+
+// chatPrinter writes the merged chat, one line each.
+type chatPrinter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	colour bool
+	mask   func(string) string
+}
+
+// platformColours are the platforms' own colours, as 256-colour codes.
+var platformColours = map[string]int{"twitch": 135, "kick": 82, "youtube": 196, "chaturbate": 208, "owncast": 39}
+
+func (p *chatPrinter) line(platform, s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s = p.mask(s)
+	stamp := time.Now().Format("15:04:05")
+	if platform == "" {
+		fmt.Fprintf(p.w, "%s %s\n", stamp, s)
+		return
+	}
+	badge := fmt.Sprintf("%-10s", platform)
+	if p.colour {
+		c, ok := platformColours[platform]
+		if !ok {
+			c = 250
+		}
+		badge = fmt.Sprintf("\x1b[38;5;%dm%s\x1b[0m", c, badge)
+	}
+	fmt.Fprintf(p.w, "%s %s %s\n", stamp, badge, s)
+}
+
+func (p *chatPrinter) update(u chat.Update) {
+	for _, s := range u.States {
+		switch s.Phase {
+		case chat.Reconnecting:
+			p.line("", fmt.Sprintf("-- %s: reconnecting in %.1f s: %s", s.Platform, s.Retry.Seconds(), orNothing(s.Err)))
+		case chat.Failed:
+			p.line("", fmt.Sprintf("-- %s: failed: %s", s.Platform, orNothing(s.Err)))
+		default:
+			p.line("", fmt.Sprintf("-- %s: %s", s.Platform, s.Phase))
+		}
+	}
+	for _, it := range u.Added {
+		if !it.Hidden {
+			p.line(it.Msg.Platform, describe(&it.Msg))
+		}
+	}
+	for _, it := range u.Removed {
+		p.line(it.Msg.Platform, "✕ removed: "+describe(&it.Msg))
+	}
+	for _, s := range u.Held {
+		p.line("", "-- "+s)
+	}
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "no reason given"
+	}
+	return s
+}
+
+// describe is a message in one line of plain text.
+func describe(m *chat.Message) string {
+	name := m.Author.Name
+	if name == "" {
+		name = m.Author.Login
+	}
+	if name == "" {
+		name = "anonymous"
+	}
+	name = studio.CleanText(name, 40)
+	text := studio.CleanText(m.Text, 500)
+	system := studio.CleanText(m.System, 300)
+	with := func(s, more string) string {
+		if more != "" {
+			return s + ": " + more
+		}
+		return s
+	}
+	switch m.Kind {
+	case chat.KindChat:
+		s := name + ": " + text
+		if m.Private {
+			s = "(private) " + s
+		}
+		return s
+	case chat.KindTip:
+		amount := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", m.Amount), "0"), ".")
+		return with(fmt.Sprintf("★ %s tipped %s %s", name, amount, studio.CleanText(m.Currency, 12)), text)
+	case chat.KindFollow:
+		return "★ " + name + " is following"
+	case chat.KindSub:
+		s := "★ " + name + " subscribed"
+		switch {
+		case m.Gifts > 0:
+			s = fmt.Sprintf("★ %s gave %d subs", name, m.Gifts)
+		case m.GiftedBy != "":
+			s += " (a gift from " + studio.CleanText(m.GiftedBy, 40) + ")"
+		case m.Months > 1:
+			s += fmt.Sprintf(" (%d months)", m.Months)
+		}
+		return with(s, text)
+	case chat.KindRaid:
+		return fmt.Sprintf("★ %s raided with %d viewers", name, int(m.Amount))
+	case chat.KindBanned:
+		if system != "" {
+			return "✕ " + system
+		}
+		if m.Duration > 0 {
+			return fmt.Sprintf("✕ %s timed out for %v", studio.CleanText(m.TargetUser, 40), m.Duration)
+		}
+		return "✕ " + studio.CleanText(m.TargetUser, 40) + " was banned"
+	default:
+		if system == "" {
+			system = text
+		}
+		return "· " + system
+	}
+}
+
+// isTerminal tells whether f is a terminal (without Fd(), which would make
+// a non-blocking descriptor blocking).
+func isTerminal(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	tty := false
+	rc.Control(func(fd uintptr) {
+		_, err := unix.IoctlGetTermios(int(fd), unix.TCGETS)
+		tty = err == nil
+	})
+	return tty
+}
