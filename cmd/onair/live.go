@@ -205,6 +205,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	if stage := st.Stage(); stage != nil {
 		stage.SetLiveSince(st.Clock.Now())
 	}
+	stopChat := startShowChat(p.Chat, p.Backoff(), st.Stage(), stderr)
+	defer stopChat()
 
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -230,6 +232,7 @@ loop:
 		}
 	}
 	cmds.Stop()
+	stopChat()
 	stopStudio()
 	<-studioDone
 	s := b.Stats()
