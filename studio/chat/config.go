@@ -93,7 +93,7 @@ func (c Config) Hub(backoff outputs.Backoff, log func(string)) (*Hub, error) {
 		return nil, err
 	}
 	if t := c.Twitch; t != nil {
-		h.Add(&Twitch{Channel: t.Channel, Login: t.Login, Token: t.Token, URL: t.Server, Backoff: backoff})
+		h.Add(&Twitch{Channel: t.Channel, Login: t.Login, Token: t.Token, URL: t.Server, Backoff: backoff, Log: log})
 	}
 	return h, nil
 }

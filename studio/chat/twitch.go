@@ -56,6 +56,10 @@ type Twitch struct {
 	// counted dead when no PONG comes within Timeout.
 	Idle, Timeout time.Duration
 
+	// Log gets a line (at most one a minute) about input skipped.
+	Log   func(string)
+	skips skipLog // Run's goroutine only
+
 	// The live session's writer, for Send (nil between sessions).
 	writer atomic.Pointer[func(lines ...string) error]
 }
@@ -260,6 +264,9 @@ func (t *Twitch) session(ctx context.Context, url, channel string, emit func(Mes
 			}
 			ev := parseTwitch(line, time.Now())
 			switch {
+			case ev.malformed:
+				t.skips.log = t.Log
+				t.skips.skip("Twitch", fmt.Sprintf("not an IRC line (%d bytes)", len(line)))
 			case ev.ping != "":
 				if err := send("PONG :" + ev.ping); err != nil {
 					return false, live, errors.New("Twitch chat closed the connection")

@@ -107,6 +107,7 @@ type twitchEvent struct {
 	msg       *Message // a message or event for the stream
 	ping      string   // answer PONG with this
 	reconnect bool     // the server asks us to reconnect
+	malformed bool     // not an IRC line: skipped
 }
 
 // parseTwitch reads one line of Twitch chat. Lines that carry nothing for
@@ -114,7 +115,7 @@ type twitchEvent struct {
 func parseTwitch(line string, now time.Time) twitchEvent {
 	l, ok := parseIRC(strings.TrimRight(line, "\r\n"))
 	if !ok {
-		return twitchEvent{}
+		return twitchEvent{malformed: true}
 	}
 	switch l.command {
 	case "PING":

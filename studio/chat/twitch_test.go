@@ -275,3 +275,28 @@ func TestTwitchSendsThroughTheHub(t *testing.T) {
 	}
 	r.mu.Unlock()
 }
+
+// A line that is not IRC (too long, a lone tag block) is skipped and said
+// once; the lines around it arrive.
+func TestTwitchSkipsMalformedLines(t *testing.T) {
+	var f *fakeWS
+	f = newFakeWS(t, func(c *websocket.Conn) {
+		say(c, joined, "@id=1 :a!a@a PRIVMSG #cam :before", "@only-tags", "@id=2 :a!a@a PRIVMSG #cam :"+strings.Repeat("x", 17000), "@id=3 :a!a@a PRIVMSG #cam :after")
+		f.hold(3 * time.Second)
+	})
+	var mu sync.Mutex
+	var logs []string
+	tw := &Twitch{Channel: "cam", URL: f.url(), Log: func(s string) { mu.Lock(); logs = append(logs, s); mu.Unlock() }}
+	h := NewHub(10)
+	h.Add(tw)
+	r := startHub(t, h)
+	r.until(t, "two lines", func() bool { return len(r.added) == 2 })
+	if got := texts(h.View()); got != "twitch:before twitch:after" {
+		t.Errorf("view %q", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(logs) != 1 || !strings.Contains(logs[0], "skipped a malformed message") {
+		t.Errorf("logs %q: want one line about the skipped input", logs)
+	}
+}
