@@ -224,7 +224,7 @@ func TestKickRefusalsAndBadConfig(t *testing.T) {
 // activity_timeout when Idle is not set.
 func TestKickKeepalive(t *testing.T) {
 	f := chattest.NewKick(t)
-	k := &Kick{ChatroomID: 715, Server: f.URL(), Idle: 100 * time.Millisecond, Timeout: 200 * time.Millisecond}
+	k := &Kick{ChatroomID: 715, Server: f.URL(), Idle: 100 * time.Millisecond, Timeout: time.Second}
 	r := runKick(t, k)
 	waitPhase(t, r.states, Live)
 	time.Sleep(800 * time.Millisecond)
