@@ -208,8 +208,12 @@ func (c *Chaturbate) session(ctx context.Context, base *url.URL, client *http.Cl
 			}
 			return live, statusError(se, c.User)
 		case err != nil:
-			if strings.Contains(err.Error(), "not the JSON") {
+			// What came but cannot be read is logged; the network is not.
+			switch e := err.Error(); {
+			case strings.Contains(e, "not the JSON"):
 				skips.skip("chaturbate", "an answer that is not JSON")
+			case strings.Contains(e, " bytes"):
+				skips.skip("chaturbate", e)
 			}
 			return live, fmt.Errorf("Chaturbate events: %w", err)
 		}
