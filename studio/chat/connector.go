@@ -190,7 +190,8 @@ func (s *skipLog) skip(platform, why string) {
 // httpStatusError is an HTTP answer other than 200.
 type httpStatusError struct {
 	Status int
-	Body   []byte // at most 4 KB of it
+	Body   []byte      // at most 4 KB of it
+	Header http.Header // the answer's headers (Retry-After)
 }
 
 func (e *httpStatusError) Error() string { return fmt.Sprintf("HTTP %d", e.Status) }
@@ -219,7 +220,7 @@ func getJSON(ctx context.Context, client *http.Client, url string, header http.H
 		return errors.New("the server's answer was cut off")
 	}
 	if resp.StatusCode != http.StatusOK {
-		return &httpStatusError{Status: resp.StatusCode, Body: body[:min(len(body), 4096)]}
+		return &httpStatusError{Status: resp.StatusCode, Body: body[:min(len(body), 4096)], Header: resp.Header}
 	}
 	if len(body) > maxBodyBytes {
 		return fmt.Errorf("the server's answer is over %d bytes", maxBodyBytes)
