@@ -198,7 +198,7 @@ func TestTwitchQuietChannelAndBadInput(t *testing.T) {
 		}
 		f.hold(time.Second)
 	})
-	tw := &Twitch{Channel: "cam", URL: f.url(), Idle: 200 * time.Millisecond, Timeout: 100 * time.Millisecond}
+	tw := &Twitch{Channel: "cam", URL: f.url(), Idle: 200 * time.Millisecond, Timeout: 600 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	states := make(chan State, 64)
 	done := make(chan error, 1)
