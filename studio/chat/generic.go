@@ -170,8 +170,7 @@ func (g *GenericWS) session(ctx context.Context, platform string, emit func(Mess
 		defer func() { close(kaStop); <-kaDone }()
 	}
 	for {
-		_, r, err := conn.NextReader()
-		if err != nil {
+		ended := func(err error) (bool, bool, error) {
 			if ctx.Err() != nil {
 				return false, true, nil
 			}
@@ -181,6 +180,12 @@ func (g *GenericWS) session(ctx context.Context, platform string, emit func(Mess
 			}
 			return false, true, errors.New("the custom chat closed the connection")
 		}
+		_, r, err := conn.NextReader()
+		if err != nil {
+			return ended(err)
+		}
+		// A big frame on a slow link is progress, not a dead connection.
+		r = extendReader{r, extend}
 		data, err := io.ReadAll(io.LimitReader(r, maxBodyBytes+1))
 		if err == nil && len(data) > maxBodyBytes {
 			_, err = io.Copy(io.Discard, r)
@@ -191,10 +196,7 @@ func (g *GenericWS) session(ctx context.Context, platform string, emit func(Mess
 			}
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return false, true, nil
-			}
-			return false, true, errors.New("the custom chat closed the connection")
+			return ended(err)
 		}
 		extend()
 		msgs, skipped := parseGeneric(data, g.Fields, platform, time.Now())
@@ -205,6 +207,18 @@ func (g *GenericWS) session(ctx context.Context, platform string, emit func(Mess
 			emit(m)
 		}
 	}
+}
+
+// extendReader calls extend after each read.
+type extendReader struct {
+	r      io.Reader
+	extend func()
+}
+
+func (e extendReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.extend()
+	return n, err
 }
 
 // Bounds on a generic frame's claims.

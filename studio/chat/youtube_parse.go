@@ -132,8 +132,8 @@ func parseYouTube(body []byte, channel string, now time.Time) (ytPage, error) {
 		return p, errors.New("YouTube's answer is not the JSON expected")
 	}
 	p.next = cleanText(v.NextPageToken, 1024)
-	if ms, err := v.PollingIntervalMillis.Int64(); err == nil && ms > 0 {
-		p.poll = time.Duration(min(ms, int64(ytMaxPoll/time.Millisecond))) * time.Millisecond
+	if ms, err := v.PollingIntervalMillis.Float64(); err == nil && ms > 0 {
+		p.poll = time.Duration(min(ms, float64(ytMaxPoll/time.Millisecond))) * time.Millisecond
 	}
 	for i, raw := range v.Items {
 		if i >= maxYTItems {

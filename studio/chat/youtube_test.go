@@ -100,6 +100,9 @@ func TestParseYouTubeKinds(t *testing.T) {
 	if p.poll != 5086*time.Millisecond || p.next != "GLGVrLbNyfUCILXH0bPJ-fUC" {
 		t.Errorf("poll %v next %q", p.poll, p.next)
 	}
+	if p, _ := parseYouTube([]byte(`{"pollingIntervalMillis":1e300,"items":[]}`), "c", now); p.poll != ytMaxPoll {
+		t.Errorf("a huge interval gave %v, want the longest, %v", p.poll, ytMaxPoll)
+	}
 	for _, bad := range []string{"", "<html>", `{"items":"x"}`, "{\"items\":[],\"x\":\"\xff\"}"} {
 		if _, err := parseYouTube([]byte(bad), "c", now); err == nil {
 			t.Errorf("%q: no error", bad)
@@ -278,6 +281,7 @@ func TestYouTubeErrors(t *testing.T) {
 		{"no video", func(y *chattest.YouTube, yt *YouTube) { yt.VideoID, yt.LiveChatID = "gone", "" }, Failed, "no video", false},
 		{"bad video", func(y *chattest.YouTube, yt *YouTube) { yt.VideoID, yt.LiveChatID = "not a video", "" }, Failed, "id or address", false},
 		{"no key", func(y *chattest.YouTube, yt *YouTube) { yt.Key = "" }, Failed, "no YouTube API key", false},
+		{"lost place", func(y *chattest.YouTube, yt *YouTube) { y.FailReason(1, 400, "pageTokenInvalid") }, Reconnecting, "lost the place", false},
 		{"server error", func(y *chattest.YouTube, yt *YouTube) { y.Fail(1, 500, "oops") }, Reconnecting, "HTTP 500", false},
 		{"not JSON", func(y *chattest.YouTube, yt *YouTube) { y.Fail(1, 200, "<html>hello</html>") }, Reconnecting, "not the JSON expected", false},
 		{"no server", func(y *chattest.YouTube, yt *YouTube) { yt.Server = "http://127.0.0.1:1" }, Reconnecting, "cannot reach", false},
