@@ -167,7 +167,11 @@ func (g *GenericWS) session(ctx context.Context, platform string, emit func(Mess
 				}
 			}
 		}()
-		defer func() { close(kaStop); <-kaDone }()
+		defer func() {
+			conn.Close() // first: a ping stuck in a write returns at once
+			close(kaStop)
+			<-kaDone
+		}()
 	}
 	for {
 		ended := func(err error) (bool, bool, error) {

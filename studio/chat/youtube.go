@@ -29,10 +29,12 @@ type YouTube struct {
 // YouTubeServer is the YouTube Data API's host.
 const YouTubeServer = "https://www.googleapis.com"
 
-// Bounds on the wait between polls, whatever the server says.
+// Bounds on the wait between polls, whatever the server says, and on a
+// request: a server that stalls is retried.
 const (
-	ytMinPoll = time.Second
-	ytMaxPoll = time.Minute
+	ytMinPoll        = time.Second
+	ytMaxPoll        = time.Minute
+	ytRequestTimeout = 30 * time.Second
 )
 
 // Platform is "youtube".
@@ -52,6 +54,10 @@ func (y *YouTube) Run(ctx context.Context, emit func(Message), state func(State)
 	channel := video
 	if channel == "" {
 		channel = chatID
+	}
+	minPoll := ytMinPoll
+	if y.minPoll > 0 {
+		minPoll = y.minPoll
 	}
 	var pageToken string
 	skips := skipLog{log: y.Log}
@@ -76,7 +82,9 @@ func (y *YouTube) Run(ctx context.Context, emit func(Message), state func(State)
 				q.Set("pageToken", pageToken)
 			}
 			var raw json.RawMessage
-			err := getJSON(ctx, y.Client, server+"/youtube/v3/liveChat/messages?"+q.Encode(), nil, &raw)
+			rctx, cancel := context.WithTimeout(ctx, ytRequestTimeout)
+			err := getJSON(rctx, y.Client, server+"/youtube/v3/liveChat/messages?"+q.Encode(), nil, &raw)
+			cancel()
 			if ctx.Err() != nil {
 				return false, live, nil
 			}
@@ -106,11 +114,7 @@ func (y *YouTube) Run(ctx context.Context, emit func(Message), state func(State)
 			if page.ended {
 				return false, live, errFatal{errors.New("the live chat ended")}
 			}
-			wait := max(page.poll, y.minPoll)
-			if y.minPoll == 0 {
-				wait = max(page.poll, ytMinPoll)
-			}
-			timer := time.NewTimer(wait)
+			timer := time.NewTimer(max(page.poll, minPoll))
 			select {
 			case <-ctx.Done():
 				timer.Stop()
@@ -131,7 +135,9 @@ func (y *YouTube) lookupChat(ctx context.Context, server, video string) (string,
 			} `json:"liveStreamingDetails"`
 		} `json:"items"`
 	}
-	if err := getJSON(ctx, y.Client, server+"/youtube/v3/videos?"+q.Encode(), nil, &v); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, ytRequestTimeout)
+	defer cancel()
+	if err := getJSON(rctx, y.Client, server+"/youtube/v3/videos?"+q.Encode(), nil, &v); err != nil {
 		return "", youTubeError(err)
 	}
 	if len(v.Items) == 0 {
@@ -212,7 +218,7 @@ func ytReason(err error) string {
 func youTubeError(err error) error {
 	var he *httpStatusError
 	if !errors.As(err, &he) {
-		return err // the network, or a cut answer: the backoff
+		return fmt.Errorf("YouTube: %w", err) // the network, or a cut answer: the backoff
 	}
 	reason := ytReason(err)
 	switch reason {

@@ -157,7 +157,7 @@ func (g *Generic) Drop() {
 	}
 }
 
-// Connected is how many clients are connected now; Total how many ever did.
+// Connected is how many clients are connected now.
 func (g *Generic) Connected() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -171,8 +171,8 @@ func (g *Generic) Total() int {
 	return g.total
 }
 
-// WaitTotal waits up to 10 s for n connections in all; false if they did
-// not come.
+// WaitTotal waits up to 10 s for n connections in all, one of them open
+// now; false if they did not come.
 func (g *Generic) WaitTotal(n int) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if g.Total() >= n && g.Connected() > 0 {
