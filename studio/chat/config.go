@@ -14,9 +14,55 @@ import (
 // secrets: never printed.
 type Config struct {
 	// History is how many messages the view keeps (DefaultHistory when 0).
-	History    int           `json:"history,omitempty"`
-	Twitch     *TwitchConfig `json:"twitch,omitempty"`
-	Moderation Moderation    `json:"moderation,omitzero"`
+	History    int               `json:"history,omitempty"`
+	Twitch     *TwitchConfig     `json:"twitch,omitempty"`
+	Kick       *KickConfig       `json:"kick,omitempty"`
+	Chaturbate *ChaturbateConfig `json:"chaturbate,omitempty"`
+	Owncast    *OwncastConfig    `json:"owncast,omitempty"`
+	YouTube    *YouTubeConfig    `json:"youtube,omitempty"`
+	Custom     []CustomConfig    `json:"custom,omitempty"`
+	Moderation Moderation        `json:"moderation,omitzero"`
+}
+
+// KickConfig reads a Kick channel's chat (read-only).
+type KickConfig struct {
+	Channel  string `json:"channel"`
+	Chatroom int64  `json:"chatroom"` // the chatroom id (kick.com/api/v2/channels/<name> gives it)
+	AppKey   string `json:"app_key,omitempty"`
+	Server   string `json:"server,omitempty"`
+}
+
+// ChaturbateConfig reads the broadcaster's Events API feed: tips, chat,
+// follows.
+type ChaturbateConfig struct {
+	// EventsURL is the URL the broadcaster's settings give (it holds the
+	// token: a secret).
+	EventsURL string `json:"events_url"`
+	Server    string `json:"server,omitempty"` // another host for the same feed (a relay, a test)
+}
+
+// OwncastConfig reads and sends on an Owncast server's chat.
+type OwncastConfig struct {
+	Server string `json:"server"`          // the instance, https://host
+	Name   string `json:"name,omitempty"`  // the name to chat as
+	Token  string `json:"token,omitempty"` // a registration kept from before: a secret
+}
+
+// YouTubeConfig reads a YouTube live chat (read-only) with a Data API key.
+type YouTubeConfig struct {
+	Key      string `json:"key"`                 // the API key: a secret
+	Video    string `json:"video,omitempty"`     // the live video's id or address, or
+	LiveChat string `json:"live_chat,omitempty"` // its chat's id
+	Server   string `json:"server,omitempty"`
+}
+
+// CustomConfig is a chat socket speaking JSON (a site, a bot, a relay).
+type CustomConfig struct {
+	Name      string            `json:"name"` // its badge
+	URL       string            `json:"url"`
+	Header    map[string]string `json:"header,omitempty"` // values are secrets
+	Subscribe string            `json:"subscribe,omitempty"`
+	Fields    GenericFields     `json:"fields"`
 }
 
 // TwitchConfig reads a Twitch channel, anonymously or (with Login and Token)
@@ -32,7 +78,9 @@ type TwitchConfig struct {
 const maxHistory = 100000
 
 // Empty tells that no chat is set up.
-func (c Config) Empty() bool { return c.Twitch == nil }
+func (c Config) Empty() bool {
+	return c.Twitch == nil && c.Kick == nil && c.Chaturbate == nil && c.Owncast == nil
+}
 
 // Validate checks the section; errors are in words and carry no secret.
 func (c Config) Validate() error {
@@ -48,6 +96,74 @@ func (c Config) Validate() error {
 		}
 		if err := checkServer("twitch", t.Server, "ws", "wss"); err != nil {
 			return err
+		}
+	}
+	if k := c.Kick; k != nil {
+		if k.Chatroom <= 0 {
+			return errors.New("chat kick: chatroom is the channel's chatroom id, a number (kick.com/api/v2/channels/NAME shows it as chatroom.id)")
+		}
+		if err := checkServer("kick", k.Server, "ws", "wss"); err != nil {
+			return err
+		}
+	}
+	if cb := c.Chaturbate; cb != nil {
+		if _, _, _, err := ParseChaturbateURL(cb.EventsURL); err != nil {
+			return fmt.Errorf("chat chaturbate events_url: %w", err)
+		}
+		if err := checkServer("chaturbate", cb.Server, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if o := c.Owncast; o != nil {
+		if o.Server == "" {
+			return errors.New("chat owncast: server is the Owncast instance's address (https://host)")
+		}
+		if err := checkServer("owncast", o.Server, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if k := c.Kick; k != nil {
+		if k.Chatroom <= 0 {
+			return errors.New("chat kick: chatroom is the channel's chatroom id, a number (kick.com/api/v2/channels/NAME shows it as chatroom.id)")
+		}
+		if err := checkServer("kick", k.Server, "ws", "wss"); err != nil {
+			return err
+		}
+	}
+	if cb := c.Chaturbate; cb != nil {
+		if _, _, _, err := ParseChaturbateURL(cb.EventsURL); err != nil {
+			return fmt.Errorf("chat chaturbate events_url: %w", err)
+		}
+		if err := checkServer("chaturbate", cb.Server, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if o := c.Owncast; o != nil {
+		if o.Server == "" {
+			return errors.New("chat owncast: server is the Owncast instance's address (https://host)")
+		}
+		if err := checkServer("owncast", o.Server, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if y := c.YouTube; y != nil {
+		switch {
+		case strings.TrimSpace(y.Key) == "":
+			return errors.New("chat youtube: key is a YouTube Data API key (Google Cloud console, YouTube Data API v3)")
+		case y.Video == "" && y.LiveChat == "":
+			return errors.New("chat youtube: give the live video (its id or address) or live_chat")
+		}
+		if err := checkServer("youtube", y.Server, "http", "https"); err != nil {
+			return err
+		}
+	}
+	if len(c.Custom) > 20 {
+		return errors.New("chat custom: at most 20")
+	}
+	for i, cu := range c.Custom {
+		g := cu.connector(outputs.Backoff{}, nil)
+		if err := g.check(); err != nil {
+			return fmt.Errorf("chat custom %d: %w", i+1, err)
 		}
 	}
 	if _, err := c.Moderation.compile(); err != nil {
@@ -79,6 +195,14 @@ func (c Config) Secrets() []string {
 	if c.Twitch != nil && c.Twitch.Token != "" {
 		s = append(s, c.Twitch.Token, strings.TrimPrefix(c.Twitch.Token, "oauth:"))
 	}
+	if c.Chaturbate != nil {
+		if _, _, token, err := ParseChaturbateURL(c.Chaturbate.EventsURL); err == nil {
+			s = append(s, token)
+		}
+	}
+	if c.Owncast != nil && c.Owncast.Token != "" {
+		s = append(s, c.Owncast.Token)
+	}
 	return s
 }
 
@@ -95,5 +219,41 @@ func (c Config) Hub(backoff outputs.Backoff, log func(string)) (*Hub, error) {
 	if t := c.Twitch; t != nil {
 		h.Add(&Twitch{Channel: t.Channel, Login: t.Login, Token: t.Token, URL: t.Server, Backoff: backoff, Log: log})
 	}
+	if k := c.Kick; k != nil {
+		h.Add(&Kick{Channel: k.Channel, ChatroomID: k.Chatroom, AppKey: k.AppKey, Server: k.Server, Backoff: backoff, Log: log})
+	}
+	if cb := c.Chaturbate; cb != nil {
+		server, user, token, _ := ParseChaturbateURL(cb.EventsURL)
+		if cb.Server != "" {
+			server = cb.Server
+		}
+		h.Add(&Chaturbate{User: user, Token: token, Server: server, Backoff: backoff, Log: log})
+	}
+	if o := c.Owncast; o != nil {
+		h.Add(&Owncast{Server: o.Server, DisplayName: o.Name, AccessToken: o.Token, Backoff: backoff, Log: log})
+	}
+	if y := c.YouTube; y != nil {
+		h.Add(&YouTube{Key: y.Key, VideoID: y.Video, LiveChatID: y.LiveChat, Server: y.Server, Backoff: backoff, Log: log})
+	}
+	for _, cu := range c.Custom {
+		h.Add(cu.connector(backoff, log))
+	}
+	if k := c.Kick; k != nil {
+		h.Add(&Kick{Channel: k.Channel, ChatroomID: k.Chatroom, AppKey: k.AppKey, Server: k.Server, Backoff: backoff, Log: log})
+	}
+	if cb := c.Chaturbate; cb != nil {
+		server, user, token, _ := ParseChaturbateURL(cb.EventsURL)
+		if cb.Server != "" {
+			server = cb.Server
+		}
+		h.Add(&Chaturbate{User: user, Token: token, Server: server, Backoff: backoff, Log: log})
+	}
+	if o := c.Owncast; o != nil {
+		h.Add(&Owncast{Server: o.Server, DisplayName: o.Name, AccessToken: o.Token, Backoff: backoff, Log: log})
+	}
 	return h, nil
+}
+
+func (cu CustomConfig) connector(backoff outputs.Backoff, log func(string)) *GenericWS {
+	return &GenericWS{Name: cu.Name, URL: cu.URL, Header: cu.Header, Subscribe: cu.Subscribe, Fields: cu.Fields, Backoff: backoff, Log: log}
 }

@@ -36,13 +36,20 @@ type GenericWS struct {
 // GenericFields are dot paths into each JSON object ("data.user.name",
 // "items.0.text" for an array's first element). Only Text is required.
 type GenericFields struct {
-	ID, Kind, Text, Author, Color, Amount, Currency, Time string
+	ID       string `json:"id,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Text     string `json:"text"`
+	Author   string `json:"author,omitempty"`
+	Color    string `json:"color,omitempty"`
+	Amount   string `json:"amount,omitempty"`
+	Currency string `json:"currency,omitempty"`
+	Time     string `json:"time,omitempty"`
 	// KindMap maps a value found at Kind to a kind name: "chat", "tip",
 	// "follow", "sub", "raid", "deleted", "banned" or "notice". An object
 	// whose Kind is not in the map is chat when it has text, else skipped.
 	// For "deleted" the ID is the message removed; for "banned" Author is
 	// the user banned.
-	KindMap map[string]string
+	KindMap map[string]string `json:"kind_map,omitempty"`
 }
 
 // Hard cap on a frame: one over maxBodyBytes is read and skipped, one over

@@ -1,7 +1,3 @@
-// Package chattest holds fake chat servers for tests: each speaks its
-// platform's protocol on loopback, lets a test say what the platform would
-// say, and shows what the clients asked. It speaks the raw protocols and
-// does not import the chat package.
 package chattest
 
 import (

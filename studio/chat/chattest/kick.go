@@ -1,6 +1,3 @@
-// Package chattest holds fake chat servers, one per platform, for tests:
-// each speaks its platform's protocol over real sockets on loopback, lets a
-// test push what the platform would send, and keeps what clients sent.
 package chattest
 
 import (

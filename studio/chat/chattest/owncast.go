@@ -1,6 +1,3 @@
-// Package chattest holds fake chat servers, one per platform, speaking each
-// platform's own protocol on loopback, for the tests of the chat connectors
-// and of what uses them.
 package chattest
 
 import (

@@ -1,6 +1,3 @@
-// Package chattest has local fake servers speaking each platform's chat
-// protocol, for tests in any package: they speak the raw protocol (this
-// package does not import the chat package), on loopback, on free ports.
 package chattest
 
 import (

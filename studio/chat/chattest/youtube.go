@@ -1,6 +1,3 @@
-// Package chattest holds fake chat servers speaking each platform's raw
-// protocol on loopback, for tests of the chat connectors and of what is
-// built on them. It does not import the chat package.
 package chattest
 
 import (
