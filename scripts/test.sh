@@ -45,7 +45,8 @@ step "soak (3 min)" go run ./bench/soak -duration 3m -rss-growth-mb 16
 # a failure.
 fuzz_bounded() {
   local rc=0 t
-  for t in outputs:FuzzParseTarget:200000 studio:FuzzLoadProfile:20000 studio:FuzzParseDestFlag:200000 studio:FuzzParseCommand:200000 studio/chat:FuzzParseTwitch:200000 \
+  for t in outputs:FuzzParseTarget:200000 studio:FuzzLoadProfile:20000 studio:FuzzParseDestFlag:200000 studio:FuzzParseCommand:200000 studio/chat:FuzzParseTwitch:100000 studio/chat:FuzzParseKick:50000 studio/chat:FuzzParseOwncast:50000 \
+    studio/chat:FuzzParseChaturbate:50000 studio/chat:FuzzParseYouTube:50000 studio/chat:FuzzParseGeneric:50000 \
     outputs/flv:FuzzWriter:100000 outputs/flv:FuzzHEVCDecoderConfig:100000; do
     IFS=: read -r pkg name n <<<"$t"
     go test -run XXX -fuzz "^${name}\$" -fuzztime "${n}x" -parallel 1 "./${pkg}" || rc=1
