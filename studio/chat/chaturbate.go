@@ -186,10 +186,18 @@ func (c *Chaturbate) session(ctx context.Context, base *url.URL, client *http.Cl
 			state(State{Platform: "chaturbate", Phase: Live})
 		}
 	}
+	// The first poll of a session is not held (timeout=0): the connector is
+	// live, or the token refused, at once rather than after a quiet
+	// room's 30 s.
+	first := true
 	for {
 		start := time.Now()
 		var body json.RawMessage
-		err := getJSON(ctx, client, *next, nil, &body)
+		ask := *next
+		if first {
+			ask, first = unheld(ask), false
+		}
+		err := getJSON(ctx, client, ask, nil, &body)
 		if ctx.Err() != nil {
 			return live, nil
 		}
@@ -240,6 +248,18 @@ func (c *Chaturbate) session(ctx context.Context, base *url.URL, client *http.Cl
 			pause(ctx, start)
 		}
 	}
+}
+
+// unheld is a poll URL asking the server not to hold the answer.
+func unheld(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	q := u.Query()
+	q.Set("timeout", "0")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // pause keeps empty answers at least minEmptyPoll apart: a server that does

@@ -122,30 +122,6 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	if k := c.Kick; k != nil {
-		if k.Chatroom <= 0 {
-			return errors.New("chat kick: chatroom is the channel's chatroom id, a number (kick.com/api/v2/channels/NAME shows it as chatroom.id)")
-		}
-		if err := checkServer("kick", k.Server, "ws", "wss"); err != nil {
-			return err
-		}
-	}
-	if cb := c.Chaturbate; cb != nil {
-		if _, _, _, err := ParseChaturbateURL(cb.EventsURL); err != nil {
-			return fmt.Errorf("chat chaturbate events_url: %w", err)
-		}
-		if err := checkServer("chaturbate", cb.Server, "http", "https"); err != nil {
-			return err
-		}
-	}
-	if o := c.Owncast; o != nil {
-		if o.Server == "" {
-			return errors.New("chat owncast: server is the Owncast instance's address (https://host)")
-		}
-		if err := checkServer("owncast", o.Server, "http", "https"); err != nil {
-			return err
-		}
-	}
 	if y := c.YouTube; y != nil {
 		switch {
 		case strings.TrimSpace(y.Key) == "":
@@ -203,6 +179,14 @@ func (c Config) Secrets() []string {
 	if c.Owncast != nil && c.Owncast.Token != "" {
 		s = append(s, c.Owncast.Token)
 	}
+	if c.YouTube != nil && c.YouTube.Key != "" {
+		s = append(s, c.YouTube.Key)
+	}
+	for _, cu := range c.Custom {
+		for _, v := range cu.Header {
+			s = append(s, v)
+		}
+	}
 	return s
 }
 
@@ -237,19 +221,6 @@ func (c Config) Hub(backoff outputs.Backoff, log func(string)) (*Hub, error) {
 	}
 	for _, cu := range c.Custom {
 		h.Add(cu.connector(backoff, log))
-	}
-	if k := c.Kick; k != nil {
-		h.Add(&Kick{Channel: k.Channel, ChatroomID: k.Chatroom, AppKey: k.AppKey, Server: k.Server, Backoff: backoff, Log: log})
-	}
-	if cb := c.Chaturbate; cb != nil {
-		server, user, token, _ := ParseChaturbateURL(cb.EventsURL)
-		if cb.Server != "" {
-			server = cb.Server
-		}
-		h.Add(&Chaturbate{User: user, Token: token, Server: server, Backoff: backoff, Log: log})
-	}
-	if o := c.Owncast; o != nil {
-		h.Add(&Owncast{Server: o.Server, DisplayName: o.Name, AccessToken: o.Token, Backoff: backoff, Log: log})
 	}
 	return h, nil
 }
