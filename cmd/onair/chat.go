@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,13 +30,12 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("onair chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		profilePath  = fs.String("profile", "", "profile whose chat section to read (default "+studio.DefaultProfilePath()+" if it exists)")
-		twitch       = fs.String("twitch", "", "a Twitch channel to read")
-		twitchLogin  = fs.String("twitch-login", "", "send to Twitch as this account (its OAuth token in $ONAIR_TWITCH_TOKEN)")
-		twitchServer = fs.String("twitch-server", "", "Twitch chat's WebSocket address (a relay, a test server)")
-		seconds      = fs.Float64("seconds", 0, "stop after this many seconds (0: until Ctrl-C)")
-		colour       = fs.String("color", "auto", "colour by platform: auto (on a terminal, unless NO_COLOR), always, never")
+		profilePath = fs.String("profile", "", "profile whose chat section to read (default "+studio.DefaultProfilePath()+" if it exists)")
+		seconds     = fs.Float64("seconds", 0, "stop after this many seconds (0: until Ctrl-C)")
+		colour      = fs.String("color", "auto", "colour by platform: auto (on a terminal, unless NO_COLOR), always, never")
+		f           chatFlags
 	)
+	f.define(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,25 +53,9 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := p.Chat
-	if *twitch != "" || *twitchServer != "" || *twitchLogin != "" {
-		t := chat.TwitchConfig{}
-		if cfg.Twitch != nil {
-			t = *cfg.Twitch
-		}
-		if *twitch != "" {
-			t.Channel = *twitch
-		}
-		if *twitchServer != "" {
-			t.Server = *twitchServer
-		}
-		if *twitchLogin != "" {
-			t.Login, t.Token = *twitchLogin, os.Getenv("ONAIR_TWITCH_TOKEN")
-			if t.Token == "" {
-				fmt.Fprintln(stderr, "onair chat: --twitch-login needs the account's OAuth token in $ONAIR_TWITCH_TOKEN (a flag would show it to every user of this machine)")
-				return 2
-			}
-		}
-		cfg.Twitch = &t
+	if err := f.apply(&cfg); err != nil {
+		fmt.Fprintf(stderr, "onair chat: %v\n", err)
+		return 2
 	}
 	if cfg.Empty() {
 		fmt.Fprintln(stderr, "onair chat: no chat to read: give --twitch CHANNEL (onair chat -h lists the platforms), or a chat section in the profile")
@@ -93,6 +78,10 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "onair chat: %s\n", secretMasker(cfg.Secrets())(err.Error()))
+		return 2
+	}
 	pr := &chatPrinter{w: stdout, colour: useColour, mask: secretMasker(cfg.Secrets())}
 	h, err := cfg.Hub(p.Backoff(), func(s string) { pr.line("", "-- "+s) })
 	if err != nil {
@@ -126,6 +115,102 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	h.Run(ctx)
 	lines.Stop()
 	return 0
+}
+
+// chatFlags are the platforms `onair chat` reads, added to (or replacing)
+// the profile's. Tokens and keys come from the environment: a flag shows
+// on every user's process list.
+type chatFlags struct {
+	twitch, twitchLogin, twitchServer string
+	kick, kickServer                  string
+	kickChatroom                      int64
+	chaturbate, chaturbateServer      string
+	owncast, owncastName              string
+	youtube, youtubeServer            string
+}
+
+func (f *chatFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.twitch, "twitch", "", "a Twitch channel to read")
+	fs.StringVar(&f.twitchLogin, "twitch-login", "", "send to Twitch as this account (its OAuth token in $ONAIR_TWITCH_TOKEN)")
+	fs.StringVar(&f.twitchServer, "twitch-server", "", "Twitch chat's WebSocket address (a relay, a test server)")
+	fs.StringVar(&f.kick, "kick", "", "a Kick channel to read (with --kick-chatroom)")
+	fs.Int64Var(&f.kickChatroom, "kick-chatroom", 0, "the Kick channel's chatroom id (kick.com/api/v2/channels/NAME shows it)")
+	fs.StringVar(&f.kickServer, "kick-server", "", "Kick's Pusher WebSocket address")
+	fs.StringVar(&f.chaturbate, "chaturbate", "", "the Chaturbate events URL from your settings, or - to take it from $ONAIR_CHATURBATE_URL (it holds a token)")
+	fs.StringVar(&f.chaturbateServer, "chaturbate-server", "", "another host for the Chaturbate events feed")
+	fs.StringVar(&f.owncast, "owncast", "", "an Owncast server's address (https://host) to read and send on")
+	fs.StringVar(&f.owncastName, "owncast-name", "", "the name to chat as on Owncast")
+	fs.StringVar(&f.youtube, "youtube", "", "a YouTube live video (id or address) to read; the API key in $ONAIR_YOUTUBE_KEY")
+	fs.StringVar(&f.youtubeServer, "youtube-server", "", "the YouTube Data API's address")
+}
+
+// apply puts the flags given into cfg.
+func (f *chatFlags) apply(cfg *chat.Config) error {
+	if f.twitch != "" || f.twitchServer != "" || f.twitchLogin != "" {
+		t := chat.TwitchConfig{}
+		if cfg.Twitch != nil {
+			t = *cfg.Twitch
+		}
+		t.Channel = cmp.Or(f.twitch, t.Channel)
+		t.Server = cmp.Or(f.twitchServer, t.Server)
+		if f.twitchLogin != "" {
+			t.Login, t.Token = f.twitchLogin, os.Getenv("ONAIR_TWITCH_TOKEN")
+			if t.Token == "" {
+				return errors.New("--twitch-login needs the account's OAuth token in $ONAIR_TWITCH_TOKEN (a flag would show it to every user of this machine)")
+			}
+		}
+		cfg.Twitch = &t
+	}
+	if f.kick != "" || f.kickChatroom != 0 || f.kickServer != "" {
+		k := chat.KickConfig{}
+		if cfg.Kick != nil {
+			k = *cfg.Kick
+		}
+		k.Channel = cmp.Or(f.kick, k.Channel)
+		k.Chatroom = cmp.Or(f.kickChatroom, k.Chatroom)
+		k.Server = cmp.Or(f.kickServer, k.Server)
+		cfg.Kick = &k
+	}
+	if f.chaturbate != "" || f.chaturbateServer != "" {
+		c := chat.ChaturbateConfig{}
+		if cfg.Chaturbate != nil {
+			c = *cfg.Chaturbate
+		}
+		switch f.chaturbate {
+		case "-":
+			if c.EventsURL = os.Getenv("ONAIR_CHATURBATE_URL"); c.EventsURL == "" {
+				return errors.New("--chaturbate -: set $ONAIR_CHATURBATE_URL to the events URL from Chaturbate's settings")
+			}
+		case "":
+		default:
+			c.EventsURL = f.chaturbate
+		}
+		c.Server = cmp.Or(f.chaturbateServer, c.Server)
+		cfg.Chaturbate = &c
+	}
+	if f.owncast != "" || f.owncastName != "" {
+		o := chat.OwncastConfig{}
+		if cfg.Owncast != nil {
+			o = *cfg.Owncast
+		}
+		o.Server = cmp.Or(f.owncast, o.Server)
+		o.Name = cmp.Or(f.owncastName, o.Name)
+		cfg.Owncast = &o
+	}
+	if f.youtube != "" || f.youtubeServer != "" {
+		y := chat.YouTubeConfig{}
+		if cfg.YouTube != nil {
+			y = *cfg.YouTube
+		}
+		y.Video = cmp.Or(f.youtube, y.Video)
+		y.Server = cmp.Or(f.youtubeServer, y.Server)
+		y.Key = cmp.Or(os.Getenv("ONAIR_YOUTUBE_KEY"), y.Key)
+		if y.Key == "" {
+			return errors.New("--youtube needs a YouTube Data API key in $ONAIR_YOUTUBE_KEY (or the profile's chat.youtube.key)")
+		}
+		cfg.YouTube = &y
+	}
+	return nil
 }
 
 // secretMasker hides each secret in a line.

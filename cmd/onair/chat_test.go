@@ -108,3 +108,64 @@ func TestChatCommandBadInput(t *testing.T) {
 		}
 	}
 }
+
+// onair chat against five fake platforms at once: each goes live, a line or
+// event from each arrives in the merged stream with its platform's badge,
+// a line typed goes to the one that can send (Owncast) and comes back, and
+// no token or key is printed.
+func TestChatCommandMergesEveryPlatform(t *testing.T) {
+	tw := chattest.NewTwitch(t)
+	kick := chattest.NewKick(t)
+	cb := chattest.NewChaturbate(t, "performer", "cbT0kenS3cretXYZ")
+	oc := chattest.NewOwncast(t)
+	const ytKey = "AIzaYtK3yS3cretXYZ"
+	yt := chattest.NewYouTube(t, ytKey, "chat1")
+	yt.SetVideo("dQw4w9WgXcQ", "chat1")
+	cmd, stdin, stdout, stderr := startChat(t, []string{"ONAIR_YOUTUBE_KEY=" + ytKey, "ONAIR_CHATURBATE_URL=" + cb.EventsURL()},
+		"--twitch", "cam", "--twitch-server", tw.URL(),
+		"--kick", "cam", "--kick-chatroom", "4242", "--kick-server", kick.URL(),
+		"--chaturbate", "-",
+		"--owncast", oc.URL(), "--owncast-name", "performer",
+		"--youtube", "dQw4w9WgXcQ", "--youtube-server", yt.URL())
+	for _, p := range []string{"twitch", "kick", "chaturbate", "owncast", "youtube"} {
+		waitFor(t, p+" live", func() bool { return strings.Contains(stdout.String(), "-- "+p+": live") })
+	}
+	waitFor(t, "the Kick subscription", func() bool { return kick.Subscribers("chatrooms.4242.v2") == 1 })
+	tw.Say(chattest.Chat("cam", "ana", "id=t1;display-name=Ana", "hi from twitch"))
+	kick.Broadcast("chatrooms.4242.v2", "ChatMessageEvent", map[string]any{
+		"id": "k1", "chatroom_id": 4242, "content": "hi from kick", "type": "message", "created_at": time.Now().UTC().Format(time.RFC3339),
+		"sender": map[string]any{"id": 7, "username": "Bo", "slug": "bo", "identity": map[string]any{"color": "#BC66FF", "badges": []any{}}},
+	})
+	cb.Push(`{"method":"tip","object":{"tip":{"tokens":50,"isAnon":false,"message":"hi from chaturbate"},"user":{"username":"cy","inFanclub":false,"hasTokens":true,"isMod":false}}}`)
+	oc.Chat(chattest.OwncastUser{ID: "u1", DisplayName: "Di"}, "hi from <strong>owncast</strong>")
+	yt.Push(chattest.YouTubeText("y1", "UCed", "Ed", "hi from youtube"))
+	want := []string{
+		"twitch     Ana: hi from twitch",
+		"kick       Bo: hi from kick",
+		"chaturbate ★ cy tipped 50 tokens: hi from chaturbate",
+		"owncast    Di: hi from owncast",
+		"youtube    Ed: hi from youtube",
+	}
+	for _, w := range want {
+		waitFor(t, w, func() bool { return strings.Contains(stdout.String(), w) })
+	}
+	io.WriteString(stdin, "hello everyone\n")
+	waitFor(t, "the line sent to Owncast and back", func() bool {
+		return strings.Contains(stdout.String(), "-- sending to owncast") && strings.Contains(stdout.String(), "owncast    performer: hello everyone")
+	})
+	io.WriteString(stdin, "@kick hi kick\n")
+	waitFor(t, "Kick's refusal", func() bool { return strings.Contains(stdout.String(), "-- not sent: kick chat cannot send here") })
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("onair chat ended with %v\n%s", err, stderr.String())
+	}
+	out := stdout.String() + stderr.String()
+	for _, secret := range []string{ytKey, "cbT0kenS3cretXYZ"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("a secret was printed:\n%s", out)
+		}
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
