@@ -17,6 +17,9 @@ import (
 	"github.com/gorilla/websocket"
 )
 
+// owncastHistory is how many recent CHAT events the history keeps.
+const owncastHistory = 1000
+
 // OwncastUser is a chat user of the fake Owncast server.
 type OwncastUser struct {
 	ID          string
@@ -195,6 +198,10 @@ func (o *Owncast) Broadcast(events ...string) {
 		if json.Unmarshal([]byte(e), &head) == nil && head.Type == "CHAT" {
 			o.history = append(o.history, json.RawMessage(e))
 		}
+	}
+	// Like Owncast, the history is the recent messages only.
+	if n := len(o.history); n > 2*owncastHistory {
+		o.history = append(o.history[:0], o.history[n-owncastHistory:]...)
 	}
 	conns := make([]*owncastConn, 0, len(o.conns))
 	for c := range o.conns {
