@@ -21,7 +21,7 @@ test: setup-test
 # ffmpeg command line (bench/results.json; the scene: bench/scene.json; the
 # camera path: bench/camera.json). QUICK=1: one short case of each kind.
 bench: setup-test
-	go test -run '^$$' -bench . -benchmem $(if $(QUICK),-benchtime 200ms,) ./capture/... ./overlay ./encoder/... ./outputs/... ./studio/ui
+	go test -run '^$$' -bench . -benchmem $(if $(QUICK),-benchtime 200ms,) ./capture/... ./overlay ./encoder/... ./outputs/... ./studio/ui ./studio/chat
 	go run ./bench $(if $(QUICK),-quick,)
 	go run ./bench/scene $(if $(QUICK),-rounds 1 -seconds 5,)
 	go run ./bench/camera $(if $(QUICK),-rounds 1 -seconds 5,)

@@ -278,6 +278,17 @@ func (st *Stage) Chat(l ChatLine) {
 	}
 }
 
+// ChatLines is the chat boxes' lines, oldest first.
+func (st *Stage) ChatLines() []ChatLine {
+	st.chat.mu.Lock()
+	defer st.chat.mu.Unlock()
+	out := make([]ChatLine, len(st.chat.lines))
+	for i, e := range st.chat.lines {
+		out[i] = e.line
+	}
+	return out
+}
+
 // RemoveChat takes lines out of the chat boxes by Key (a message the
 // platform deleted, a banned user's).
 func (st *Stage) RemoveChat(keys ...string) {

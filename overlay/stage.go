@@ -161,6 +161,18 @@ func (st *Stage) find(name string) *scene {
 	return nil
 }
 
+// Goal is the goal bar's state: the goal now, what was tipped towards it,
+// and its unit (title "" when no scene has a goal).
+func (st *Stage) Goal() (title string, current, target float64, unit string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	title, target = st.goal.now()
+	if st.goal.spec != nil {
+		unit = st.goal.spec.Unit
+	}
+	return title, st.goal.current, target, unit
+}
+
 // Scenes are the scenes' names, in order, and the one on air.
 func (st *Stage) Scenes() (names []string, onAir string) {
 	st.mu.Lock()
