@@ -284,3 +284,20 @@ func ParseCodec(name string) (encoder.Codec, error) {
 	}
 	return 0, fmt.Errorf("video codec %q is unknown (use h264 or hevc)", name)
 }
+
+// ExposedSecrets tells, for a profile file holding stream keys or chat
+// tokens, that other users of the machine can read it; the warning says how
+// to fix it ("" when there is nothing to say).
+func ExposedSecrets(path string, p Profile) string {
+	secrets := len(p.Chat.Secrets()) > 0
+	for _, d := range p.Destinations {
+		if !strings.HasPrefix(d.URL, "file:") {
+			secrets = true
+		}
+	}
+	fi, err := os.Stat(path)
+	if !secrets || err != nil || fi.Mode().Perm()&0o077 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("profile %s holds stream keys or chat tokens and other users of this machine can read it: chmod 600 %s", path, path)
+}

@@ -52,6 +52,9 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair chat: %v\n", err)
 		return 2
 	}
+	if w := studio.ExposedSecrets(path, p); w != "" {
+		fmt.Fprintln(stderr, "notice:", w)
+	}
 	cfg := p.Chat
 	if err := f.apply(&cfg); err != nil {
 		fmt.Fprintf(stderr, "onair chat: %v\n", err)

@@ -69,6 +69,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
+	if w := studio.ExposedSecrets(path, p); w != "" {
+		fmt.Fprintln(stderr, "notice:", w)
+	}
 	// A flag given overrides the profile, even with a value the checks
 	// below refuse (--fps 0 is an error, not "use the profile's").
 	given := map[string]bool{}
