@@ -165,7 +165,7 @@ func TestChatCommandMergesEveryPlatform(t *testing.T) {
 			t.Errorf("a secret was printed:\n%s", out)
 		}
 	}
-	if t.Failed() {
+	if t.Failed() || os.Getenv("SHOW") != "" {
 		t.Logf("output:\n%s", out)
 	}
 }
