@@ -29,6 +29,9 @@ func (st *Stage) Alert(ev Event) (queued bool, err error) {
 		if st.goal.spec != nil {
 			goalUnit = st.goal.spec.Unit
 		}
+		if goalUnit == "" {
+			goalUnit = f.unit // a goal without a unit takes the first tip's
+		}
 		unit := ev.Unit
 		if unit == "" {
 			unit = goalUnit

@@ -256,6 +256,17 @@ func TestTipsInOtherUnitsLeaveTheGoal(t *testing.T) {
 	if got, want := usd.expand("{goal} | {top_tipper}", 0), "Lights: $12.5 / $50 | Di (12.5 USD)"; got != want {
 		t.Errorf("fields %q, want %q", got, want)
 	}
+	// A goal without a unit counts the first tip's unit only.
+	any := mustStage(t, 320, 180, []SceneSpec{{Name: "Live", Layers: []LayerSpec{
+		{Name: "goal", Kind: KindGoal, Width: 300, Height: 30, Goal: &GoalSpec{Title: "Party", Target: 1000}},
+	}}})
+	any.Alert(Event{Kind: "tip", Amount: 5, Unit: "USD", Name: "A"})
+	any.Alert(Event{Kind: "tip", Amount: 300, Unit: "bits", Name: "B"})
+	any.Alert(Event{Kind: "tip", Amount: 100, Unit: "tokens", Name: "C"})
+	any.Alert(Event{Kind: "tip", Amount: 2, Unit: "$", Name: "D"})
+	if _, cur, _, _ := any.Goal(); cur != 7 {
+		t.Errorf("a goal without a unit holds %g after $5, 300 bits, 100 tokens and $2; want 7", cur)
+	}
 	if !SameUnit("$", "usd") || SameUnit("tokens", "$") || !SameUnit("", "bits") {
 		t.Error("SameUnit")
 	}

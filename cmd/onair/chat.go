@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -43,17 +44,9 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair chat: unexpected argument %q\n", studio.CleanText(fs.Arg(0), 80))
 		return 2
 	}
-	path := *profilePath
-	if path == "" {
-		path = studio.DefaultProfilePath()
-	}
-	p, err := studio.LoadProfile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "onair chat: %v\n", err)
+	p, _, ok := loadProfile("onair chat", *profilePath, stderr)
+	if !ok {
 		return 2
-	}
-	if w := studio.ExposedSecrets(path, p); w != "" {
-		fmt.Fprintln(stderr, "notice:", w)
 	}
 	cfg := p.Chat
 	if err := f.apply(&cfg); err != nil {
@@ -82,12 +75,13 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "onair chat: %s\n", secretMasker(cfg.Secrets())(err.Error()))
+		fmt.Fprintf(stderr, "onair chat: %s\n", chat.Masker(cfg.Secrets())(err.Error()))
 		return 2
 	}
-	pr := &chatPrinter{w: stdout, colour: useColour, mask: secretMasker(cfg.Secrets())}
+	pr := newChatPrinter(stdout, useColour, chat.Masker(cfg.Secrets()))
 	h, err := cfg.Hub(p.Backoff(), func(s string) { pr.line("", "-- "+s) })
 	if err != nil {
+		pr.close()
 		fmt.Fprintf(stderr, "onair chat: %s\n", pr.mask(err.Error()))
 		return 2
 	}
@@ -106,8 +100,13 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return
 		}
 		platform := ""
-		if name, rest, ok := strings.Cut(text, " "); ok && strings.HasPrefix(name, "@") {
-			platform, text = name[1:], rest
+		if strings.HasPrefix(text, "@") {
+			name, rest, _ := strings.Cut(text, " ")
+			platform, text = name[1:], strings.TrimSpace(rest)
+			if text == "" {
+				pr.line("", "-- not sent: nothing after "+name)
+				return
+			}
 		}
 		said, err := h.Send(platform, text)
 		if err != nil {
@@ -117,7 +116,26 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	})
 	h.Run(ctx)
 	lines.Stop()
+	pr.close()
 	return 0
+}
+
+// loadProfile reads the profile at path (the default one when ""), saying
+// what is wrong on stderr, and a notice when it shows its secrets to other
+// users.
+func loadProfile(command, path string, stderr io.Writer) (studio.Profile, string, bool) {
+	if path == "" {
+		path = studio.DefaultProfilePath()
+	}
+	p, err := studio.LoadProfile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", command, err)
+		return p, path, false
+	}
+	if w := studio.ExposedSecrets(path, p); w != "" {
+		fmt.Fprintln(stderr, "notice:", w)
+	}
+	return p, path, true
 }
 
 // chatFlags are the platforms `onair chat` reads, added to (or replacing)
@@ -216,47 +234,63 @@ func (f *chatFlags) apply(cfg *chat.Config) error {
 	return nil
 }
 
-// secretMasker hides each secret in a line.
-func secretMasker(secrets []string) func(string) string {
-	return func(s string) string {
-		for _, k := range secrets {
-			if len(k) >= 4 {
-				s = strings.ReplaceAll(s, k, "****")
-			}
-		}
-		return s
-	}
+// chatPrinter writes the merged chat, one line each, from a goroutine of
+// its own: a terminal that stops reading (Ctrl-S, a slow pipe) never holds
+// the chats up. Past its queue a line is counted and said later.
+type chatPrinter struct {
+	w       io.Writer
+	colour  bool
+	mask    func(string) string
+	q       chan string
+	done    chan struct{}
+	dropped atomic.Int64
 }
 
-// chatPrinter writes the merged chat, one line each.
-type chatPrinter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	colour bool
-	mask   func(string) string
+func newChatPrinter(w io.Writer, colour bool, mask func(string) string) *chatPrinter {
+	p := &chatPrinter{w: w, colour: colour, mask: mask, q: make(chan string, 4096), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		for l := range p.q {
+			if n := p.dropped.Swap(0); n > 0 {
+				fmt.Fprintf(p.w, "%s -- %d lines not printed: the terminal did not keep up\n", time.Now().Format("15:04:05"), n)
+			}
+			io.WriteString(p.w, l)
+		}
+	}()
+	return p
+}
+
+// close prints what is queued and ends the printer; after every line.
+func (p *chatPrinter) close() {
+	close(p.q)
+	<-p.done
 }
 
 // platformColours are the platforms' own colours, as 256-colour codes.
 var platformColours = map[string]int{"twitch": 135, "kick": 82, "youtube": 196, "chaturbate": 208, "owncast": 39}
 
 func (p *chatPrinter) line(platform, s string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	s = p.mask(s)
 	stamp := time.Now().Format("15:04:05")
+	var l string
 	if platform == "" {
-		fmt.Fprintf(p.w, "%s %s\n", stamp, s)
-		return
-	}
-	badge := fmt.Sprintf("%-10s", platform)
-	if p.colour {
-		c, ok := platformColours[platform]
-		if !ok {
-			c = 250
+		l = fmt.Sprintf("%s %s\n", stamp, s)
+	} else {
+		badge := fmt.Sprintf("%-10s", platform)
+		if p.colour {
+			c, ok := platformColours[platform]
+			if !ok {
+				c = 250
+			}
+			badge = fmt.Sprintf("\x1b[38;5;%dm%s\x1b[0m", c, badge)
 		}
-		badge = fmt.Sprintf("\x1b[38;5;%dm%s\x1b[0m", c, badge)
+		l = fmt.Sprintf("%s %s %s\n", stamp, badge, s)
 	}
-	fmt.Fprintf(p.w, "%s %s %s\n", stamp, badge, s)
+	select {
+	case p.q <- l:
+	default:
+		p.dropped.Add(1)
+	}
 }
 
 func (p *chatPrinter) update(u chat.Update) {
@@ -292,14 +326,7 @@ func orNothing(s string) string {
 
 // describe is a message in one line of plain text.
 func describe(m *chat.Message) string {
-	name := m.Author.Name
-	if name == "" {
-		name = m.Author.Login
-	}
-	if name == "" {
-		name = "anonymous"
-	}
-	name = studio.CleanText(name, 40)
+	name := studio.CleanText(m.Author.Display(), 40)
 	text := studio.CleanText(m.Text, 500)
 	system := studio.CleanText(m.System, 300)
 	with := func(s, more string) string {
@@ -371,7 +398,7 @@ func startShowChat(cfg chat.Config, backoff outputs.Backoff, stage *overlay.Stag
 	if cfg.Empty() {
 		return func() {}
 	}
-	mask := secretMasker(cfg.Secrets())
+	mask := chat.Masker(cfg.Secrets())
 	var mu sync.Mutex
 	say := func(s string) {
 		mu.Lock()

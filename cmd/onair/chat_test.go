@@ -153,6 +153,8 @@ func TestChatCommandMergesEveryPlatform(t *testing.T) {
 	waitFor(t, "the line sent to Owncast and back", func() bool {
 		return strings.Contains(stdout.String(), "-- sending to owncast") && strings.Contains(stdout.String(), "owncast    performer: hello everyone")
 	})
+	io.WriteString(stdin, "@owncast\n")
+	waitFor(t, "the empty line refused", func() bool { return strings.Contains(stdout.String(), "-- not sent: nothing after @owncast") })
 	io.WriteString(stdin, "@kick hi kick\n")
 	waitFor(t, "Kick's refusal", func() bool { return strings.Contains(stdout.String(), "-- not sent: kick chat cannot send here") })
 	cmd.Process.Signal(os.Interrupt)
@@ -167,5 +169,19 @@ func TestChatCommandMergesEveryPlatform(t *testing.T) {
 	}
 	if t.Failed() || os.Getenv("SHOW") != "" {
 		t.Logf("output:\n%s", out)
+	}
+}
+
+// One platform alone is enough: YouTube only, its key from the environment.
+func TestChatCommandYouTubeAlone(t *testing.T) {
+	const key = "AIzaAl0neK3y"
+	yt := chattest.NewYouTube(t, key, "chat9")
+	yt.SetVideo("vid9", "chat9")
+	cmd, _, stdout, stderr := startChat(t, []string{"ONAIR_YOUTUBE_KEY=" + key}, "--youtube", "vid9", "--youtube-server", yt.URL())
+	yt.Push(chattest.YouTubeText("y9", "UCx", "Zoe", "alone here"))
+	waitFor(t, "the YouTube line", func() bool { return strings.Contains(stdout.String(), "youtube    Zoe: alone here") })
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil || strings.Contains(stdout.String()+stderr.String(), key) {
+		t.Errorf("exit %v; output:\n%s%s", err, stdout.String(), stderr.String())
 	}
 }

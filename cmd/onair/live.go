@@ -60,17 +60,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	path := *profilePath
-	if path == "" {
-		path = studio.DefaultProfilePath()
-	}
-	p, err := studio.LoadProfile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "onair live: %v\n", err)
+	p, path, ok := loadProfile("onair live", *profilePath, stderr)
+	if !ok {
 		return 2
-	}
-	if w := studio.ExposedSecrets(path, p); w != "" {
-		fmt.Fprintln(stderr, "notice:", w)
 	}
 	// A flag given overrides the profile, even with a value the checks
 	// below refuse (--fps 0 is an error, not "use the profile's").

@@ -40,16 +40,7 @@ func FeedStage(h *chat.Hub, st *overlay.Stage, notice func(string)) {
 // lineKey names a chat line on the stage: the hub's sequence number.
 func lineKey(it chat.Item) string { return fmt.Sprint(it.Seq) }
 
-func displayName(m *chat.Message) string {
-	n := m.Author.Name
-	if n == "" {
-		n = m.Author.Login
-	}
-	if n == "" {
-		n = "anonymous"
-	}
-	return studio.CleanText(n, 40)
-}
+func displayName(m *chat.Message) string { return studio.CleanText(m.Author.Display(), 40) }
 
 // AlertFor is the scene's alert for a chat event: a tip with its amount and
 // unit, a follow, a sub with its months (or the number of subs gifted), a

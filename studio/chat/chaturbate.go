@@ -244,7 +244,7 @@ func (c *Chaturbate) session(ctx context.Context, base *url.URL, client *http.Cl
 			emit(m)
 		}
 		*next = nu
-		if len(page.msgs) == 0 && len(page.skipped) == 0 {
+		if len(page.msgs) == 0 {
 			pause(ctx, start)
 		}
 	}

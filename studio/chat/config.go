@@ -79,7 +79,7 @@ const maxHistory = 100000
 
 // Empty tells that no chat is set up.
 func (c Config) Empty() bool {
-	return c.Twitch == nil && c.Kick == nil && c.Chaturbate == nil && c.Owncast == nil
+	return c.Twitch == nil && c.Kick == nil && c.Chaturbate == nil && c.Owncast == nil && c.YouTube == nil && len(c.Custom) == 0
 }
 
 // Validate checks the section; errors are in words and carry no secret.
@@ -156,6 +156,9 @@ func checkServer(platform, s string, schemes ...string) error {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("chat %s server: not a URL (%s://host[:port]/…)", platform, schemes[len(schemes)-1])
+	}
+	if u.User != nil || u.Fragment != "" || (schemes[0] == "http" && u.RawQuery != "") {
+		return fmt.Errorf("chat %s server: give the address alone (%s://host[:port]), without a user, query or fragment", platform, schemes[len(schemes)-1])
 	}
 	for _, sc := range schemes {
 		if u.Scheme == sc {

@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
 
 	"onair/outputs"
 )
@@ -71,14 +74,22 @@ func (e errWait) Unwrap() error { return e.error }
 // session got as far as reading the chat.
 type sessionFunc func(ctx context.Context) (asked, live bool, err error)
 
+// steadyAfter is how long a session must last to count as working: only
+// then does the backoff start over. A server that accepts and drops at once
+// (or asks to reconnect every time) meets a growing wait, not a spin.
+const steadyAfter = 30 * time.Second
+
 // runSessions is every connector's Run loop: a session, then at once again
-// when the server asked after a live session, else the backoff (which
-// starts over after a live session). Errors are masked before they are
-// shown. It returns nil when ctx ends, the error when it is errFatal.
+// when the server asked after a live session (once: a second ask before a
+// steady session waits the backoff), else the backoff, which starts over
+// after a session that lasted steadyAfter. Errors are masked before they
+// are shown. It returns nil when ctx ends, the error when it is errFatal.
 func runSessions(ctx context.Context, platform string, backoff outputs.Backoff, mask func(string) string, state func(State), session sessionFunc) error {
 	b := backoff.Filled()
+	immediate := false // the last reconnect was at once, at the server's ask
 	for attempt := 0; ; {
 		state(State{Platform: platform, Phase: Connecting})
+		began := time.Now()
 		asked, live, err := session(ctx)
 		if ctx.Err() != nil {
 			return nil
@@ -88,11 +99,12 @@ func runSessions(ctx context.Context, platform string, backoff outputs.Backoff, 
 			state(State{Platform: platform, Phase: Failed, Err: mask(err.Error())})
 			return errors.New(mask(err.Error()))
 		}
-		if live {
-			attempt = 0
-			if asked {
-				continue
-			}
+		if live && time.Since(began) >= steadyAfter {
+			attempt, immediate = 0, false
+		}
+		if live && asked && !immediate {
+			immediate = true
+			continue
 		}
 		attempt++
 		wait := b.Delay(attempt)
@@ -118,6 +130,10 @@ func runSessions(ctx context.Context, platform string, backoff outputs.Backoff, 
 		}
 	}
 }
+
+// Masker is masker for the secrets of a Config, for the lines a program
+// prints.
+func Masker(secrets []string) func(string) string { return masker(secrets...) }
 
 // masker hides each of secrets in a line.
 func masker(secrets ...string) func(string) string {
@@ -229,4 +245,90 @@ func getJSON(ctx context.Context, client *http.Client, url string, header http.H
 		return errors.New("the server's answer is not the JSON expected")
 	}
 	return nil
+}
+
+// idleKeepalive keeps a WebSocket whose server may say nothing for long:
+// after idle without a message it pings (once per silence) and pulls the
+// read's deadline in to timeout after the ping; any message (the pong)
+// pushes it out again (the reader calls seen). A timed-out read cannot be
+// retried with gorilla/websocket, hence the ping from a goroutine of its
+// own. Times are on the monotonic clock. stop ends the goroutine and waits
+// for it; close the connection first, so a ping stuck in a write returns.
+type idleKeepalive struct {
+	start    time.Time
+	lastRead atomic.Int64 // since start
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+func newIdleKeepalive() *idleKeepalive { return &idleKeepalive{start: time.Now()} }
+
+// seen notes a message read.
+func (k *idleKeepalive) seen() { k.lastRead.Store(int64(time.Since(k.start))) }
+
+// run starts the pinging; once only.
+func (k *idleKeepalive) run(conn *websocket.Conn, idle, timeout time.Duration, ping func()) {
+	k.quit, k.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(k.done)
+		timer := time.NewTimer(idle)
+		defer timer.Stop()
+		pingedFor := int64(-1) // the lastRead the last ping was for
+		for {
+			select {
+			case <-k.quit:
+				return
+			case <-timer.C:
+			}
+			last := k.lastRead.Load()
+			due := time.Duration(last) + idle
+			if now := time.Since(k.start); now < due {
+				timer.Reset(due - now)
+				continue
+			}
+			if pingedFor != last {
+				pingedFor = last
+				conn.SetReadDeadline(time.Now().Add(timeout))
+				ping() // a failure shows on the read
+			}
+			timer.Reset(max(idle/4, 10*time.Millisecond))
+		}
+	}()
+}
+
+// stop ends the pinging, if it started, and waits for it.
+func (k *idleKeepalive) stop() {
+	if k.quit != nil {
+		close(k.quit)
+		<-k.done
+		k.quit = nil
+	}
+}
+
+// cleanMessage makes every text of m safe (cleanText, cleanName): the
+// connectors' parsers do it field by field; the hub does it again for
+// every message, whatever the connector. Emote spans that no longer fit
+// the text are dropped.
+func cleanMessage(m *Message) {
+	if t := cleanText(m.Text, maxTextBytes); t != m.Text {
+		m.Text, m.Emotes = t, nil
+	}
+	m.Platform, m.Channel, m.ID = cleanName(m.Platform), cleanName(m.Channel), cleanName(m.ID)
+	a := &m.Author
+	a.ID, a.Login, a.Name, a.Color = cleanName(a.ID), cleanName(a.Login), cleanName(a.Name), cleanName(a.Color)
+	m.Currency, m.Tier, m.GiftedBy = cleanName(m.Currency), cleanName(m.Tier), cleanName(m.GiftedBy)
+	m.TargetID, m.TargetUser = cleanName(m.TargetID), cleanName(m.TargetUser)
+	m.System = cleanText(m.System, maxTextBytes)
+	if len(m.Author.Badges) > 32 {
+		m.Author.Badges = m.Author.Badges[:32]
+	}
+	for i, b := range m.Author.Badges {
+		m.Author.Badges[i] = cleanName(b)
+	}
+	for _, e := range m.Emotes {
+		if e.Start < 0 || e.End > len(m.Text) || e.Start > e.End {
+			m.Emotes = nil
+			break
+		}
+	}
 }

@@ -23,7 +23,7 @@ type Item struct {
 // Update is what one batch changed, given to the hub's listeners.
 type Update struct {
 	Added   []Item  // in order of arrival; hidden ones included (Hidden set)
-	Removed []Item  // removed by the platform (a deletion, a ban)
+	Removed []Item  // removed by the platform (a deletion, a ban), or hidden by a new moderation
 	States  []State // connectors' new states
 	Held    []string
 }
@@ -54,8 +54,9 @@ type Hub struct {
 }
 
 type hubInput struct {
-	msg   *Message
-	state *State
+	msg     *Message
+	state   *State
+	removed []Item // lines a new moderation hides: to take off screens
 }
 
 type hubConn struct {
@@ -117,11 +118,24 @@ func (h *Hub) SetModeration(m Moderation) error {
 		return err
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.mod, h.modSpec = mo, m
+	var hidden []Item
 	for _, it := range h.items {
+		was := it.Hidden
 		it.Msg = it.orig
 		it.Hidden = mo.judge(&it.Msg)
+		if it.Hidden && !was {
+			hidden = append(hidden, *it)
+		}
+	}
+	h.mu.Unlock()
+	// The listeners hear it from the hub's goroutine, as everything else
+	// (dropped when the hub is far behind: those lines fade out anyway).
+	if len(hidden) > 0 {
+		select {
+		case h.in <- hubInput{removed: hidden}:
+		default:
+		}
 	}
 	return nil
 }
@@ -279,7 +293,12 @@ func (h *Hub) apply(batch []hubInput, now time.Time) Update {
 			u.States = append(u.States, *in.state)
 			continue
 		}
+		if in.msg == nil {
+			u.Removed = append(u.Removed, in.removed...)
+			continue
+		}
 		m := in.msg
+		cleanMessage(m) // whatever the connector did
 		if h.mod.bot(m) {
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"onair/outputs"
 )
 
 // memConn is a connector fed by the test through a channel.
@@ -204,6 +206,8 @@ func TestHubModeration(t *testing.T) {
 	if err := h.HideUser("cy"); err != nil || strings.Contains(texts(h.View()), "a sub") {
 		t.Errorf("HideUser: %v, view %q", err, texts(h.View()))
 	}
+	// The lines a new moderation hides are taken off the screens.
+	r.until(t, "cy's line removed", func() bool { return strings.Contains(texts(r.removed), "twitch:a sub") })
 }
 
 // Sending goes to every platform that can, each at its own rate: what the
@@ -403,4 +407,62 @@ func BenchmarkHubApplyBatch(b *testing.B) {
 		h.apply(batch, now)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(batch)), "ns/msg")
+}
+
+// Word filters find words of any script, and words that start or end with
+// a sign, where they stand alone; not inside a longer word.
+func TestModerationWordsOfAnyScript(t *testing.T) {
+	mo, err := Moderation{Filters: []Filter{
+		{Pattern: "сука", Action: "mask"}, {Pattern: "café", Action: "mask"}, {Pattern: "@everyone", Action: "mask"},
+		{Pattern: "$$$", Action: "mask"}, {Pattern: "spam", Action: "mask"},
+	}}.compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"ты сука!":            "ты ****!",
+		"сукаблин":            "сукаблин",
+		"un Café noir":        "un **** noir",
+		"cafés":               "cafés",
+		"hey @everyone look":  "hey ********* look",
+		"win $$$ now":         "win *** now",
+		"spam spam, spamalot": "**** ****, spamalot",
+		"no_spam_here spam_x": "no_spam_here spam_x",
+		"SPAM":                "****",
+	} {
+		m := Message{Kind: KindChat, Text: in}
+		mo.judge(&m)
+		if m.Text != want {
+			t.Errorf("%q masked as %q, want %q", in, m.Text, want)
+		}
+	}
+}
+
+// The reconnect loop does not spin: a server that asks to reconnect at
+// every connection gets one immediate retry, then the growing backoff; a
+// server that accepts and drops at once meets the same.
+func TestRunSessionsDoesNotSpin(t *testing.T) {
+	for _, asked := range []bool{true, false} {
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		var waits []time.Duration
+		n := 0
+		runSessions(ctx, "test", outputs.Backoff{First: 100 * time.Millisecond, Factor: 2, Max: 5 * time.Second}, func(s string) string { return s },
+			func(s State) {
+				if s.Phase == Reconnecting {
+					waits = append(waits, s.Retry)
+				}
+			}, func(context.Context) (bool, bool, error) {
+				n++
+				return asked, true, nil
+			})
+		cancel()
+		if n > 6 {
+			t.Errorf("asked=%v: %d sessions in 1.5 s (waits %v): the loop spins", asked, n, waits)
+		}
+		for i := 1; i < len(waits); i++ {
+			if waits[i] < waits[i-1] {
+				t.Errorf("asked=%v: the waits %v do not grow", asked, waits)
+			}
+		}
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -113,46 +112,12 @@ func (k *Kick) session(ctx context.Context, u, channel string, emit func(Message
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	// Keepalive as Twitch's: idle after the last message a ping, and the
-	// read's deadline pulled in to timeout after it. It starts once the
-	// server has said its activity_timeout.
-	start := time.Now()
-	var lastRead atomic.Int64 // since start
-	var kaDone, kaStop chan struct{}
-	keepalive := func(idle time.Duration) {
-		kaDone, kaStop = make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(kaDone)
-			timer := time.NewTimer(idle)
-			defer timer.Stop()
-			pingedFor := int64(-1)
-			for {
-				select {
-				case <-kaStop:
-					return
-				case <-timer.C:
-				}
-				last := lastRead.Load()
-				due := time.Duration(last) + idle
-				if now := time.Since(start); now < due {
-					timer.Reset(due - now)
-					continue
-				}
-				if pingedFor != last {
-					pingedFor = last
-					conn.SetReadDeadline(time.Now().Add(timeout))
-					send(`{"event":"pusher:ping","data":{}}`) // a failure shows on the read
-				}
-				timer.Reset(max(idle/4, 10*time.Millisecond))
-			}
-		}()
-	}
+	// Keepalive as Twitch's (idle after the last message a ping), from
+	// when the server has said its activity_timeout.
+	ka := newIdleKeepalive()
 	defer func() {
 		conn.Close() // first: a keepalive stuck in a write returns at once
-		if kaStop != nil {
-			close(kaStop)
-			<-kaDone
-		}
+		ka.stop()
 	}()
 	// Until the welcome: a short wait.
 	readWait := 10*time.Second + timeout
@@ -162,7 +127,7 @@ func (k *Kick) session(ctx context.Context, u, channel string, emit func(Message
 		data, err := readKickFrame(conn)
 		if errors.Is(err, errKickFrameSize) {
 			skips.skip("kick", fmt.Sprintf("a message over %d KB", maxKickFrame>>10))
-			lastRead.Store(int64(time.Since(start)))
+			ka.seen()
 			conn.SetReadDeadline(time.Now().Add(readWait))
 			continue
 		}
@@ -180,7 +145,7 @@ func (k *Kick) session(ctx context.Context, u, channel string, emit func(Message
 			}
 			return false, live, errors.New("Kick chat closed the connection")
 		}
-		lastRead.Store(int64(time.Since(start)))
+		ka.seen()
 		conn.SetReadDeadline(time.Now().Add(readWait)) // the keepalive pulls it in
 		ev := parseKick(data, time.Now())
 		switch {
@@ -196,7 +161,7 @@ func (k *Kick) session(ctx context.Context, u, channel string, emit func(Message
 			}
 			readWait = idle + timeout
 			conn.SetReadDeadline(time.Now().Add(readWait))
-			keepalive(idle)
+			ka.run(conn, idle, timeout, func() { send(`{"event":"pusher:ping","data":{}}`) })
 			for _, c := range []string{room, room2} {
 				if err := send(`{"event":"pusher:subscribe","data":{"auth":"","channel":"` + c + `"}}`); err != nil {
 					return false, false, errors.New("Kick chat closed the connection while subscribing")

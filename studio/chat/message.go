@@ -51,6 +51,18 @@ type Author struct {
 	Role   Role
 }
 
+// Display is the name to show: the display name, else the login, else
+// "anonymous". Untrusted: draw it as plain text.
+func (a Author) Display() string {
+	switch {
+	case a.Name != "":
+		return a.Name
+	case a.Login != "":
+		return a.Login
+	}
+	return "anonymous"
+}
+
 // Emote is a span of Text (byte offsets, end exclusive) that is an emote.
 type Emote struct {
 	ID         string

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Moderation is the studio's own moderation: it hides messages from the
@@ -40,8 +42,51 @@ const (
 // moderator is a Moderation made ready: sets and compiled patterns.
 type moderator struct {
 	hidden, trusted, bots map[string]bool // "login" or "platform:login"
-	hide, mask            []*regexp.Regexp
+	hide, mask            []*pattern
 	trustedOnly           bool
+}
+
+// pattern is a filter made ready. A word or phrase matches where it stands
+// alone, not inside a longer word of any script (Go's \b knows only ASCII
+// letters, so the edges are checked here).
+type pattern struct {
+	re          *regexp.Regexp
+	lead, trail bool // a word: the phrase starts / ends with a letter, digit or _
+}
+
+func isWordRune(r rune) bool {
+	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// matches tells whether p is in s.
+func (p *pattern) matches(s string) bool {
+	if !p.lead && !p.trail {
+		return p.re.MatchString(s)
+	}
+	return p.re.MatchString(s) && len(p.spans(s)) > 0
+}
+
+// spans is where p matches s: byte offsets, in order, not overlapping.
+func (p *pattern) spans(s string) [][]int {
+	all := p.re.FindAllStringIndex(s, -1)
+	if !p.lead && !p.trail {
+		return all
+	}
+	out := all[:0]
+	for _, m := range all {
+		if p.lead && m[0] > 0 {
+			if r, _ := utf8.DecodeLastRuneInString(s[:m[0]]); isWordRune(r) {
+				continue
+			}
+		}
+		if p.trail && m[1] < len(s) {
+			if r, _ := utf8.DecodeRuneInString(s[m[1]:]); isWordRune(r) {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
 }
 
 // compile checks m and makes it ready; errors are in words.
@@ -70,19 +115,25 @@ func (m Moderation) compile() (*moderator, error) {
 		if len(p) > maxPatternBytes {
 			return nil, fmt.Errorf("chat filter %d: the pattern is over %d bytes", i+1, maxPatternBytes)
 		}
+		pat := &pattern{}
 		if !f.Regex {
-			// A word or phrase: whole words, any case.
-			p = `(?i)\b` + regexp.QuoteMeta(strings.TrimSpace(p)) + `\b`
+			// A word or phrase: where it stands alone, any case.
+			p = strings.TrimSpace(p)
+			first, _ := utf8.DecodeRuneInString(p)
+			last, _ := utf8.DecodeLastRuneInString(p)
+			pat.lead, pat.trail = isWordRune(first), isWordRune(last)
+			p = `(?i)` + regexp.QuoteMeta(p)
 		}
 		re, err := regexp.Compile(p)
 		if err != nil {
 			return nil, fmt.Errorf("chat filter %d (%q) is not a valid regular expression: %v", i+1, f.Pattern, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 		}
+		pat.re = re
 		switch strings.ToLower(f.Action) {
 		case "", "hide":
-			mo.hide = append(mo.hide, re)
+			mo.hide = append(mo.hide, pat)
 		case "mask":
-			mo.mask = append(mo.mask, re)
+			mo.mask = append(mo.mask, pat)
 		default:
 			return nil, fmt.Errorf("chat filter %d: action %q; it is hide or mask", i+1, f.Action)
 		}
@@ -116,18 +167,28 @@ func (mo *moderator) bot(m *Message) bool { return in(mo.bots, m) }
 // gives it), but a hidden user's or a filtered message's words are dropped
 // from them.
 func (mo *moderator) judge(m *Message) (hidden bool) {
-	for _, re := range mo.mask {
-		if re.MatchString(m.Text) {
-			m.Text = re.ReplaceAllStringFunc(m.Text, func(s string) string { return strings.Repeat("*", min(len([]rune(s)), 12)) })
-			m.Emotes = nil // the spans moved
+	for _, p := range mo.mask {
+		spans := p.spans(m.Text)
+		if len(spans) == 0 {
+			continue
 		}
+		var b strings.Builder
+		at := 0
+		for _, sp := range spans {
+			b.WriteString(m.Text[at:sp[0]])
+			b.WriteString(strings.Repeat("*", min(utf8.RuneCountInString(m.Text[sp[0]:sp[1]]), 12)))
+			at = sp[1]
+		}
+		b.WriteString(m.Text[at:])
+		m.Text = b.String()
+		m.Emotes = nil // the spans moved
 	}
 	hidden = in(mo.hidden, m)
-	for _, re := range mo.hide {
+	for _, p := range mo.hide {
 		if hidden {
 			break
 		}
-		hidden = re.MatchString(m.Text)
+		hidden = p.matches(m.Text)
 	}
 	if m.Kind != KindChat {
 		if hidden {

@@ -55,6 +55,9 @@ const (
 	owncastSendPer   = 2 * time.Second
 	owncastSendSpace = 800 * time.Millisecond
 	maxOwncastFrame  = 1 << 20
+	// A registration or a history fetch that takes longer has failed (a
+	// server that accepts and never answers must not hold the connector).
+	owncastHTTPTimeout = 15 * time.Second
 )
 
 // Platform is "owncast".
@@ -196,7 +199,9 @@ func (o *Owncast) register(ctx context.Context, base string) error {
 		name = "onair"
 	}
 	body, _ := json.Marshal(map[string]string{"displayName": name})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/chat/register", bytes.NewReader(body))
+	hctx, cancel := context.WithTimeout(ctx, owncastHTTPTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(hctx, http.MethodPost, base+"/api/chat/register", bytes.NewReader(body))
 	if err != nil {
 		return errFatal{errors.New("the Owncast server's address is not valid")}
 	}
@@ -351,7 +356,9 @@ func (o *Owncast) session(ctx context.Context, base, ws, origin string, emit fun
 // catchUp emits the server's recent chat that was not seen yet.
 func (o *Owncast) catchUp(ctx context.Context, base, token, channel string, emit func(Message), log *skipLog) {
 	var hist []json.RawMessage
-	if err := getJSON(ctx, o.Client, base+"/api/chat?accessToken="+url.QueryEscape(token), nil, &hist); err != nil {
+	hctx, cancel := context.WithTimeout(ctx, owncastHTTPTimeout)
+	defer cancel()
+	if err := getJSON(hctx, o.Client, base+"/api/chat?accessToken="+url.QueryEscape(token), nil, &hist); err != nil {
 		if ctx.Err() == nil && o.Log != nil {
 			o.Log(o.mask("owncast chat: the messages missed while reconnecting could not be fetched: " + err.Error()))
 		}

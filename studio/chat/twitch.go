@@ -202,42 +202,13 @@ func (t *Twitch) session(ctx context.Context, url, channel string, emit func(Mes
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	// Keepalive: idle after the last line, a PING, and the read's deadline
-	// pulled in to timeout after it; any line (the PONG) pushes it out again.
-	// A timed-out read cannot be retried with gorilla/websocket, hence the
-	// PING from a goroutine of its own. Times are on the monotonic clock.
-	start := time.Now()
-	var lastRead atomic.Int64 // since start
-	kaDone, kaStop := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(kaDone)
-		timer := time.NewTimer(idle)
-		defer timer.Stop()
-		pingedFor := int64(-1) // the lastRead the last PING was for
-		for {
-			select {
-			case <-kaStop:
-				return
-			case <-timer.C:
-			}
-			last := lastRead.Load()
-			due := time.Duration(last) + idle
-			if now := time.Since(start); now < due {
-				timer.Reset(due - now)
-				continue
-			}
-			if pingedFor != last {
-				pingedFor = last
-				conn.SetReadDeadline(time.Now().Add(timeout))
-				send("PING :tmi.twitch.tv") // a failure shows on the read
-			}
-			timer.Reset(max(idle/4, 10*time.Millisecond))
-		}
-	}()
+	// Keepalive: idle after the last line, a PING; no line within timeout
+	// of it and the connection is dead.
+	ka := newIdleKeepalive()
+	ka.run(conn, idle, timeout, func() { send("PING :tmi.twitch.tv") })
 	defer func() {
 		conn.Close() // first: a keepalive stuck in a write returns at once
-		close(kaStop)
-		<-kaDone
+		ka.stop()
 	}()
 	conn.SetReadDeadline(time.Now().Add(idle + timeout))
 	for {
@@ -252,7 +223,7 @@ func (t *Twitch) session(ctx context.Context, url, channel string, emit func(Mes
 			}
 			return false, live, errors.New("Twitch chat closed the connection")
 		}
-		lastRead.Store(int64(time.Since(start)))
+		ka.seen()
 		conn.SetReadDeadline(time.Now().Add(idle + timeout)) // the keepalive pulls it in
 		for _, line := range strings.Split(string(data), "\n") {
 			line = strings.TrimRight(line, "\r")

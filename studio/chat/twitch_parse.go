@@ -174,6 +174,7 @@ func parseTwitch(line string, now time.Time) twitchEvent {
 	default:
 		return twitchEvent{}
 	}
+	cleanMessage(m)
 	return twitchEvent{msg: m}
 }
 
