@@ -1,0 +1,243 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"onair/studio/chat"
+)
+
+// ChatPanel is the merged chat beside the preview: each platform's state,
+// the last messages with their platform's badge (events starred), a line
+// to send, and Hide for the author of the message selected. However fast
+// the chats run, the panel redraws at most once per UI turn: the hub's
+// updates only mark it dirty.
+type ChatPanel struct {
+	hub *chat.Hub
+	do  func(func())
+
+	obj     fyne.CanvasObject
+	states  *widget.Label
+	list    *widget.List
+	entry   *widget.Entry
+	hide    *widget.Button
+	say     *widget.Label
+	items   []chat.Item // UI goroutine only: what the list shows, oldest first
+	picked  *chat.Item  // the message selected (a copy: rows move as lines come)
+	pending atomic.Bool // a refresh is queued
+}
+
+// chatShown is how many messages the panel keeps on screen.
+const chatShown = 200
+
+// platformColours are the platforms' own colours for their badges.
+var platformColours = map[string]color.NRGBA{
+	"twitch": {0x91, 0x46, 0xff, 0xff}, "kick": {0x53, 0xfc, 0x18, 0xff}, "youtube": {0xff, 0x00, 0x33, 0xff},
+	"chaturbate": {0xf4, 0x7c, 0x20, 0xff}, "owncast": {0x4e, 0x9c, 0xf5, 0xff},
+}
+
+// NewChatPanel builds the panel on h; do runs a function on the UI
+// goroutine. Call before h runs: it listens to h's updates.
+func NewChatPanel(h *chat.Hub, do func(func())) *ChatPanel {
+	p := &ChatPanel{hub: h, do: do}
+	p.states = widget.NewLabel("Chat: connecting…")
+	p.states.Wrapping = fyne.TextWrapWord
+	p.list = widget.NewList(
+		func() int { return len(p.items) },
+		func() fyne.CanvasObject {
+			badge := canvas.NewText("platform", color.White)
+			badge.TextStyle.Bold = true
+			text := widget.NewLabel("")
+			text.Wrapping = fyne.TextWrapWord
+			return container.NewBorder(nil, nil, badge, nil, text)
+		},
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if i < 0 || i >= len(p.items) {
+				return
+			}
+			c := o.(*fyne.Container)
+			text, badge := c.Objects[0].(*widget.Label), c.Objects[1].(*canvas.Text)
+			m := &p.items[i].Msg
+			badge.Text = m.Platform
+			badge.Color = platformColour(m.Platform)
+			badge.Refresh()
+			text.SetText(chatLine(m))
+		})
+	p.list.OnSelected = func(i widget.ListItemID) {
+		if i < 0 || i >= len(p.items) {
+			return
+		}
+		it := p.items[i]
+		p.picked = &it
+		if it.Msg.Kind == chat.KindChat {
+			p.hide.SetText("Hide " + clip(it.Msg.Author.Display(), 24))
+			p.hide.Enable()
+		}
+	}
+	p.list.OnUnselected = func(widget.ListItemID) { p.picked = nil; p.hide.Disable() }
+	p.hide = widget.NewButton("Hide user", p.hideAuthor)
+	p.hide.Disable()
+	p.entry = widget.NewEntry()
+	p.entry.SetPlaceHolder("Say something (@twitch … for one platform)")
+	p.entry.OnSubmitted = func(string) { p.send() }
+	p.say = widget.NewLabel("")
+	p.say.Wrapping = fyne.TextWrapWord
+	title := widget.NewLabel("Chat")
+	title.TextStyle.Bold = true
+	top := container.NewVBox(title, p.states)
+	bottom := container.NewVBox(container.NewBorder(nil, nil, nil, widget.NewButton("Send", p.send), p.entry), p.say, p.hide)
+	p.obj = container.NewBorder(top, bottom, nil, nil, p.list)
+	h.OnUpdate(func(u chat.Update) {
+		if len(u.Held) > 0 {
+			held := strings.Join(u.Held, "; ")
+			do(func() { p.say.SetText(held) })
+		}
+		if p.pending.CompareAndSwap(false, true) {
+			do(p.refresh)
+		}
+	})
+	return p
+}
+
+// Object is the panel to put in the window.
+func (p *ChatPanel) Object() fyne.CanvasObject { return p.obj }
+
+// refresh shows the hub's view now. UI goroutine.
+func (p *ChatPanel) refresh() {
+	p.pending.Store(false)
+	view := p.hub.View()
+	if n := len(view); n > chatShown {
+		view = view[n-chatShown:]
+	}
+	atEnd := p.picked == nil
+	p.items = view
+	p.list.Refresh()
+	if atEnd && len(p.items) > 0 {
+		p.list.ScrollToBottom()
+	}
+	p.states.SetText(statesLine(p.hub.States()))
+}
+
+// send posts the entry's text; the answer is said under it.
+func (p *ChatPanel) send() {
+	text := strings.TrimSpace(p.entry.Text)
+	if text == "" {
+		return
+	}
+	platform := ""
+	if strings.HasPrefix(text, "@") {
+		name, rest, _ := strings.Cut(text, " ")
+		platform, text = name[1:], strings.TrimSpace(rest)
+	}
+	said, err := p.hub.Send(platform, text)
+	if err != nil {
+		p.say.SetText("Not sent: " + err.Error())
+		return
+	}
+	p.say.SetText(strings.ToUpper(said[:1]) + said[1:])
+	p.entry.SetText("")
+}
+
+// hideAuthor hides the selected message's author on its platform.
+func (p *ChatPanel) hideAuthor() {
+	if p.picked == nil {
+		return
+	}
+	m := p.picked.Msg
+	who := m.Author.Login
+	if who == "" {
+		who = m.Author.Name
+	}
+	if who == "" {
+		return
+	}
+	if err := p.hub.HideUser(m.Platform + ":" + who); err != nil {
+		p.say.SetText(err.Error())
+		return
+	}
+	p.say.SetText(fmt.Sprintf("%s's messages on %s are hidden here and on stream.", clip(m.Author.Display(), 24), m.Platform))
+	p.list.UnselectAll()
+	p.refresh()
+}
+
+func platformColour(p string) color.NRGBA {
+	if c, ok := platformColours[p]; ok {
+		return c
+	}
+	return color.NRGBA{0x9e, 0x9e, 0x9e, 0xff}
+}
+
+// chatLine is a message as the panel shows it.
+func chatLine(m *chat.Message) string {
+	name := clip(m.Author.Display(), 40)
+	switch m.Kind {
+	case chat.KindChat:
+		if m.Private {
+			return "(private) " + name + ": " + m.Text
+		}
+		return name + ": " + m.Text
+	case chat.KindTip:
+		s := fmt.Sprintf("★ %s tipped %s %s", name, strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", m.Amount), "0"), "."), m.Currency)
+		if m.Text != "" {
+			s += ": " + m.Text
+		}
+		return s
+	case chat.KindFollow:
+		return "★ " + name + " is following"
+	case chat.KindSub:
+		if m.Gifts > 0 {
+			return fmt.Sprintf("★ %s gave %d subs", name, m.Gifts)
+		}
+		return "★ " + name + " subscribed"
+	case chat.KindRaid:
+		return fmt.Sprintf("★ %s raided with %d viewers", name, int(m.Amount))
+	}
+	if m.System != "" {
+		return "· " + m.System
+	}
+	return "· " + m.Text
+}
+
+// statesLine is each platform's state in a few words.
+func statesLine(states map[string]chat.State) string {
+	names := make([]string, 0, len(states))
+	for n := range states {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var parts []string
+	for _, n := range names {
+		s := states[n]
+		switch s.Phase {
+		case chat.Live:
+			parts = append(parts, n+" ✓")
+		case chat.Reconnecting:
+			parts = append(parts, fmt.Sprintf("%s: again in %s (%s)", n, s.Retry.Round(time.Second), s.Err))
+		case chat.Failed:
+			parts = append(parts, n+": "+s.Err)
+		default:
+			parts = append(parts, n+": "+s.Phase.String())
+		}
+	}
+	if len(parts) == 0 {
+		return "Chat: connecting…"
+	}
+	return "Chat: " + strings.Join(parts, " · ")
+}
+
+// clip cuts s to n letters.
+func clip(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
