@@ -6,7 +6,7 @@ export LANG ?= C.UTF-8
 
 BIN := bin/onair
 
-.PHONY: run build test bench soak setup setup-test clean
+.PHONY: run build test bench soak setup setup-test clean package install uninstall
 
 run: build
 	./$(BIN)
@@ -39,5 +39,32 @@ setup:
 setup-test:
 	@./scripts/setup.sh test
 
+# make package: the desktop bundle (dist/onair.tar.xz: onair-studio, its
+# .desktop entry and icon, and a Makefile to install them) by fyne package.
+FYNE := go run fyne.io/tools/cmd/fyne@v1.7.4
+package: build
+	mkdir -p dist
+	$(FYNE) package --os linux --src cmd/onair-studio --exe $(CURDIR)/bin/onair-studio --name onair \
+		--icon $(CURDIR)/assets/icon.png --app-id studio.onair.app --release
+	mv onair.tar.xz dist/onair.tar.xz
+	@echo "dist/onair.tar.xz"
+
+# make install: onair and onair-studio in $(PREFIX)/bin, the desktop entry
+# and the icon under $(PREFIX)/share: onair starts from the desktop menu.
+PREFIX ?= $(HOME)/.local
+install: build
+	install -Dm755 bin/onair $(DESTDIR)$(PREFIX)/bin/onair
+	install -Dm755 bin/onair-studio $(DESTDIR)$(PREFIX)/bin/onair-studio
+	install -Dm644 assets/icon.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/studio.onair.app.png
+	install -Dm644 assets/studio.onair.app.desktop $(DESTDIR)$(PREFIX)/share/applications/studio.onair.app.desktop
+	sed -i 's,^Exec=.*,Exec=$(PREFIX)/bin/onair-studio,' $(DESTDIR)$(PREFIX)/share/applications/studio.onair.app.desktop
+	@if command -v update-desktop-database >/dev/null; then update-desktop-database -q $(DESTDIR)$(PREFIX)/share/applications; fi
+	@echo "installed under $(PREFIX): onair is in the desktop menu (and $(PREFIX)/bin/onair for the terminal)"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/onair $(DESTDIR)$(PREFIX)/bin/onair-studio \
+		$(DESTDIR)$(PREFIX)/share/icons/hicolor/256x256/apps/studio.onair.app.png \
+		$(DESTDIR)$(PREFIX)/share/applications/studio.onair.app.desktop
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

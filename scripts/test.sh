@@ -55,6 +55,37 @@ fuzz_bounded() {
 }
 step "fuzz (bounded)" fuzz_bounded
 
+# make install into a scratch prefix: both programs, a desktop entry that
+# validates and starts the installed onair-studio, the icon.
+install_check() {
+  local prefix rc=0
+  prefix=$(mktemp -d)
+  if ! make -s install PREFIX="$prefix" >/dev/null; then
+    echo "--- FAIL: install/make (make install PREFIX=$prefix failed)"
+    rm -rf "$prefix"
+    return 1
+  fi
+  local desktop="$prefix/share/applications/studio.onair.app.desktop"
+  if out=$(desktop-file-validate "$desktop" 2>&1) && [ -z "$out" ]; then
+    echo "--- PASS: install/desktop-entry-valid"
+  else
+    echo "--- FAIL: install/desktop-entry-valid: $out"; rc=1
+  fi
+  if grep -qx "Exec=$prefix/bin/onair-studio" "$desktop" && [ -x "$prefix/bin/onair-studio" ]; then
+    echo "--- PASS: install/desktop-entry-starts-the-studio"
+  else
+    echo "--- FAIL: install/desktop-entry-starts-the-studio: $(grep ^Exec "$desktop")"; rc=1
+  fi
+  if [ -s "$prefix/share/icons/hicolor/256x256/apps/studio.onair.app.png" ] && "$prefix/bin/onair" help 2>&1 | grep -q "onair live"; then
+    echo "--- PASS: install/icon-and-cli"
+  else
+    echo "--- FAIL: install/icon-and-cli"; rc=1
+  fi
+  rm -rf "$prefix"
+  return "$rc"
+}
+step "install (desktop entry)" install_check
+
 passed=$(grep -cE '^\s*--- PASS' "$log")
 failed=$(grep -cE '^\s*--- FAIL' "$log")
 skipped=$(grep -cE '^\s*--- SKIP' "$log")
