@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -130,39 +128,6 @@ func (p *bgProcess) exited() bool {
 	}
 }
 
-// startXvfb starts a 1280x800 X server on a display number it picks itself
-// (-displayfd) and returns ":N".
-func startXvfb(t *testing.T) string {
-	t.Helper()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
-	cmd.ExtraFiles = []*os.File{w}
-	var log syncBuffer
-	cmd.Stderr = &log
-	p := startProcess(t, cmd)
-	w.Close()
-	got := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(r).ReadString('\n')
-		got <- strings.TrimSpace(line)
-	}()
-	select {
-	case n := <-got:
-		if _, err := strconv.Atoi(n); err != nil {
-			p.stop(syscall.SIGTERM, 3*time.Second)
-			t.Fatalf("Xvfb gave no display number (%q):\n%s", n, log.String())
-		}
-		return ":" + n
-	case <-time.After(15 * time.Second):
-		t.Fatalf("Xvfb did not start within 15 s:\n%s", log.String())
-	}
-	return ""
-}
-
 // screenshot grabs the whole X screen with ffmpeg's x11grab (Fyne's own
 // Capture is blank under Xvfb).
 func screenshot(t *testing.T, display, path string) image.Image {
@@ -251,7 +216,7 @@ func abs(v int) int {
 // what a person would see: the test card's bars in the preview, moving.
 func TestWindowXvfb(t *testing.T) {
 	testpeer.Require(t, "Xvfb", "ffmpeg")
-	display := startXvfb(t)
+	display := testpeer.StartXvfb(t, 1280, 800).Display
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config")
 	profile := filepath.Join(config, "onair", "profile.json")

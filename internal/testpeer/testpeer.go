@@ -75,6 +75,17 @@ func start(t T, dir, name string, stdout *os.File, args ...string) *Process {
 // startWith starts a peer; env nil is this process's environment.
 func startWith(t T, dir, name string, stdout *os.File, env []string, args ...string) *Process {
 	t.Helper()
+	return startFull(t, dir, name, stdout, env, nil, args...)
+}
+
+// startFiles starts a peer with extra open files (fd 3 on).
+func startFiles(t T, dir, name string, files []*os.File, args ...string) *Process {
+	t.Helper()
+	return startFull(t, dir, name, nil, nil, files, args...)
+}
+
+func startFull(t T, dir, name string, stdout *os.File, env []string, files []*os.File, args ...string) *Process {
+	t.Helper()
 	logPath := filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)
 	if err != nil {
@@ -83,6 +94,7 @@ func startWith(t T, dir, name string, stdout *os.File, env []string, args ...str
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
+	cmd.ExtraFiles = files
 	cmd.Stderr = logf
 	cmd.Stdout = logf
 	if stdout != nil {
