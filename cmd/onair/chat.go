@@ -395,45 +395,32 @@ func isTerminal(f *os.File) bool {
 // and events go on the scene (chat boxes, alerts, goal bar); connection
 // changes and events are said on out. stop ends them and waits.
 func startShowChat(cfg chat.Config, backoff outputs.Backoff, stage *overlay.Stage, out io.Writer) (stop func()) {
-	if cfg.Empty() {
-		return func() {}
-	}
-	mask := chat.Masker(cfg.Secrets())
 	var mu sync.Mutex
 	say := func(s string) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintln(out, "chat:", mask(s))
+		fmt.Fprintln(out, "chat:", s)
 	}
-	h, err := cfg.Hub(backoff, say)
-	if err != nil {
-		say(err.Error()) // the profile was checked: not expected
+	c, err := wire.NewChat(cfg, backoff, stage, say)
+	if err != nil || c == nil {
+		if err != nil {
+			say(chat.Masker(cfg.Secrets())(err.Error())) // the profile was checked: not expected
+		}
 		return func() {}
 	}
-	h.OnUpdate(func(u chat.Update) {
+	mask := chat.Masker(cfg.Secrets())
+	c.Hub.OnUpdate(func(u chat.Update) {
 		for _, s := range u.States {
-			switch {
-			case s.Phase == chat.Live || s.Phase == chat.Failed || s.Err != "":
-				say(fmt.Sprintf("%s %s %s", s.Platform, s.Phase, s.Err))
+			if s.Phase == chat.Live || s.Phase == chat.Failed || s.Err != "" {
+				say(mask(fmt.Sprintf("%s %s %s", s.Platform, s.Phase, s.Err)))
 			}
 		}
 		for _, it := range u.Added {
 			if it.Msg.Kind != chat.KindChat && !it.Hidden {
-				say(it.Msg.Platform + " " + describe(&it.Msg))
+				say(mask(it.Msg.Platform + " " + describe(&it.Msg)))
 			}
 		}
 	})
-	if stage != nil {
-		wire.FeedStage(h, stage, say)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.Run(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
+	c.Start()
+	return c.Stop
 }

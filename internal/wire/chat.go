@@ -1,13 +1,62 @@
 package wire
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"onair/outputs"
 	"onair/overlay"
 	"onair/studio"
 	"onair/studio/chat"
 )
+
+// Chat is the profile's chats running beside a show: the hub, feeding the
+// stage. Add listeners to Hub before Start.
+type Chat struct {
+	Hub    *chat.Hub
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewChat builds the chats of cfg (nil, nil when none is set up); their lines
+// and events go on stage (when not nil), and what they skip, and what the
+// stage refuses, to say (secrets masked).
+func NewChat(cfg chat.Config, backoff outputs.Backoff, stage *overlay.Stage, say func(string)) (*Chat, error) {
+	if cfg.Empty() {
+		return nil, nil
+	}
+	mask := chat.Masker(cfg.Secrets())
+	masked := func(s string) { say(mask(s)) }
+	h, err := cfg.Hub(backoff, masked)
+	if err != nil {
+		return nil, err
+	}
+	if stage != nil {
+		FeedStage(h, stage, masked)
+	}
+	return &Chat{Hub: h, done: make(chan struct{})}, nil
+}
+
+// Start runs the chats until Stop.
+func (c *Chat) Start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	go func() {
+		defer close(c.done)
+		c.Hub.Run(ctx)
+	}()
+}
+
+// Stop ends the chats and waits for them; again, or before Start, it does
+// nothing.
+func (c *Chat) Stop() {
+	if c == nil || c.cancel == nil {
+		return
+	}
+	c.cancel()
+	<-c.done
+}
 
 // FeedStage shows the merged chat on the stage: chat lines in the chat
 // boxes (never a private message, never a hidden one), lines the platform
