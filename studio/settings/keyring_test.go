@@ -169,6 +169,11 @@ func TestSecretsInRealKeyring(t *testing.T) {
 		t.Error("the new key is in the file")
 	}
 
+	// onair live reads the same file, its secrets from the keyring.
+	if live, notices, err := ReadProfile(s2.ProfilePath()); err != nil || notices != nil || !reflect.DeepEqual(live, q) {
+		t.Errorf("ReadProfile: %v %q, same profile %v", err, notices, reflect.DeepEqual(live, q))
+	}
+
 	// The Twitch stream key's entry deleted behind onair's back (a keyring
 	// cleaned by hand, another machine's keyring).
 	if err := kr.Delete(s2.ids["rtmp://live.twitch.tv/app/live_TwS3cretKey111"]); err != nil {
@@ -205,6 +210,13 @@ func TestSecretsInRealKeyring(t *testing.T) {
 		if !strings.Contains(n, "is kept in the desktop keyring, which is not available now.") {
 			t.Errorf("notice %q", n)
 		}
+	}
+	// And onair live on a machine without the keyring (a server over ssh):
+	// the same messages, the show goes on with what it has.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	live, liveNotices, err := ReadProfile(s3.ProfilePath())
+	if err != nil || !reflect.DeepEqual(liveNotices, notices) || !reflect.DeepEqual(live, r4) {
+		t.Errorf("ReadProfile without a keyring: %v, %d notices", err, len(liveNotices))
 	}
 }
 

@@ -337,3 +337,27 @@ func TestLayout(t *testing.T) {
 		}
 	}
 }
+
+// onair live's reading: studio.LoadProfile's answers, the file untouched
+// (never set aside), no keyring asked when the file names none.
+func TestReadProfileForLive(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	p, notices, err := ReadProfile("testdata/full.json")
+	if err != nil || notices != nil || !reflect.DeepEqual(p, fullProfile(t)) {
+		t.Errorf("full profile: %v %q", err, notices)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, ProfileFile)
+	os.WriteFile(path, []byte(`{"format": 2}`), 0o600)
+	_, _, err = ReadProfile(path)
+	_, want := studio.LoadProfile(path)
+	if err == nil || err.Error() != want.Error() || !strings.Contains(err.Error(), "saved by a newer onair") {
+		t.Errorf("newer profile: %v", err)
+	}
+	if names, _ := filepath.Glob(filepath.Join(dir, "*")); len(names) != 1 {
+		t.Errorf("onair live touched the folder: %d files", len(names))
+	}
+	if p, _, err := ReadProfile(filepath.Join(dir, "none.json")); err != nil || !reflect.DeepEqual(p, studio.DefaultProfile()) {
+		t.Errorf("missing profile: %v", err)
+	}
+}
