@@ -280,4 +280,4 @@ func (f *failingKeyring) Set(id, label, secret string) error {
 	return nil
 }
 func (f *failingKeyring) Get(string) (string, error) { return "", ErrNoSecret }
-func (f *failingKeyring) Delete(string) error      { f.deleted++; return nil }
+func (f *failingKeyring) Delete(string) error        { f.deleted++; return nil }

@@ -326,8 +326,8 @@ func TestLayout(t *testing.T) {
 		t.Error("a 10-unit-wide window was saved")
 	}
 	for body, why := range map[string]string{
-		`{"format": 1, "width": 1600`:                                   "it is not valid JSON",
-		`{"format": 7, "width": 1600, "height": 900, "tabs": 3}`:        "it was saved by a newer onair (format 7; this one reads format 1)",
+		`{"format": 1, "width": 1600`:                                  "it is not valid JSON",
+		`{"format": 7, "width": 1600, "height": 900, "tabs": 3}`:       "it was saved by a newer onair (format 7; this one reads format 1)",
 		`{"format": 1, "width": 1600, "height": 900, "main_split": 2}`: "the split positions must be 0.1 to 0.9",
 	} {
 		os.WriteFile(filepath.Join(dir, LayoutFile), []byte(body), 0o600)
