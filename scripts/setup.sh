@@ -10,7 +10,7 @@ set -euo pipefail
 build_pkgs=(pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev
   libswscale-dev libswresample-dev libavutil-dev libsrt-openssl-dev libgl1-mesa-dev xorg-dev)
 test_pkgs=(ffmpeg srt-tools nginx-light libnginx-mod-rtmp libnginx-mod-stream xvfb x11-utils fonts-dejavu-core
-  pulseaudio pulseaudio-utils sox desktop-file-utils)
+  pulseaudio pulseaudio-utils sox desktop-file-utils dbus-daemon gnome-keyring)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

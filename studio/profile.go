@@ -25,6 +25,9 @@ import (
 // Profile is a performer's saved set-up: canvas, encoder settings and
 // destinations. It lives in DefaultProfilePath unless told otherwise.
 type Profile struct {
+	// Format is the file's layout version (ProfileFormat when saved; files
+	// without it are format 1). A newer format is refused, never half-read.
+	Format int `json:"format,omitempty"`
 	// Source is the program's picture: "testcard", "file:PATH" (a media file
 	// played in a loop) or "camera" / "camera:LABEL" (the first camera, or
 	// the one with that label as `onair devices` lists it).
@@ -51,6 +54,17 @@ type Profile struct {
 	// Chat is the platforms' chats read beside the show (and sent to), and
 	// the studio's moderation of them.
 	Chat chat.Config `json:"chat,omitzero"`
+}
+
+// ProfileFormat is the profile layout this onair reads and writes.
+const ProfileFormat = 1
+
+// NewerFormatError is a profile saved by a newer onair: reading it would
+// drop what this one does not know.
+type NewerFormatError struct{ Format int }
+
+func (e *NewerFormatError) Error() string {
+	return fmt.Sprintf("it was saved by a newer onair (format %d; this one reads format %d): update onair to use it", e.Format, ProfileFormat)
 }
 
 // Reconnect cap limits: retrying more often than every 5 s can get an account
@@ -144,30 +158,54 @@ func DefaultProfilePath() string {
 // LoadProfile reads path. A missing file gives the defaults; a broken one an
 // error naming the file and what is wrong, never a half-read profile.
 func LoadProfile(path string) (Profile, error) {
-	p := DefaultProfile()
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return p, nil
+		return DefaultProfile(), nil
 	}
 	if err != nil {
-		return p, fmt.Errorf("reading profile %s: %w", path, err)
+		return DefaultProfile(), fmt.Errorf("reading profile %s: %w", path, err)
 	}
+	p, err := DecodeProfile(b)
+	if err != nil {
+		return DefaultProfile(), fmt.Errorf("profile %s is not valid: %w", path, err)
+	}
+	if err := p.Validate(); err != nil {
+		return DefaultProfile(), fmt.Errorf("profile %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// DecodeProfile reads a profile file's bytes over the defaults, without
+// Validate: a *NewerFormatError for a newer format, an error in words (never
+// quoting a value, which may be a key) for anything else that is wrong.
+func DecodeProfile(b []byte) (Profile, error) {
+	p := DefaultProfile()
 	// Editors on some systems save with a byte-order mark or in UTF-16.
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(b) {
-		return DefaultProfile(), fmt.Errorf("profile %s is not UTF-8 text: save it as UTF-8 (plain JSON)", path)
+		return DefaultProfile(), errors.New("it is not UTF-8 text: save it as UTF-8 (plain JSON)")
+	}
+	// The format first: a newer file may hold fields this onair lacks.
+	var v struct {
+		Format json.RawMessage `json:"format"`
+	}
+	if json.Unmarshal(b, &v) == nil && len(v.Format) > 0 {
+		var f int
+		if err := json.Unmarshal(v.Format, &f); err != nil || f < 1 {
+			return DefaultProfile(), errors.New(`field "format" should be a whole number from 1`)
+		}
+		if f > ProfileFormat {
+			return DefaultProfile(), &NewerFormatError{Format: f}
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return DefaultProfile(), fmt.Errorf("profile %s is not valid: %s", path, redactJSONError(err))
+		return DefaultProfile(), errors.New(redactJSONError(err))
 	}
 	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return DefaultProfile(), fmt.Errorf("profile %s is not valid: something follows the settings at byte %d", path, end)
-	}
-	if err := p.Validate(); err != nil {
-		return DefaultProfile(), fmt.Errorf("profile %s: %w", path, err)
+		return DefaultProfile(), fmt.Errorf("something follows the settings at byte %d", end)
 	}
 	return p, nil
 }
