@@ -22,6 +22,7 @@ import (
 	"onair/overlay"
 	"onair/studio"
 	"onair/studio/chat"
+	"onair/studio/settings"
 )
 
 // runChat is `onair chat`: every chat set up (flags, or the profile's chat
@@ -127,7 +128,12 @@ func loadProfile(command, path string, stderr io.Writer) (studio.Profile, string
 	if path == "" {
 		path = studio.DefaultProfilePath()
 	}
-	p, err := studio.LoadProfile(path)
+	// The keys and tokens the window put in the desktop keyring come back
+	// from it.
+	p, notices, err := settings.ReadProfile(path)
+	for _, n := range notices {
+		fmt.Fprintln(stderr, "notice:", n)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", command, err)
 		return p, path, false
