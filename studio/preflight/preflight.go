@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"onair/capture/audio"
 	"onair/encoder"
 	"onair/outputs"
 	"onair/studio"
@@ -161,3 +162,13 @@ func (s *steps) add(what string, start time.Time, level Level, reason, detail st
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond)) }
+
+func micLevel(v audio.Verdict) Level {
+	switch v {
+	case audio.VerdictGood:
+		return Green
+	case audio.VerdictSilent, audio.VerdictClipping:
+		return Red
+	}
+	return Amber
+}

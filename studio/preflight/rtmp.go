@@ -60,7 +60,7 @@ func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, 
 		st := tc.ConnectionState()
 		leaf := st.PeerCertificates[0]
 		level, reason := Green, "the certificate is valid for "+t.Host
-		if left := time.Until(leaf.NotAfter); left < 7*24*time.Hour {
+		if left := time.Until(leaf.NotAfter); left < 12*time.Hour { // it would lapse during a long show
 			level, reason = Amber, fmt.Sprintf("the certificate is valid but expires in %s: the site must renew it", left.Round(time.Hour))
 		}
 		s.add("TLS", start, level, reason, fmt.Sprintf("%s, issued by %s, valid until %s", tls.VersionName(st.Version), leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format("2006-01-02")))

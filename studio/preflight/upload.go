@@ -41,6 +41,9 @@ func (u upload) verdict(kbps int, err error) (Level, string) {
 		return Red, "the connection broke during the upload test: " + err.Error()
 	case u.Window == 0:
 		return Amber, "the upload could not be measured"
+	case u.Kbps < float64(kbps) && suggest(u.Kbps, kbps) < 300:
+		return Red, fmt.Sprintf("your upload to this server carried only %.0f kb/s; the stream needs %d kb/s: this connection cannot carry a show, use a faster one",
+			u.Kbps, kbps)
 	case u.Kbps < float64(kbps):
 		return Red, fmt.Sprintf("your upload to this server carried %.0f kb/s; the stream needs %d kb/s: lower the video bitrate to %d kb/s or less, or use a faster connection",
 			u.Kbps, kbps, suggest(u.Kbps, kbps))
@@ -56,7 +59,7 @@ func (u upload) verdict(kbps int, err error) (Level, string) {
 func suggest(measured float64, kbps int) int {
 	_ = kbps
 	v := int(measured/headroom) - 160
-	return max(v/100*100, 100)
+	return max(v/100*100, 0)
 }
 
 // measureUpload sends harmless RTMP commands (the server ignores a command
