@@ -91,17 +91,23 @@ func Run(ctx context.Context, cfg Config) []Result {
 	dests := cfg.Profile.Enabled()
 	needs := neededKbps(cfg.Profile, dests)
 	groups := make([][]Result, len(dests)+1)
+	ups := make([]*upload, len(dests))
 	var wg sync.WaitGroup
 	for i, d := range dests {
-		wg.Go(func() { groups[i] = checkDestination(ctx, cfg, d, needs[i]) })
+		wg.Go(func() { groups[i], ups[i] = checkDestination(ctx, cfg, d, needs[i]) })
 	}
 	if cfg.Program != nil {
 		wg.Go(func() { groups[len(dests)] = cfg.Program(ctx) })
 	}
 	wg.Wait()
 	var out []Result
-	for _, g := range groups {
+	for i, g := range groups {
 		out = append(out, g...)
+		if i == len(dests)-1 {
+			if r, ok := together(ups, needs); ok {
+				out = append(out, r)
+			}
+		}
 	}
 	if len(dests) == 0 {
 		out = append([]Result{{Name: "destinations", Level: Red, Reason: "no destination is enabled: give --dest URL or add one to the profile"}}, out...)
@@ -133,20 +139,59 @@ func neededKbps(p studio.Profile, dests []studio.Destination) []int {
 
 // checkDestination runs one destination's checks in order, stopping at the
 // first red one.
-func checkDestination(ctx context.Context, cfg Config, d studio.Destination, kbps int) []Result {
+func checkDestination(ctx context.Context, cfg Config, d studio.Destination, kbps int) ([]Result, *upload) {
 	label := d.Label()
 	t, err := d.Target()
 	if err != nil {
-		return []Result{{Name: label, Level: Red, Reason: err.Error()}}
+		return []Result{{Name: label, Level: Red, Reason: err.Error()}}, nil
 	}
 	switch t.Protocol {
 	case outputs.File:
-		return []Result{checkFile(label, t, kbps)}
+		return []Result{checkFile(label, t, kbps)}, nil
 	case outputs.SRT:
-		return checkSRT(ctx, label, t)
+		return checkSRT(ctx, label, t), nil
 	default:
 		return checkRTMP(ctx, cfg, label, t, kbps)
 	}
+}
+
+// together judges the upload for every measured destination at once: they
+// were measured at the same time, so the sum of their rates is what the
+// connection carried for all of them (at least, when a test reached its cap).
+func together(ups []*upload, needs []int) (Result, bool) {
+	var carried float64
+	var need []int
+	total := 0
+	for i, u := range ups {
+		if u == nil || u.Window == 0 {
+			continue
+		}
+		carried += u.Kbps
+		need = append(need, needs[i])
+		total += needs[i]
+	}
+	if len(need) < 2 {
+		return Result{}, false
+	}
+	r := Result{Name: "upload, all destinations at once", Detail: fmt.Sprintf("%.0f kb/s carried, %d kb/s needed", carried, total)}
+	slices.Sort(need)
+	held, sum := 0, 0
+	for _, n := range need {
+		if float64(sum+n) > carried {
+			break
+		}
+		sum += n
+		held++
+	}
+	switch {
+	case carried >= headroom*float64(total):
+		r.Level, r.Reason = Green, fmt.Sprintf("your upload holds all %d destinations at once, with room to spare", len(need))
+	case carried >= float64(total):
+		r.Level, r.Reason = Amber, fmt.Sprintf("your upload carries all %d destinations with little room: lower the video bitrate, or drop one", len(need))
+	default:
+		r.Level, r.Reason = Red, fmt.Sprintf("your upload holds %d of these %d destinations: lower the video bitrate, or drop %d", held, len(need), len(need)-held)
+	}
+	return r, true
 }
 
 // step times one check into a result.

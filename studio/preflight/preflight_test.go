@@ -97,7 +97,7 @@ func TestAllGreen(t *testing.T) {
 		t.Errorf("not all green")
 	}
 	for _, name := range []string{"nginx: DNS", "nginx: connect", "nginx: RTMP", "nginx: upload",
-		"rtmps://localhost:" + fmt.Sprint(front.Port) + "/live/****: TLS", "program: video", "program: audio"} {
+		"rtmps://localhost:" + fmt.Sprint(front.Port) + "/live/****: TLS", "program: video", "program: audio", "upload, all destinations at once"} {
 		find(t, rs, name)
 	}
 	up := find(t, rs, "nginx: upload")
@@ -187,5 +187,25 @@ func TestUploadVerdict(t *testing.T) {
 		if l != c.level || !strings.Contains(why, c.says) {
 			t.Errorf("%.0f kb/s: %s %q, want %s with %q", c.kbps, l, why, c.level, c.says)
 		}
+	}
+}
+
+// Destinations measured at once share the connection: "holds 2 of these 3".
+func TestTogether(t *testing.T) {
+	u := func(kbps float64) *upload { return &upload{Kbps: kbps, Window: time.Second} }
+	r, ok := together([]*upload{u(3000), u(2000), nil, u(2000)}, []int{3160, 3160, 3160, 3160})
+	if !ok || r.Level != Red || !strings.Contains(r.Reason, "holds 2 of these 3 destinations") {
+		t.Errorf("%v %s %q", ok, r.Level, r.Reason)
+	}
+	r, _ = together([]*upload{u(10000), u(10000)}, []int{3160, 3160})
+	if r.Level != Green {
+		t.Errorf("%s %q", r.Level, r.Reason)
+	}
+	r, _ = together([]*upload{u(3500), u(3500)}, []int{3160, 3160})
+	if r.Level != Amber || !strings.Contains(r.Reason, "little room") {
+		t.Errorf("%s %q", r.Level, r.Reason)
+	}
+	if _, ok := together([]*upload{u(10000), nil}, []int{3160, 3160}); ok {
+		t.Errorf("a line for one destination")
 	}
 }

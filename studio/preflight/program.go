@@ -56,8 +56,8 @@ func program(ctx context.Context, p studio.Profile) []Result {
 	studioDone := make(chan error, 1)
 	go func() { studioDone <- srcs.Studio.Run(studioCtx) }()
 	var (
-		mic    Result
-		micRan bool
+		mic     Result
+		micRan  bool
 		micDone = make(chan struct{})
 	)
 	if len(p.Mics()) > 0 {

@@ -26,12 +26,12 @@ const (
 // checkRTMP checks an RTMP(S) destination: DNS, TCP connect, TLS, the RTMP
 // handshake and connect to the app (never publish: the key is not sent),
 // then the upload.
-func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, kbps int) []Result {
+func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, kbps int) ([]Result, *upload) {
 	s := &steps{label: label}
 	start := time.Now()
 	ip, err := lookup(ctx, t.Host)
 	if !s.add("DNS", start, lvl(err), reasonOr(err, fmt.Sprintf("%s found", t.Host)), ip) {
-		return s.out
+		return s.out, nil
 	}
 	addr := net.JoinHostPort(ip, strconv.Itoa(t.Port))
 	start = time.Now()
@@ -41,7 +41,7 @@ func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, 
 	connectTook := time.Since(start)
 	if err != nil {
 		s.add("connect", start, Red, dialReason(err, t), "")
-		return s.out
+		return s.out, nil
 	}
 	defer raw.Close()
 	s.add("connect", start, Green, "the server answers on port "+strconv.Itoa(t.Port), "connect "+ms(connectTook))
@@ -55,7 +55,7 @@ func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, 
 		cancel()
 		if err != nil {
 			s.add("TLS", start, Red, tlsReason(err), "")
-			return s.out
+			return s.out, nil
 		}
 		st := tc.ConnectionState()
 		leaf := st.PeerCertificates[0]
@@ -79,14 +79,14 @@ func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, 
 	conn.SetDeadline(time.Time{})
 	if err != nil {
 		s.add("RTMP", start, Red, rtmpReason(err, t), "")
-		return s.out
+		return s.out, nil
 	}
 	s.add("RTMP", start, Green, fmt.Sprintf("the server accepted the app %q (nothing was published)", t.App), "handshake "+ms(hs)+", connect "+ms(time.Since(start)))
 	start = time.Now()
 	u, err := measureUpload(ctx, c, tcp, kbps, cfg.UploadFor)
 	level, reason := u.verdict(kbps, err)
 	s.add("upload", start, level, reason, u.String())
-	return s.out
+	return s.out, &u
 }
 
 func lvl(err error) Level {
