@@ -209,3 +209,35 @@ func TestTogether(t *testing.T) {
 		t.Errorf("a line for one destination")
 	}
 }
+
+// With a microphone (a headless PulseAudio playing a -9 dBFS tone into it),
+// the pre-flight judges it and the loopback program carries its sound; a
+// microphone that hears nothing is red.
+func TestProgramWithMic(t *testing.T) {
+	pulse := testpeer.StartPulse(t)
+	p := profile()
+	p.Mic = studio.AudioInput{Device: testpeer.PulseMic}
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+
+	rs := program(ctx, p) // silence: nothing plays yet
+	for _, r := range rs {
+		t.Logf("silent: %s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
+	}
+	if r := find(t, rs, "microphone"); r.Level != Red {
+		t.Errorf("a silent microphone is %s: %q", r.Level, r.Reason)
+	}
+	want(t, find(t, rs, "program: audio"), Amber, "the program is silent")
+
+	tone := pulse.PlayTone(10)
+	defer tone.Stop()
+	rs = program(ctx, p)
+	for _, r := range rs {
+		t.Logf("tone: %s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
+	}
+	if r := find(t, rs, "microphone"); r.Level != Green || !strings.Contains(r.Detail, "peak -9.") {
+		t.Errorf("the tone's microphone: %s %q [%s]", r.Level, r.Reason, r.Detail)
+	}
+	want(t, find(t, rs, "program: audio"), Green, "the program has sound")
+	want(t, find(t, rs, "program: video"), Green, "encodes and decodes back")
+}

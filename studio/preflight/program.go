@@ -151,6 +151,9 @@ func judgeVideo(p studio.Profile, d decoded, skipped, encoded int64, took time.D
 func judgeAudio(d decoded, took time.Duration) Result {
 	r := Result{Name: "program: audio", Took: took}
 	r.Detail = fmt.Sprintf("%.1f s of sound, peak %.1f dBFS", d.AudioSeconds, d.PeakDB)
+	if math.IsInf(d.PeakDB, -1) {
+		r.Detail = fmt.Sprintf("%.1f s of sound, all of it silence", d.AudioSeconds)
+	}
 	switch {
 	case d.AudioFrames == 0:
 		r.Level, r.Reason, r.Detail = Red, "the program has no sound track", ""
