@@ -61,7 +61,7 @@ func checkRTMP(ctx context.Context, cfg Config, label string, t outputs.Target, 
 		leaf := st.PeerCertificates[0]
 		level, reason := Green, "the certificate is valid for "+t.Host
 		if left := time.Until(leaf.NotAfter); left < 12*time.Hour { // it would lapse during a long show
-			level, reason = Amber, fmt.Sprintf("the certificate is valid but expires in %s: the site must renew it", left.Round(time.Hour))
+			level, reason = Amber, fmt.Sprintf("the certificate is valid but expires in %.0f hours: the show may outlast it; the site must renew it", left.Hours())
 		}
 		s.add("TLS", start, level, reason, fmt.Sprintf("%s, issued by %s, valid until %s", tls.VersionName(st.Version), leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format("2006-01-02")))
 		conn = tc
