@@ -25,13 +25,36 @@ type destFlags []string
 func (d *destFlags) String() string     { return strings.Join(*d, ",") }
 func (d *destFlags) Set(v string) error { *d = append(*d, v); return nil }
 
+// showFlags are the flags onair live and onair check share: the profile and
+// the destinations that replace its own.
+type showFlags struct {
+	profile string
+	dests   destFlags
+}
+
+func (f *showFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.profile, "profile", "", "profile file to read settings and destinations from (default "+studio.DefaultProfilePath()+" if it exists)")
+	fs.Var(&f.dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…, file:///path.mkv; PRESET=URL applies a platform's limits (twitch=rtmp://…, cam4=…)")
+}
+
+// load reads the profile; destinations given replace the profile's.
+func (f *showFlags) load(command string, stderr io.Writer) (studio.Profile, string, bool) {
+	p, path, ok := loadProfile(command, f.profile, stderr)
+	if ok && len(f.dests) > 0 {
+		p.Destinations = nil
+		for _, d := range f.dests {
+			p.Destinations = append(p.Destinations, studio.ParseDestFlag(d))
+		}
+	}
+	return p, path, ok
+}
+
 // runLive is `onair live`: a headless broadcast. Exit codes: 0 done, 1 the
 // broadcast failed, 2 bad flags or settings.
 func runLive(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("onair live", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		profilePath = fs.String("profile", "", "profile file to read settings and destinations from (default "+studio.DefaultProfilePath()+" if it exists)")
 		source      = fs.String("source", "", "video source: testcard, file:PATH for a media file played in a loop, or camera[:LABEL] (onair devices lists them)")
 		cameraMode  = fs.String("camera-mode", "", "camera mode WIDTHxHEIGHT@FPS, e.g. 1920x1080@30 (default: the canvas size and rate; the nearest mode when the camera lacks it)")
 		mic         = fs.String("mic", "", "microphone: a label as onair devices lists it, default, or none (default: none, and the test card plays its tone)")
@@ -49,9 +72,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
 		retryMax    = fs.Duration("reconnect-max", 0, "longest wait between reconnect attempts, 5s to 1h (default 60s, or the profile's reconnect_max_sec)")
 		debugAddr   = fs.String("debug-addr", os.Getenv("ONAIR_DEBUG_ADDR"), "serve /debug/pprof/ and /debug/stats on this loopback address, e.g. 127.0.0.1:6060 (or set ONAIR_DEBUG_ADDR)")
-		dests       destFlags
+		show        showFlags
 	)
-	fs.Var(&dests, "dest", "destination URL (repeat for several): rtmp://host/app/KEY, rtmps://…, srt://host:port?streamid=…, file:///path.mkv; PRESET=URL applies a platform's limits (twitch=rtmp://…, cam4=…)")
+	show.define(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -60,7 +83,7 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	p, path, ok := loadProfile("onair live", *profilePath, stderr)
+	p, path, ok := show.load("onair live", stderr)
 	if !ok {
 		return 2
 	}
@@ -122,12 +145,6 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		p.ReconnectMaxSec = int(retryMax.Round(time.Second) / time.Second)
-	}
-	if len(dests) > 0 {
-		p.Destinations = nil
-		for _, d := range dests {
-			p.Destinations = append(p.Destinations, studio.ParseDestFlag(d))
-		}
 	}
 	if *dynamic {
 		for i := range p.Destinations {

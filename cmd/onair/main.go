@@ -17,6 +17,8 @@ func main() {
 		switch os.Args[1] {
 		case "live":
 			wire.Exit(runLive(os.Args[2:], os.Stdout, os.Stderr))
+		case "check":
+			wire.Exit(runCheck(os.Args[2:], os.Stdout, os.Stderr))
 		case "devices":
 			wire.Exit(runDevices(os.Args[2:], os.Stdout, os.Stderr))
 		case "chat":
@@ -37,6 +39,7 @@ func usage() {
 	fmt.Fprint(os.Stderr, `usage:
   onair                 open the studio window
   onair live [flags]    broadcast headless (onair live -h for the flags)
+  onair check [flags]   pre-flight: prove every destination and the program without going live (onair check -h)
   onair devices         list the cameras and microphones (--test-mic: check how the mic sounds)
   onair chat [flags]    every platform's chat and events merged in the terminal (onair chat -h)
 `)
