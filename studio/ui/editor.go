@@ -74,13 +74,13 @@ func (w *Window) editDestination(i int) {
 		en.OnChanged = func(string) { e.validate() }
 	}
 
+	e.keyRow = container.NewBorder(nil, nil, widget.NewLabel("Stream key"), container.NewHBox(e.reveal, e.paste), e.key)
 	e.enabled.SetChecked(true)
 	if i >= 0 && i < len(w.cfg.Destinations) {
 		e.fill(w.cfg.Destinations[i])
 	} else {
 		e.kind.SetSelected(names[0])
 	}
-	e.keyRow = container.NewBorder(nil, nil, widget.NewLabel("Stream key"), container.NewHBox(e.reveal, e.paste), e.key)
 	form := container.NewVBox(
 		container.NewBorder(nil, nil, widget.NewLabel("Platform"), nil, e.kind),
 		container.NewBorder(nil, nil, widget.NewLabel("Name"), nil, e.name),
