@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"onair/capture"
 	"onair/encoder"
@@ -320,8 +321,8 @@ func TestGoLiveToNginxFromTheEditor(t *testing.T) {
 		s := rowLine(w, 0)
 		return strings.HasPrefix(s, "Local nginx | Stop | live | ") && !strings.Contains(s, "| 0 kb/s")
 	})
-	if title := w.win.Title(); !strings.HasPrefix(title, "● LIVE 00:00:") || !w.liveDot.Visible() {
-		t.Errorf("while live the title is %q, red dot shown %v", title, w.liveDot.Visible())
+	if title := w.win.Title(); !strings.HasPrefix(title, "● LIVE 00:00:") || !strings.HasPrefix(w.status.Text, "● LIVE  00:00:") || w.status.Importance != widget.DangerImportance {
+		t.Errorf("while live the title is %q, the status %q (importance %v, want red)", title, w.status.Text, w.status.Importance)
 	}
 	if w.addDest.Disabled() == false || w.rows[0].edit.Disabled() == false {
 		t.Error("destinations can be edited while live")
@@ -350,8 +351,8 @@ func TestGoLiveToNginxFromTheEditor(t *testing.T) {
 
 	tapEnd(t, w)
 	loop.until(t, 10*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
-	if w.win.Title() != "onair" || w.liveDot.Visible() {
-		t.Errorf("off air the title is %q, red dot %v", w.win.Title(), w.liveDot.Visible())
+	if w.win.Title() != "onair" || w.status.Text != "Off air" || w.status.Importance == widget.DangerImportance {
+		t.Errorf("off air the title is %q, the status %q", w.win.Title(), w.status.Text)
 	}
 	ng.Stop()
 	rec := ng.Recording("live", key)
@@ -374,6 +375,15 @@ func TestClosingWhileLiveAsksThenEnds(t *testing.T) {
 	test.Tap(button(t, w, "Go Live"))
 	loop.until(t, 3*time.Second, "live", func() bool { return w.state == onAir })
 	<-fb.started
+	// Ctrl+Enter while live asks too.
+	press(w, fyne.KeyReturn)
+	if !strings.Contains(dialogText(w), "End the broadcast?") {
+		t.Fatalf("Ctrl+Enter while live does not ask: %q", dialogText(w))
+	}
+	test.Tap(dialogButton(t, w, "Keep streaming"))
+	if w.state != onAir || fb.ended.Load() {
+		t.Fatal("Keep streaming ended the broadcast")
+	}
 	w.askClose()
 	test.Tap(dialogButton(t, w, "End and close"))
 	loop.until(t, 5*time.Second, "the window to stop", func() bool { return fb.ended.Load() && w.ctx.Err() != nil })

@@ -20,7 +20,7 @@ type statusBar struct {
 	box         fyne.CanvasObject
 
 	cpuPercent float64 // of one core, over the last second (-1: unknown)
-	fps        float64 // frames composed over the last second
+	fps        float64 // frames composed over the last second (-1: unknown)
 	missed     int64   // frames the compositor missed
 	skipped    int64   // frames the encoder was too slow to take (last broadcast)
 	sentBytes  int64   // uploaded by the last broadcast, every destination
@@ -33,7 +33,7 @@ type statusBar struct {
 }
 
 func newStatusBar() *statusBar {
-	b := &statusBar{cpuPercent: -1}
+	b := &statusBar{cpuPercent: -1, fps: -1}
 	b.label = widget.NewLabel("")
 	b.label.Importance = widget.LowImportance
 	b.keys = widget.NewLabel(shortcutHelp)
@@ -50,8 +50,12 @@ func (b *statusBar) text() string {
 	if b.cpuPercent >= 0 {
 		cpu = fmt.Sprintf("%.0f %%", b.cpuPercent)
 	}
-	return fmt.Sprintf("CPU %s · canvas %.0f fps · encoder skipped %d · compositor missed %d · sent %s",
-		cpu, b.fps, b.skipped, b.missed, megabytes(b.sentBytes))
+	fps := "…"
+	if b.fps >= 0 {
+		fps = fmt.Sprintf("%.0f", b.fps)
+	}
+	return fmt.Sprintf("CPU %s · canvas %s fps · encoder skipped %d · compositor missed %d · sent %s",
+		cpu, fps, b.skipped, b.missed, megabytes(b.sentBytes))
 }
 
 func (b *statusBar) show() { b.label.SetText(b.text()) }

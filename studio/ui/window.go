@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
@@ -96,8 +95,7 @@ type Window struct {
 	preview *preview
 	sources *sourcesPanel // nil without Config.Sources
 	button  *widget.Button
-	status  *widget.Label  // off air / live with elapsed time and frames
-	liveDot *canvas.Circle // red while live
+	status  *widget.Label // off air / live with elapsed time and frames
 	addDest *widget.Button
 	editor  *destEditor     // the open destination editor, nil when none
 	side    *fyne.Container // the side panel (SetSidePanel), empty until filled
@@ -140,8 +138,6 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w.button.Importance = widget.HighImportance
 	w.status = widget.NewLabel("Off air")
 	w.status.TextStyle.Bold = true
-	w.liveDot = canvas.NewCircle(theme.Color(theme.ColorNameError))
-	w.liveDot.Hide()
 	w.addDest = widget.NewButtonWithIcon("Add destination", theme.ContentAddIcon(), func() { w.editDestination(-1) })
 	w.message = widget.NewLabel("")
 	w.message.Wrapping = fyne.TextWrapWord
@@ -155,8 +151,7 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 		w.showInfo(w.idleMessage())
 	}
 
-	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), w.liveDot))
-	bar := container.NewHBox(w.button, dot, w.status)
+	bar := container.NewHBox(w.button, w.status)
 	dests := widget.NewLabel("Destinations")
 	dests.TextStyle.Bold = true
 	w.bar = newStatusBar()
@@ -506,17 +501,18 @@ func (w *Window) setOffAir() {
 	w.status.SetText("Off air")
 	w.status.Importance = widget.MediumImportance
 	w.status.Refresh()
-	w.liveDot.Hide()
 	w.win.SetTitle("onair")
 	w.addDest.Enable()
 	w.refreshRows()
 }
 
-// showLive shows that the show is on air: the red dot, the timer and the
-// window's title (seen in the task bar when the window is covered).
+// showLive shows that the show is on air: "● LIVE" in red with the timer,
+// and in the window's title (seen in the task bar when the window is covered).
 func (w *Window) showLive(elapsed time.Duration) {
-	w.liveDot.Show()
-	w.status.Importance = widget.DangerImportance
+	if w.status.Importance != widget.DangerImportance {
+		w.status.Importance = widget.DangerImportance
+		w.status.SetText("● LIVE  " + clock(elapsed))
+	}
 	w.win.SetTitle("● LIVE " + clock(elapsed) + " — onair")
 	w.addDest.Disable()
 }
