@@ -120,7 +120,8 @@ func redactDests(ds []studio.Destination) []studio.Destination {
 }
 
 func TestEditorSaysWhatIsWrong(t *testing.T) {
-	w, _ := newTestWindow(t, Config{ProfilePath: profile})
+	var saved savedDests
+	w, _ := newTestWindow(t, Config{ProfilePath: profile, OnChange: saved.onChange})
 	test.Tap(button(t, w, "Add destination"))
 	e := w.editor
 	cases := []struct {
@@ -499,3 +500,29 @@ func TestGuidesLandOnThePicture(t *testing.T) {
 }
 
 func nearF(a, b float32) bool { return a-b < 0.01 && b-a < 0.01 }
+
+// Without OnChange nothing can be edited: GoLive would not see it.
+func TestNoEditingWithoutOnChange(t *testing.T) {
+	dests, redact := targets(t, rtmpURL)
+	w, _ := newTestWindow(t, Config{ProfilePath: profile, Destinations: dests, Redact: redact})
+	if w.addDest.Visible() || w.rows[0].edit.Visible() || w.rows[0].remove.Visible() {
+		t.Error("the destinations can be edited without OnChange")
+	}
+	w.editDestination(-1)
+	if w.editor != nil {
+		t.Error("the editor opened without OnChange")
+	}
+}
+
+// The lead's chat panel goes beside the preview.
+func TestSidePanel(t *testing.T) {
+	w, _ := newTestWindow(t, Config{ProfilePath: profile})
+	w.SetSidePanel(widget.NewLabel("Chat goes here"))
+	if !strings.Contains(shownText(w), "Chat goes here") {
+		t.Errorf("the side panel is not shown: %s", shownText(w))
+	}
+	w.SetSidePanel(nil)
+	if strings.Contains(shownText(w), "Chat goes here") {
+		t.Error("the side panel stays after SetSidePanel(nil)")
+	}
+}

@@ -213,8 +213,9 @@ func (w *Window) rowButtons(r *destRow) {
 			b.Disable()
 		}
 	}
-	show(r.edit, true, w.state == offAir)
-	show(r.remove, true, w.state == offAir)
+	editable := w.cfg.OnChange != nil
+	show(r.edit, editable, w.state == offAir)
+	show(r.remove, editable, w.state == offAir)
 	var st outputs.State
 	if r.last != nil {
 		st = r.last.State

@@ -39,6 +39,9 @@ type destEditor struct {
 
 // editDestination opens the editor on destination i (-1: a new one).
 func (w *Window) editDestination(i int) {
+	if w.cfg.OnChange == nil {
+		return
+	}
 	if w.state != offAir {
 		w.showInfo("End the broadcast to change the destinations.")
 		return
@@ -351,7 +354,7 @@ func (w *Window) check(d studio.Destination) error {
 
 // removeDestination asks, then takes destination i out of the list.
 func (w *Window) removeDestination(i int) {
-	if w.state != offAir || i < 0 || i >= len(w.cfg.Destinations) {
+	if w.cfg.OnChange == nil || w.state != offAir || i < 0 || i >= len(w.cfg.Destinations) {
 		return
 	}
 	label := w.cfg.Redact(w.cfg.Destinations[i].Label())

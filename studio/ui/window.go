@@ -52,9 +52,11 @@ type Config struct {
 	// Sources, when set, adds the camera and microphone pickers, the mixer
 	// strips and the mic check beside the preview.
 	Sources *Sources
-	// OnChange, when set, gets every destination (a copy) each time the
-	// performer adds, edits or removes one, on the UI goroutine: the
-	// settings save them there, and GoLive must use them from then on.
+	// OnChange gets every destination (a copy) each time the performer
+	// adds, edits or removes one, on the UI goroutine: the settings save
+	// them there, and GoLive must use them from then on. Without it the
+	// destinations cannot be edited in the window (GoLive would not see
+	// the changes).
 	OnChange func([]studio.Destination)
 	// Show, when set, carries out the keyboard's scene switches and privacy
 	// cut (*studio.Studio).
@@ -139,6 +141,9 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w.status = widget.NewLabel("Off air")
 	w.status.TextStyle.Bold = true
 	w.addDest = widget.NewButtonWithIcon("Add destination", theme.ContentAddIcon(), func() { w.editDestination(-1) })
+	if cfg.OnChange == nil {
+		w.addDest.Hide()
+	}
 	w.message = widget.NewLabel("")
 	w.message.Wrapping = fyne.TextWrapWord
 	w.message.Hide() // until there is something to say
@@ -210,8 +215,10 @@ func (w *Window) buildRows() {
 // idleMessage is what the window says off air before anything went wrong.
 func (w *Window) idleMessage() string {
 	switch {
-	case len(w.cfg.Destinations) == 0:
+	case len(w.cfg.Destinations) == 0 && w.cfg.OnChange != nil:
 		return "Add a destination to " + w.cfg.ProfilePath + " to go live: press Add destination."
+	case len(w.cfg.Destinations) == 0:
+		return "Add a destination to " + w.cfg.ProfilePath + " to go live."
 	case w.enabledRows() == 0:
 		return w.allDisabled()
 	}
