@@ -56,7 +56,10 @@ func assertNotShown(t *testing.T, w *Window, secret string) {
 
 func TestEditorAddsFromPresetWithPastedKey(t *testing.T) {
 	var saved savedDests
-	w, _ := newTestWindow(t, Config{ProfilePath: profile, OnChange: saved.onChange})
+	// The broadcast's error names the key: a layer that forgot to mask it.
+	fb := &fakeBroadcast{started: make(chan struct{}), dests: []studio.DestinationStatus{{DestinationStats: outputs.DestinationStats{
+		Name: "Twitch", State: outputs.Reconnecting, LastError: "Twitch: refused rtmp://live.twitch.tv/app/" + twitchKey}}}}
+	w, loop := newTestWindow(t, Config{ProfilePath: profile, OnChange: saved.onChange, GoLive: func() (Broadcast, error) { return fb, nil }})
 	test.Tap(button(t, w, "Add destination"))
 	e := w.editor
 	if e == nil || !strings.Contains(dialogText(w), "Add destination") {
@@ -105,6 +108,15 @@ func TestEditorAddsFromPresetWithPastedKey(t *testing.T) {
 		t.Errorf("after adding one the window still asks for a destination: %s", s)
 	}
 	assertNotShown(t, w, twitchKey)
+	// The window masks the new key, which the profile's redactor never saw.
+	test.Tap(button(t, w, "Go Live"))
+	loop.until(t, 3*time.Second, "the row's error", func() bool { return strings.Contains(rowLine(w, 0), "refused") })
+	if got := rowLine(w, 0); !strings.HasSuffix(got, "refused rtmp://live.twitch.tv/app/****") {
+		t.Errorf("the row shows %q", got)
+	}
+	assertNotShown(t, w, twitchKey)
+	tapEnd(t, w)
+	loop.until(t, 3*time.Second, "off air", func() bool { return w.state == offAir })
 	// The preset applies as `onair live --dest twitch=URL` applies it.
 	if flag := studio.ParseDestFlag("twitch=" + got[0].URL); flag.URL != got[0].URL || flag.Preset != got[0].Preset {
 		t.Errorf("the editor's destination differs from --dest twitch=…: %+v", redactDests([]studio.Destination{flag}))

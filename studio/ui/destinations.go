@@ -71,7 +71,7 @@ func (w *Window) newRow(dest studio.Destination) (*destRow, fyne.CanvasObject) {
 		}
 	}
 	r.marker = canvas.NewCircle(theme.Color(theme.ColorNameDisabled))
-	r.name = widget.NewLabel(w.cfg.Redact(dest.Label()))
+	r.name = widget.NewLabel(w.redact(dest.Label()))
 	r.name.TextStyle.Bold = true
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
@@ -184,7 +184,7 @@ func (w *Window) refreshRow(r *destRow) {
 		r.figures.Hide()
 		r.queueBox.Hide()
 	}
-	r.detail.SetText(w.cfg.Redact(detail))
+	r.detail.SetText(w.redact(detail))
 	r.detail.Importance = widget.LowImportance
 	if colour == red {
 		r.detail.Importance = widget.DangerImportance

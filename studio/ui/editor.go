@@ -58,6 +58,7 @@ func (w *Window) editDestination(i int) {
 	e.name.SetPlaceHolder("shown in this window (optional)")
 	e.server = widget.NewEntry()
 	e.key = widget.NewPasswordEntry()
+	e.key.ActionItem = nil // Reveal is the one way to show it, and says which it is
 	e.key.SetPlaceHolder("paste it from the platform's dashboard")
 	e.reveal = widget.NewButtonWithIcon("Reveal", theme.VisibilityIcon(), e.toggleReveal)
 	e.paste = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), e.pasteKey)
@@ -319,7 +320,7 @@ func (e *destEditor) validate() {
 // mask hides the key being typed (the profile's redactor does not know it
 // yet) as well as the profile's secrets.
 func (e *destEditor) mask(s string) string {
-	s = e.w.cfg.Redact(s)
+	s = e.w.redact(s)
 	if k := strings.TrimSpace(e.key.Text); k != "" {
 		s = strings.ReplaceAll(s, k, "****")
 		s = strings.ReplaceAll(s, url.QueryEscape(k), "****")
@@ -357,7 +358,7 @@ func (w *Window) removeDestination(i int) {
 	if w.cfg.OnChange == nil || w.state != offAir || i < 0 || i >= len(w.cfg.Destinations) {
 		return
 	}
-	label := w.cfg.Redact(w.cfg.Destinations[i].Label())
+	label := w.redact(w.cfg.Destinations[i].Label())
 	w.confirm("Remove destination?", "Remove "+label+"? Its stream key goes with it.", "Remove", "Keep it", func() {
 		if w.state != offAir || i >= len(w.cfg.Destinations) {
 			return
@@ -371,6 +372,7 @@ func (w *Window) removeDestination(i int) {
 // the rows and tells OnChange.
 func (w *Window) setDestinations(dests []studio.Destination) {
 	w.cfg.Destinations = dests
+	w.updateRedact()
 	w.buildRows()
 	w.destBox.Refresh()
 	if w.message.Visible() && w.message.Importance != widget.DangerImportance {

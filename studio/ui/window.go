@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"onair/outputs"
 	"onair/overlay"
 	"onair/studio"
 )
@@ -89,8 +90,11 @@ const (
 // Window is the studio window. Build it with NewWindow, then Start it.
 type Window struct {
 	cfg Config
-	app fyne.App
-	win fyne.Window
+	// redact is Config.Redact and the keys of the destinations edited in
+	// the window, which Config.Redact does not know. UI goroutine only.
+	redact func(string) string
+	app    fyne.App
+	win    fyne.Window
 	// do runs f on the UI goroutine (fyne.Do; tests swap in their own loop).
 	do func(func())
 
@@ -148,6 +152,7 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w.message.Wrapping = fyne.TextWrapWord
 	w.message.Hide() // until there is something to say
 	w.destBox = container.NewVBox()
+	w.updateRedact()
 	w.buildRows()
 
 	if cfg.ProfileErr != nil {
@@ -192,6 +197,18 @@ func (w *Window) SetSidePanel(o fyne.CanvasObject) {
 	}
 	w.side.Add(o)
 	w.side.Show()
+}
+
+// updateRedact masks the secrets of the destinations now listed too.
+func (w *Window) updateRedact() {
+	var ts []outputs.Target
+	for _, d := range w.cfg.Destinations {
+		if t, err := d.Target(); err == nil {
+			ts = append(ts, t)
+		}
+	}
+	mine, theirs := outputs.NewRedactor(ts...).Redact, w.cfg.Redact
+	w.redact = func(s string) string { return mine(theirs(s)) }
 }
 
 // buildRows makes a row per destination.
@@ -328,7 +345,7 @@ func (w *Window) showInfo(msg string) {
 
 // setMessage shows msg, or hides the line when there is nothing to say.
 func (w *Window) setMessage(msg string) {
-	w.message.SetText(w.cfg.Redact(msg))
+	w.message.SetText(w.redact(msg))
 	if msg == "" {
 		w.message.Hide()
 	} else {
@@ -462,7 +479,7 @@ func (w *Window) runLive(ctx context.Context) {
 	showNotices := func() {
 		if n := notices(b); len(n) != shown {
 			shown = len(n)
-			w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
+			w.do(func() { w.showInfo(strings.Join(n, "\n")) })
 		}
 	}
 	showNotices()
