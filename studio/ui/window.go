@@ -428,7 +428,12 @@ func (w *Window) tapGoLive() {
 			w.setOffAir() // the window is closing
 		}
 	case onAir:
-		w.confirm("End the broadcast?", "Your viewers on every destination will see the stream end.", "End broadcast", "Keep streaming", w.endLive)
+		session := w.session // a question left open must not end a later broadcast
+		w.confirm("End the broadcast?", "Your viewers on every destination will see the stream end.", "End broadcast", "Keep streaming", func() {
+			if w.session == session {
+				w.endLive()
+			}
+		})
 	}
 }
 
