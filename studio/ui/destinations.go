@@ -43,6 +43,8 @@ type destRow struct {
 	problem string
 	// index is the row's destination in the broadcast on air (-1: not in it).
 	index int
+	// pos is the row's place in Config.Destinations.
+	pos int
 	// last is its latest stats (nil: none since Go Live).
 	last *studio.DestinationStatus
 	// stopped: the performer stopped it; starting: AddDestination is under
@@ -55,6 +57,7 @@ type destRow struct {
 	queueBox               *fyne.Container
 	detail                 *widget.Label
 	reconnect, start, stop *widget.Button
+	edit, remove           *widget.Button      // off air only
 	colour                 fyne.ThemeColorName // the marker's
 	box                    fyne.CanvasObject   // the whole row
 }
@@ -68,7 +71,7 @@ func (w *Window) newRow(dest studio.Destination) (*destRow, fyne.CanvasObject) {
 		}
 	}
 	r.marker = canvas.NewCircle(theme.Color(theme.ColorNameDisabled))
-	r.name = widget.NewLabel(w.cfg.Redact(dest.Label()))
+	r.name = widget.NewLabel(w.redact(dest.Label()))
 	r.name.TextStyle.Bold = true
 	r.name.Truncation = fyne.TextTruncateEllipsis
 	r.state = widget.NewLabel("")
@@ -81,10 +84,13 @@ func (w *Window) newRow(dest studio.Destination) (*destRow, fyne.CanvasObject) {
 	r.reconnect = widget.NewButton("Reconnect now", func() { w.reconnectDestination(r) })
 	r.start = widget.NewButton("Start", func() { w.startDestination(r) })
 	r.stop = widget.NewButton("Stop", func() { w.stopDestination(r) })
+	// Icons only: the row's words stay its name and health.
+	r.edit = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), func() { w.editDestination(r.pos) })
+	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { w.removeDestination(r.pos) })
 	// Two lines: ● name … buttons, then state, figures, queue and the last
 	// error (wrapped) under the name. Objects are listed in reading order.
 	dot := container.NewCenter(container.NewGridWrap(fyne.NewSize(12, 12), r.marker))
-	buttons := container.NewHBox(r.reconnect, r.start, r.stop)
+	buttons := container.NewHBox(r.reconnect, r.start, r.stop, r.edit, r.remove)
 	top := container.New(layout.NewBorderLayout(nil, nil, dot, buttons), dot, r.name, buttons)
 	indent := canvas.NewRectangle(color.Transparent)
 	indent.SetMinSize(fyne.NewSize(12, 0))
@@ -178,7 +184,7 @@ func (w *Window) refreshRow(r *destRow) {
 		r.figures.Hide()
 		r.queueBox.Hide()
 	}
-	r.detail.SetText(w.cfg.Redact(detail))
+	r.detail.SetText(w.redact(detail))
 	r.detail.Importance = widget.LowImportance
 	if colour == red {
 		r.detail.Importance = widget.DangerImportance
@@ -207,6 +213,9 @@ func (w *Window) rowButtons(r *destRow) {
 			b.Disable()
 		}
 	}
+	editable := w.cfg.OnChange != nil
+	show(r.edit, editable, w.state == offAir)
+	show(r.remove, editable, w.state == offAir)
 	var st outputs.State
 	if r.last != nil {
 		st = r.last.State

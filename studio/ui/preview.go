@@ -32,6 +32,13 @@ type preview struct {
 
 	frames  atomic.Int64 // pictures handed to the UI
 	skipped atomic.Int64 // frames dropped because the UI was busy
+
+	// mirror flips the preview's picture left to right (never the show's).
+	mirror atomic.Bool
+	// aspect is the picture's width/height (0 before the first) and
+	// onShape what follows when it changes: the guides move. UI goroutine.
+	aspect  float32
+	onShape func()
 }
 
 func newPreview(maxW int, do func(func())) *preview {
@@ -46,6 +53,13 @@ func newPreview(maxW int, do func(func())) *preview {
 			p.shown = i
 			p.img.Image = p.bufs[i]
 			p.img.Refresh()
+			b := p.bufs[i].Rect
+			if a := float32(b.Dx()) / float32(b.Dy()); a != p.aspect {
+				p.aspect = a
+				if p.onShape != nil {
+					p.onShape()
+				}
+			}
 			if prev >= 0 {
 				p.free <- prev
 			}
@@ -73,6 +87,9 @@ func (p *preview) run(ctx context.Context, feed VideoFeed) {
 				}
 				scaler.Convert(p.bufs[i], f.Pic)
 				f.Release()
+				if p.mirror.Load() {
+					mirrorRGBA(p.bufs[i])
+				}
 				p.frames.Add(1)
 				p.do(p.show[i])
 			default:

@@ -13,8 +13,12 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"onair/outputs"
+	"onair/overlay"
 	"onair/studio"
 )
 
@@ -49,6 +53,28 @@ type Config struct {
 	// Sources, when set, adds the camera and microphone pickers, the mixer
 	// strips and the mic check beside the preview.
 	Sources *Sources
+	// OnChange gets every destination (a copy) each time the performer
+	// adds, edits or removes one, on the UI goroutine: the settings save
+	// them there, and GoLive must use them from then on. Without it the
+	// destinations cannot be edited in the window (GoLive would not see
+	// the changes).
+	OnChange func([]studio.Destination)
+	// Show, when set, carries out the keyboard's scene switches and privacy
+	// cut (*studio.Studio).
+	Show Show
+	// Mic, when set, is the main microphone's strip, which Ctrl+M mutes.
+	Mic func() AudioStrip
+	// StudioStats, when set, gives the compositor's counters for the status
+	// bar while off air (*studio.Studio's Stats).
+	StudioStats func() studio.StudioStats
+}
+
+// Show is what the window's keys drive in the show (*studio.Studio).
+type Show interface {
+	// Do carries out a command: a scene switch, the privacy cut.
+	Do(c studio.Command) error
+	// Stage is the stage drawn (nil: a show without scenes).
+	Stage() *overlay.Stage
 }
 
 // liveState is where Go Live is. The zero value is invalid.
@@ -64,7 +90,11 @@ const (
 // Window is the studio window. Build it with NewWindow, then Start it.
 type Window struct {
 	cfg Config
-	win fyne.Window
+	// redact is Config.Redact and the keys of the destinations edited in
+	// the window, which Config.Redact does not know. UI goroutine only.
+	redact func(string) string
+	app    fyne.App
+	win    fyne.Window
 	// do runs f on the UI goroutine (fyne.Do; tests swap in their own loop).
 	do func(func())
 
@@ -72,6 +102,11 @@ type Window struct {
 	sources *sourcesPanel // nil without Config.Sources
 	button  *widget.Button
 	status  *widget.Label // off air / live with elapsed time and frames
+	addDest *widget.Button
+	editor  *destEditor     // the open destination editor, nil when none
+	side    *fyne.Container // the side panel (SetSidePanel), empty until filled
+	bar     *statusBar
+	guides  *guides
 	message *widget.Label // what went wrong, in words
 	destBox *fyne.Container
 	rows    []*destRow    // one per Config.Destinations; UI goroutine only
@@ -102,56 +137,130 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	if cfg.PreviewWidth <= 0 {
 		cfg.PreviewWidth = 640
 	}
-	w := &Window{cfg: cfg, win: a.NewWindow("onair"), do: fyne.Do, state: offAir, nudge: make(chan struct{}, 1)}
+	w := &Window{cfg: cfg, app: a, win: a.NewWindow("onair"), do: fyne.Do, state: offAir, nudge: make(chan struct{}, 1)}
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	w.preview = newPreview(cfg.PreviewWidth, func(f func()) { w.do(f) })
 	w.button = widget.NewButton("Go Live", w.tapGoLive)
 	w.button.Importance = widget.HighImportance
 	w.status = widget.NewLabel("Off air")
 	w.status.TextStyle.Bold = true
+	w.addDest = widget.NewButtonWithIcon("Add destination", theme.ContentAddIcon(), func() { w.editDestination(-1) })
+	if cfg.OnChange == nil {
+		w.addDest.Hide()
+	}
 	w.message = widget.NewLabel("")
 	w.message.Wrapping = fyne.TextWrapWord
 	w.message.Hide() // until there is something to say
 	w.destBox = container.NewVBox()
-	for i, d := range cfg.Destinations {
-		r, o := w.newRow(d)
-		if i > 0 {
-			w.destBox.Add(widget.NewSeparator())
-		}
-		w.rows = append(w.rows, r)
-		w.destBox.Add(o)
-	}
-	if len(cfg.Destinations) == 0 {
-		w.destBox.Add(widget.NewLabel("No destination yet."))
-	}
+	w.updateRedact()
+	w.buildRows()
 
-	switch {
-	case cfg.ProfileErr != nil:
+	if cfg.ProfileErr != nil {
 		w.showError("Your profile could not be read, so the defaults are in use: " + cfg.ProfileErr.Error())
-	case len(cfg.Destinations) == 0:
-		w.showInfo("Add a destination to " + cfg.ProfilePath + " to go live.")
-	case w.enabledRows() == 0:
-		w.showInfo(w.allDisabled())
+	} else {
+		w.showInfo(w.idleMessage())
 	}
 
 	bar := container.NewHBox(w.button, w.status)
 	dests := widget.NewLabel("Destinations")
 	dests.TextStyle.Bold = true
-	bottom := container.NewVBox(bar, w.message, dests, w.destBox)
+	w.bar = newStatusBar()
+	bottom := container.NewVBox(bar, w.message, container.NewBorder(nil, nil, dests, w.addDest), w.destBox, widget.NewSeparator(), w.bar.box)
 	var side fyne.CanvasObject
 	if cfg.Sources != nil {
 		w.sources = w.newSourcesPanel(*cfg.Sources)
 		side = container.NewGridWrap(fyne.NewSize(300, 480), w.sources.box)
 	}
-	w.win.SetContent(container.NewBorder(nil, bottom, nil, side, w.preview.img))
+	// The lead's chat panel goes on the left (SetSidePanel).
+	w.side = container.NewStack()
+	w.side.Hide()
+	w.guides = w.newGuides()
+	w.win.SetContent(container.NewBorder(nil, bottom, w.side, side, w.guides.box))
+	w.addShortcuts()
 	if side != nil {
 		w.win.Resize(fyne.NewSize(1240, 720))
 	} else {
 		w.win.Resize(fyne.NewSize(960, 640))
 	}
 	w.win.SetMaster()
-	w.win.SetCloseIntercept(w.Close)
+	w.win.SetCloseIntercept(w.askClose)
 	return w
+}
+
+// SetSidePanel puts o (the chat panel) on the window's left, beside the
+// preview; nil takes it away. UI goroutine.
+func (w *Window) SetSidePanel(o fyne.CanvasObject) {
+	w.side.RemoveAll()
+	if o == nil {
+		w.side.Hide()
+		return
+	}
+	w.side.Add(o)
+	w.side.Show()
+}
+
+// updateRedact masks the secrets of the destinations now listed too.
+func (w *Window) updateRedact() {
+	var ts []outputs.Target
+	for _, d := range w.cfg.Destinations {
+		if t, err := d.Target(); err == nil {
+			ts = append(ts, t)
+		}
+	}
+	mine, theirs := outputs.NewRedactor(ts...).Redact, w.cfg.Redact
+	w.redact = func(s string) string { return mine(theirs(s)) }
+}
+
+// buildRows makes a row per destination.
+func (w *Window) buildRows() {
+	w.rows = nil
+	w.destBox.RemoveAll()
+	for i, d := range w.cfg.Destinations {
+		r, o := w.newRow(d)
+		r.pos = i
+		if i > 0 {
+			w.destBox.Add(widget.NewSeparator())
+		}
+		w.rows = append(w.rows, r)
+		w.destBox.Add(o)
+	}
+	if len(w.cfg.Destinations) == 0 {
+		w.destBox.Add(widget.NewLabel("No destination yet."))
+	}
+}
+
+// idleMessage is what the window says off air before anything went wrong.
+func (w *Window) idleMessage() string {
+	switch {
+	case len(w.cfg.Destinations) == 0 && w.cfg.OnChange != nil:
+		return "Add a destination to " + w.cfg.ProfilePath + " to go live: press Add destination."
+	case len(w.cfg.Destinations) == 0:
+		return "Add a destination to " + w.cfg.ProfilePath + " to go live."
+	case w.enabledRows() == 0:
+		return w.allDisabled()
+	}
+	return ""
+}
+
+// confirm asks a yes/no question in a dialog; yes runs only on confirmation.
+func (w *Window) confirm(title, question, yesText, noText string, yes func()) {
+	msg := widget.NewLabel(question)
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm(title, yesText, noText, container.NewGridWrap(fyne.NewSize(380, msg.MinSize().Height*2), msg), func(ok bool) {
+		if ok {
+			yes()
+		}
+	}, w.win)
+	d.Show()
+}
+
+// askClose is the window's close button: while live it asks first.
+func (w *Window) askClose() {
+	if w.state != onAir && w.state != starting {
+		w.Close()
+		return
+	}
+	w.confirm("You are live", "Closing onair ends the broadcast on every destination. End it and close?", "End and close", "Stay live", w.Close)
 }
 
 // Window is the Fyne window.
@@ -163,6 +272,7 @@ func (w *Window) Start() {
 	if w.cfg.Feed != nil {
 		w.spawn(func() { w.preview.run(w.ctx, w.cfg.Feed) })
 	}
+	w.spawn(func() { w.bar.run(w.ctx, w.cfg.StudioStats, w.do) })
 	if w.sources != nil {
 		w.sources.start()
 	}
@@ -235,7 +345,7 @@ func (w *Window) showInfo(msg string) {
 
 // setMessage shows msg, or hides the line when there is nothing to say.
 func (w *Window) setMessage(msg string) {
-	w.message.SetText(w.cfg.Redact(msg))
+	w.message.SetText(w.redact(msg))
 	if msg == "" {
 		w.message.Hide()
 	} else {
@@ -306,6 +416,8 @@ func (w *Window) tapGoLive() {
 		w.cancelLive = cancel
 		w.button.Disable()
 		w.button.SetText("Starting…")
+		w.addDest.Disable()
+		w.closeEditor()
 		w.showInfo("")
 		w.refreshRows()
 		if !w.spawn(func() {
@@ -316,11 +428,24 @@ func (w *Window) tapGoLive() {
 			w.setOffAir() // the window is closing
 		}
 	case onAir:
-		w.state = ending
-		w.button.Disable()
-		w.button.SetText("Ending…")
-		w.cancelLive()
+		session := w.session // a question left open must not end a later broadcast
+		w.confirm("End the broadcast?", "Your viewers on every destination will see the stream end.", "End broadcast", "Keep streaming", func() {
+			if w.session == session {
+				w.endLive()
+			}
+		})
 	}
+}
+
+// endLive ends the broadcast on air (after the performer confirmed).
+func (w *Window) endLive() {
+	if w.state != onAir {
+		return
+	}
+	w.state = ending
+	w.button.Disable()
+	w.button.SetText("Ending…")
+	w.cancelLive()
 }
 
 // runLive prepares the broadcast, runs it until ctx ends or it fails, and
@@ -350,6 +475,7 @@ func (w *Window) runLive(ctx context.Context) {
 		w.onAirNow = b
 		w.showInfo("")
 		w.refreshRows()
+		w.showLive(0)
 	})
 	// What the performer should know, such as a hardware encoder replaced
 	// by software: shown at once, and again when a destination started
@@ -358,7 +484,7 @@ func (w *Window) runLive(ctx context.Context) {
 	showNotices := func() {
 		if n := notices(b); len(n) != shown {
 			shown = len(n)
-			w.do(func() { w.showInfo(w.cfg.Redact(strings.Join(n, "\n"))) })
+			w.do(func() { w.showInfo(strings.Join(n, "\n")) })
 		}
 	}
 	showNotices()
@@ -402,7 +528,22 @@ func (w *Window) setOffAir() {
 	w.button.SetText("Go Live")
 	w.button.Enable()
 	w.status.SetText("Off air")
+	w.status.Importance = widget.MediumImportance
+	w.status.Refresh()
+	w.win.SetTitle("onair")
+	w.addDest.Enable()
 	w.refreshRows()
+}
+
+// showLive shows that the show is on air: "● LIVE" in red with the timer,
+// and in the window's title (seen in the task bar when the window is covered).
+func (w *Window) showLive(elapsed time.Duration) {
+	if w.status.Importance != widget.DangerImportance {
+		w.status.Importance = widget.DangerImportance
+		w.status.SetText("● LIVE  " + clock(elapsed))
+	}
+	w.win.SetTitle("● LIVE " + clock(elapsed) + " — onair")
+	w.addDest.Disable()
 }
 
 func (w *Window) showResult(err error, s studio.BroadcastStats) {
@@ -419,7 +560,9 @@ func (w *Window) showResult(err error, s studio.BroadcastStats) {
 func (w *Window) showStats(s studio.BroadcastStats) {
 	if w.state == onAir || w.state == ending {
 		w.status.SetText(fmt.Sprintf("● LIVE  %s  %d frames", clock(s.Elapsed), s.FramesEncoded))
+		w.showLive(s.Elapsed)
 	}
+	w.bar.broadcast(s)
 	for _, r := range w.rows {
 		// Destinations the window stopped and started again stay in the
 		// broadcast's list under their old index; each row follows its own.
@@ -434,4 +577,12 @@ func (w *Window) showStats(s studio.BroadcastStats) {
 func clock(d time.Duration) string {
 	s := int(d / time.Second)
 	return fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+}
+
+// closeEditor closes the destination editor without saving.
+func (w *Window) closeEditor() {
+	if w.editor != nil {
+		w.editor.dlg.Hide()
+		w.editor = nil
+	}
 }

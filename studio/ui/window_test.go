@@ -368,7 +368,7 @@ func TestWindowGoLiveAndEnd(t *testing.T) {
 	}
 	assertNoSecret(t, w)
 
-	test.Tap(button(t, w, "End"))
+	tapEnd(t, w)
 	if w.button.Text != "Ending…" || !w.button.Disabled() {
 		t.Errorf("after End the button is %q (disabled %v), want a disabled Ending…", w.button.Text, w.button.Disabled())
 	}
@@ -527,7 +527,7 @@ func TestWindowGoLiveRealBroadcast(t *testing.T) {
 	n := w.preview.frames.Load()
 	loop.until(t, 3*time.Second, "the preview to move while live", func() bool { return w.preview.frames.Load() >= n+5 })
 
-	test.Tap(button(t, w, "End"))
+	tapEnd(t, w)
 	loop.until(t, 10*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
 	if conn.closed.Load() != 1 || conn.packets.Load() < 30 {
 		t.Errorf("after End: %d packets sent, stream closed %d times; want a closed stream with packets", conn.packets.Load(), conn.closed.Load())
@@ -614,7 +614,7 @@ func TestWindowStopsOneDestination(t *testing.T) {
 	if w.button.Text != "End" || !strings.HasPrefix(rowLine(w, 0), "rtmp://live.example.com:1935/app/**** | Stop | live") {
 		t.Errorf("stopping one destination disturbed the show: %s", shownText(w))
 	}
-	test.Tap(button(t, w, "End"))
+	tapEnd(t, w)
 	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
 	if !w.rows[0].stop.Disabled() {
 		t.Error("a Stop button stays enabled off air")
@@ -877,7 +877,7 @@ func TestWindowListsDisabledDestinations(t *testing.T) {
 	assertNoSecret(t, w)
 
 	// The next Go Live starts from the profile again: the disabled one is off.
-	test.Tap(button(t, w, "End"))
+	tapEnd(t, w)
 	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.state == offAir })
 	fb2 := newControlBroadcast(studio.DestinationStatus{DestinationStats: outputs.DestinationStats{Name: dests[0].Label(), State: outputs.Live}})
 	w.cfg.GoLive = func() (Broadcast, error) { goLives.Add(1); return fb2, nil }
@@ -993,7 +993,7 @@ func TestWindowStartAndStopRealBroadcast(t *testing.T) {
 	spare := conn.count(conn.packets, "spare")
 	loop.until(t, 5*time.Second, "the started destination to keep receiving", func() bool { return conn.count(conn.packets, "spare") > spare+30 })
 
-	test.Tap(button(t, w, "End"))
+	tapEnd(t, w)
 	loop.until(t, 10*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
 	for app, want := range map[string]int{"app": 2, "spare": 1} {
 		if o, c := conn.count(conn.opened, app), conn.count(conn.closed, app); o != want || c != want {
@@ -1037,7 +1037,7 @@ func TestWindowShowsNoticesAndDynamicBitrate(t *testing.T) {
 		return strings.Contains(rowLine(w, 0), "700 kb/s · 0 dropped (0 %) · video 520 kb/s (dynamic)")
 	})
 	assertNoSecret(t, w)
-	test.Tap(button(t, w, "End"))
+	tapEnd(t, w)
 	loop.until(t, 3*time.Second, "the broadcast to end", func() bool { return w.button.Text == "Go Live" })
 }
 
@@ -1090,4 +1090,42 @@ func TestWindowClosedWhileGoingLiveFreesTheBroadcast(t *testing.T) {
 	if !fb.closed.Load() {
 		t.Error("the abandoned broadcast was not closed: its encoders leak")
 	}
+}
+
+// dialogButton finds the button showing label in the dialog on top.
+func dialogButton(t *testing.T, w *Window, label string) *widget.Button {
+	t.Helper()
+	top := w.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog is open; looking for %q", label)
+	}
+	for _, o := range laidOutVisible(nil, top, top.MinSize().Max(top.Size())) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			return b
+		}
+	}
+	t.Fatalf("the dialog has no %q button; it shows: %s", label, dialogText(w))
+	return nil
+}
+
+// dialogText is every text drawn in the dialog on top ("" with none).
+func dialogText(w *Window) string {
+	top := w.win.Canvas().Overlays().Top()
+	if top == nil {
+		return ""
+	}
+	var parts []string
+	for _, o := range laidOutVisible(nil, top, top.MinSize().Max(top.Size())) {
+		if t, ok := o.(*canvas.Text); ok && t.Text != "" {
+			parts = append(parts, t.Text)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// tapEnd taps End and confirms.
+func tapEnd(t *testing.T, w *Window) {
+	t.Helper()
+	test.Tap(button(t, w, "End"))
+	test.Tap(dialogButton(t, w, "End broadcast"))
 }
