@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -20,6 +21,7 @@ import (
 	"onair/internal/wire"
 	"onair/outputs"
 	"onair/studio"
+	"onair/studio/settings"
 	"onair/studio/ui"
 	_ "onair/studio/ui/posixlocale" // before Fyne reads the locale
 )
@@ -36,11 +38,14 @@ func runStudio(stderr io.Writer) int {
 		fmt.Fprintln(stderr, "onair: no display to open the studio window on (neither DISPLAY nor WAYLAND_DISPLAY is set); use `onair live` to broadcast without a window")
 		return 1
 	}
-	path := studio.DefaultProfilePath()
-	p, profileErr := studio.LoadProfile(path)
-	if profileErr != nil {
-		// LoadProfile returns the defaults with the error: show it and carry on.
-		fmt.Fprintf(stderr, "onair: %v (using the defaults)\n", profileErr)
+	// The settings: the profile (stream keys and chat tokens in the desktop
+	// keyring when there is one), saved whenever the window changes it.
+	store, keyringNotice := settings.OpenDesktop(settings.DefaultDir())
+	defer store.Close()
+	path := store.ProfilePath()
+	p, notices := store.LoadProfile()
+	for _, n := range notices {
+		fmt.Fprintln(stderr, "onair:", n)
 	}
 	if _, cam := p.CameraLabel(); cam || len(p.Mics()) > 0 {
 		wire.ScanDevices()
@@ -57,16 +62,25 @@ func runStudio(stderr io.Writer) int {
 	all := wire.Secrets(p)
 	wire.RouteLibavLogs(stderr, all)
 
+	// The profile as the window last changed it: Go Live uses it.
+	var mu sync.Mutex
+	cur := p
+	profile := func() studio.Profile {
+		mu.Lock()
+		defer mu.Unlock()
+		return cur
+	}
+	var w *ui.Window
 	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
-	w, err := openWindow(a, ui.Config{
+	sources := windowSources(srcs)
+	w, err = openWindow(a, ui.Config{
 		Feed:         st,
 		ProfilePath:  path,
-		ProfileErr:   profileErr,
 		Destinations: p.Destinations,
 		Check:        func(d studio.Destination) error { return d.Check(p.Canvas.FPS) },
 		GoLive: func() (ui.Broadcast, error) {
-			cfg := wire.BroadcastConfig(p)
+			cfg := wire.BroadcastConfig(profile())
 			cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
 			b, err := studio.NewBroadcast(st, cfg)
 			if err != nil {
@@ -74,12 +88,51 @@ func runStudio(stderr io.Writer) int {
 			}
 			return b, nil
 		},
-		Redact:  outputs.NewRedactor(all...).Redact,
-		Sources: windowSources(srcs),
+		OnChange: func(ds []studio.Destination) {
+			mu.Lock()
+			cur.Destinations = ds
+			next := cur
+			mu.Unlock()
+			// Off the UI goroutine: the keyring may take its time.
+			go func() {
+				if err := store.SaveProfile(next); err != nil {
+					w.ShowError("The destinations could not be saved: " + err.Error())
+				}
+			}()
+		},
+		Redact:      outputs.NewRedactor(all...).Redact,
+		Sources:     sources,
+		Show:        st,
+		Mic:         mainStrip(srcs),
+		StudioStats: st.Stats,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "onair: could not open the studio window on display %q (%v); is the X server running? `onair live` broadcasts without a window\n", os.Getenv("DISPLAY"), err)
 		return 1
+	}
+	for _, n := range notices {
+		w.ShowNotice(n)
+	}
+	if keyringNotice != "" {
+		fmt.Fprintln(stderr, "onair:", keyringNotice)
+	}
+	// The window says where the keys are kept (when nothing more pressing
+	// is on its message line).
+	if place := store.SecretsPlace(); len(notices) == 0 && place != 0 && (len(all) > 0 || len(p.Chat.Secrets()) > 0) {
+		w.ShowNotice("Stream keys and chat tokens are " + place.String() + ".")
+	}
+	layout, _ := store.LoadLayout()
+	w.Window().Resize(fyne.NewSize(layout.Width, layout.Height))
+
+	// The chats beside the preview, their events on the scene.
+	showChat, err := wire.NewChat(p.Chat, p.Backoff(), st.Stage(), func(s string) { fmt.Fprintln(stderr, "chat:", s) })
+	if err != nil {
+		w.ShowError("The chats could not start: " + err.Error())
+	}
+	if showChat != nil {
+		w.SetSidePanel(ui.NewChatPanel(showChat.Hub, fyne.Do).Object())
+		showChat.Start()
+		defer showChat.Stop()
 	}
 
 	studioCtx, stopStudio := context.WithCancel(context.Background())
@@ -114,7 +167,17 @@ func runStudio(stderr io.Writer) int {
 	}()
 
 	w.Start()
+	if os.Getenv("ONAIR_STUDIO_GO_LIVE") == "1" {
+		w.GoLive() // a scripted show: live as the window opens
+	}
 	a.Run()
+	if sz := w.Window().Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
+		l := layout
+		l.Width, l.Height = sz.Width, sz.Height
+		if err := store.SaveLayout(l); err != nil {
+			fmt.Fprintf(stderr, "onair: the window's layout was not saved: %v\n", err)
+		}
+	}
 	w.Stop()
 	close(quit)
 	<-watched

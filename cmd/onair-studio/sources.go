@@ -56,3 +56,14 @@ func (s strip) Reading() ui.MeterReading {
 	}
 	return m
 }
+
+// mainStrip is the main microphone's strip for the window's mute key (nil
+// without one).
+func mainStrip(s *wire.Sources) func() ui.AudioStrip {
+	return func() ui.AudioStrip {
+		if in := s.MainMic(); in != nil {
+			return strip{in}
+		}
+		return nil
+	}
+}

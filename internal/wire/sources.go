@@ -505,6 +505,16 @@ func (s *Sources) UseMic(label string) error {
 	return nil
 }
 
+// MainMic is the main microphone's mixer input, nil without one.
+func (s *Sources) MainMic() *audio.Input {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.mics) == 0 {
+		return nil
+	}
+	return s.mics[0].in
+}
+
 // Choices are the camera, mode and main microphone in use.
 func (s *Sources) Choices() (camera, mode, mic string) {
 	s.mu.Lock()

@@ -39,6 +39,9 @@ type ChatPanel struct {
 // chatShown is how many messages the panel keeps on screen.
 const chatShown = 200
 
+// chatWidth is the panel's narrowest width.
+const chatWidth = 280
+
 // platformColours are the platforms' own colours for their badges.
 var platformColours = map[string]color.NRGBA{
 	"twitch": {0x91, 0x46, 0xff, 0xff}, "kick": {0x53, 0xfc, 0x18, 0xff}, "youtube": {0xff, 0x00, 0x33, 0xff},
@@ -95,7 +98,10 @@ func NewChatPanel(h *chat.Hub, do func(func())) *ChatPanel {
 	title.TextStyle.Bold = true
 	top := container.NewVBox(title, p.states)
 	bottom := container.NewVBox(container.NewBorder(nil, nil, nil, widget.NewButton("Send", p.send), p.entry), p.say, p.hide)
-	p.obj = container.NewBorder(top, bottom, nil, nil, p.list)
+	// At least chatWidth wide, however narrow the lines.
+	width := canvas.NewRectangle(color.Transparent)
+	width.SetMinSize(fyne.NewSize(chatWidth, 0))
+	p.obj = container.NewStack(width, container.NewBorder(top, bottom, nil, nil, p.list))
 	h.OnUpdate(func(u chat.Update) {
 		if len(u.Held) > 0 {
 			held := strings.Join(u.Held, "; ")

@@ -304,6 +304,16 @@ func (w *Window) Stop() {
 	w.wg.Wait()
 }
 
+// GoLive presses Go Live (a scripted show, the benchmark). Safe from any
+// goroutine; off air only.
+func (w *Window) GoLive() {
+	w.do(func() {
+		if w.state == offAir {
+			w.tapGoLive()
+		}
+	})
+}
+
 // Close stops everything, then closes the window (which quits the app).
 // Safe from any goroutine; the UI stays responsive while a broadcast drains.
 func (w *Window) Close() {
