@@ -25,6 +25,7 @@ bench: setup-test
 	go run ./bench $(if $(QUICK),-quick,)
 	go run ./bench/scene $(if $(QUICK),-rounds 1 -seconds 5,)
 	go run ./bench/camera $(if $(QUICK),-rounds 1 -seconds 5,)
+	go run ./bench/window $(if $(QUICK),-rounds 1 -seconds 5 -warm 4,)
 
 # make soak: onair live for an hour to three destinations (one server killed
 # every 2 minutes, one on a thin link), sampled every 10 s: bench/soak.json and
