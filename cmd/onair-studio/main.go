@@ -21,6 +21,7 @@ import (
 	"onair/internal/wire"
 	"onair/outputs"
 	"onair/studio"
+	"onair/studio/preflight"
 	"onair/studio/settings"
 	"onair/studio/ui"
 	_ "onair/studio/ui/posixlocale" // before Fyne reads the locale
@@ -105,6 +106,15 @@ func runStudio(stderr io.Writer) int {
 		Show:        st,
 		Mic:         mainStrip(srcs),
 		StudioStats: st.Stats,
+		Preflight: func(ctx context.Context) []ui.CheckLine {
+			cp := profile()
+			res := preflight.Run(ctx, preflight.Config{Profile: cp, Program: preflight.Program(cp)})
+			out := make([]ui.CheckLine, len(res))
+			for i, r := range res {
+				out[i] = ui.CheckLine{Name: r.Name, Reason: r.Reason, Detail: r.Detail, Level: int(r.Level)}
+			}
+			return out
+		},
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "onair: could not open the studio window on display %q (%v); is the X server running? `onair live` broadcasts without a window\n", os.Getenv("DISPLAY"), err)

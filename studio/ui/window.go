@@ -67,6 +67,9 @@ type Config struct {
 	// StudioStats, when set, gives the compositor's counters for the status
 	// bar while off air (*studio.Studio's Stats).
 	StudioStats func() studio.StudioStats
+	// Preflight, when set, adds Check: it proves every destination and the
+	// program without going live (studio/preflight), within 15 s.
+	Preflight func(ctx context.Context) []CheckLine
 }
 
 // Show is what the window's keys drive in the show (*studio.Studio).
@@ -115,6 +118,9 @@ type Window struct {
 	// UI goroutine only: the broadcast on air, for per-destination actions,
 	// and which Go Live it is (an action's result is for that one only).
 	onAirNow Broadcast
+	// The pre-flight's button, and whether one runs. UI goroutine only.
+	checkButton *widget.Button
+	checking    bool
 	session  int
 
 	// UI goroutine only.
@@ -162,6 +168,10 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	}
 
 	bar := container.NewHBox(w.button, w.status)
+	if cfg.Preflight != nil {
+		w.checkButton = widget.NewButton("Check", w.tapCheck)
+		bar = container.NewHBox(w.button, w.checkButton, w.status)
+	}
 	dests := widget.NewLabel("Destinations")
 	dests.TextStyle.Bold = true
 	w.bar = newStatusBar()
