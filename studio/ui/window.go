@@ -121,7 +121,7 @@ type Window struct {
 	// The pre-flight's button, and whether one runs. UI goroutine only.
 	checkButton *widget.Button
 	checking    bool
-	session  int
+	session     int
 
 	// UI goroutine only.
 	state      liveState
