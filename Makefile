@@ -6,7 +6,7 @@ export LANG ?= C.UTF-8
 
 BIN := bin/onair
 
-.PHONY: run build test bench soak setup setup-test clean package install uninstall
+.PHONY: run build test bench soak setup setup-test clean package install uninstall screenshot
 
 run: build
 	./$(BIN)
@@ -39,6 +39,12 @@ setup:
 
 setup-test:
 	@./scripts/setup.sh test
+
+# make screenshot: the studio under Xvfb against local nginx-rtmp servers:
+# docs/screenshots/{idle,destinations-editor,preflight,live-two-healthy,
+# live-one-reconnecting}.png.
+screenshot: setup-test
+	go run ./bench/screenshot -out docs/screenshots
 
 # make package: the desktop bundle (dist/onair.tar.xz: onair-studio, its
 # .desktop entry and icon, and a Makefile to install them) by fyne package.

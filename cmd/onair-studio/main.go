@@ -177,8 +177,16 @@ func runStudio(stderr io.Writer) int {
 	}()
 
 	w.Start()
+	// Scripted runs (the benchmark, make screenshot): live, the editor or
+	// the pre-flight as the window opens.
 	if os.Getenv("ONAIR_STUDIO_GO_LIVE") == "1" {
-		w.GoLive() // a scripted show: live as the window opens
+		w.GoLive()
+	}
+	switch os.Getenv("ONAIR_STUDIO_OPEN") {
+	case "editor":
+		w.AddDestination()
+	case "check":
+		w.Check()
 	}
 	a.Run()
 	if sz := w.Window().Canvas().Size(); sz.Width > 0 && sz.Height > 0 {

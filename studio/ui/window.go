@@ -324,6 +324,20 @@ func (w *Window) GoLive() {
 	})
 }
 
+// AddDestination opens the "Add destination" editor (a scripted run, the
+// screenshots). Safe from any goroutine; when editing is possible only.
+func (w *Window) AddDestination() {
+	w.do(func() {
+		if w.cfg.OnChange != nil {
+			w.editDestination(-1)
+		}
+	})
+}
+
+// Check runs the pre-flight as the Check button does. Safe from any
+// goroutine.
+func (w *Window) Check() { w.do(w.tapCheck) }
+
 // Close stops everything, then closes the window (which quits the app).
 // Safe from any goroutine; the UI stays responsive while a broadcast drains.
 func (w *Window) Close() {
