@@ -47,7 +47,7 @@ func (f *File) openDecoders() (d *decoders, err error) {
 		switch {
 		case cp.MediaType() == astiav.MediaTypeVideo && d.vidx < 0:
 			d.vidx, d.vtb = s.Index(), s.TimeBase()
-			if d.vdec, err = openDecoder(cp); err != nil {
+			if d.vdec, err = OpenDecoder(cp); err != nil {
 				return nil, fmt.Errorf("media file %s: video: %w", f.path, err)
 			}
 			d.closers = append(d.closers, d.vdec.Free)
@@ -68,7 +68,7 @@ func (f *File) openDecoders() (d *decoders, err error) {
 			d.closers = append(d.closers, d.vf.g.Free)
 		case cp.MediaType() == astiav.MediaTypeAudio && d.aidx < 0:
 			d.aidx = s.Index()
-			if d.adec, err = openDecoder(cp); err != nil {
+			if d.adec, err = OpenDecoder(cp); err != nil {
 				return nil, fmt.Errorf("media file %s: audio: %w", f.path, err)
 			}
 			d.closers = append(d.closers, d.adec.Free)
@@ -102,7 +102,9 @@ func nonZero(r astiav.Rational) astiav.Rational {
 	return r
 }
 
-func openDecoder(cp *astiav.CodecParameters) (*astiav.CodecContext, error) {
+// OpenDecoder opens a decoder for a stream's parameters, on as many threads
+// as libav likes; the caller frees it.
+func OpenDecoder(cp *astiav.CodecParameters) (*astiav.CodecContext, error) {
 	codec := astiav.FindDecoder(cp.CodecID())
 	if codec == nil {
 		return nil, fmt.Errorf("no decoder for %s", cp.CodecID())

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -96,18 +95,12 @@ func runChat(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	lines := readLines(stdin, stderr, func(line []byte) {
-		text := strings.TrimSpace(string(line))
+		platform, text := chat.ParseSendLine(string(line))
 		if text == "" {
-			return
-		}
-		platform := ""
-		if strings.HasPrefix(text, "@") {
-			name, rest, _ := strings.Cut(text, " ")
-			platform, text = name[1:], strings.TrimSpace(rest)
-			if text == "" {
-				pr.line("", "-- not sent: nothing after "+name)
-				return
+			if platform != "" {
+				pr.line("", "-- not sent: nothing after @"+platform)
 			}
+			return
 		}
 		said, err := h.Send(platform, text)
 		if err != nil {
@@ -312,11 +305,11 @@ func (p *chatPrinter) update(u chat.Update) {
 	}
 	for _, it := range u.Added {
 		if !it.Hidden {
-			p.line(it.Msg.Platform, describe(&it.Msg))
+			p.line(it.Msg.Platform, chat.Describe(&it.Msg))
 		}
 	}
 	for _, it := range u.Removed {
-		p.line(it.Msg.Platform, "✕ removed: "+describe(&it.Msg))
+		p.line(it.Msg.Platform, "✕ removed: "+chat.Describe(&it.Msg))
 	}
 	for _, s := range u.Held {
 		p.line("", "-- "+s)
@@ -328,58 +321,6 @@ func orNothing(s string) string {
 		return "no reason given"
 	}
 	return s
-}
-
-// describe is a message in one line of plain text.
-func describe(m *chat.Message) string {
-	name := studio.CleanText(m.Author.Display(), 40)
-	text := studio.CleanText(m.Text, 500)
-	system := studio.CleanText(m.System, 300)
-	with := func(s, more string) string {
-		if more != "" {
-			return s + ": " + more
-		}
-		return s
-	}
-	switch m.Kind {
-	case chat.KindChat:
-		s := name + ": " + text
-		if m.Private {
-			s = "(private) " + s
-		}
-		return s
-	case chat.KindTip:
-		amount := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", m.Amount), "0"), ".")
-		return with(fmt.Sprintf("★ %s tipped %s %s", name, amount, studio.CleanText(m.Currency, 12)), text)
-	case chat.KindFollow:
-		return "★ " + name + " is following"
-	case chat.KindSub:
-		s := "★ " + name + " subscribed"
-		switch {
-		case m.Gifts > 0:
-			s = fmt.Sprintf("★ %s gave %d subs", name, m.Gifts)
-		case m.GiftedBy != "":
-			s += " (a gift from " + studio.CleanText(m.GiftedBy, 40) + ")"
-		case m.Months > 1:
-			s += fmt.Sprintf(" (%d months)", m.Months)
-		}
-		return with(s, text)
-	case chat.KindRaid:
-		return fmt.Sprintf("★ %s raided with %d viewers", name, int(m.Amount))
-	case chat.KindBanned:
-		if system != "" {
-			return "✕ " + system
-		}
-		if m.Duration > 0 {
-			return fmt.Sprintf("✕ %s timed out for %v", studio.CleanText(m.TargetUser, 40), m.Duration)
-		}
-		return "✕ " + studio.CleanText(m.TargetUser, 40) + " was banned"
-	default:
-		if system == "" {
-			system = text
-		}
-		return "· " + system
-	}
 }
 
 // isTerminal tells whether f is a terminal (without Fd(), which would make
@@ -423,7 +364,7 @@ func startShowChat(cfg chat.Config, backoff outputs.Backoff, stage *overlay.Stag
 		}
 		for _, it := range u.Added {
 			if it.Msg.Kind != chat.KindChat && !it.Hidden {
-				say(mask(it.Msg.Platform + " " + describe(&it.Msg)))
+				say(mask(it.Msg.Platform + " " + chat.Describe(&it.Msg)))
 			}
 		}
 	})

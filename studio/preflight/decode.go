@@ -32,6 +32,8 @@ import (
 	"math"
 
 	"github.com/asticode/go-astiav"
+
+	"onair/capture/media"
 )
 
 // decodeBack decodes every picture and sound of the recording at path.
@@ -56,7 +58,7 @@ func decodeBack(path string) (decoded, error) {
 		cp := s.CodecParameters()
 		switch {
 		case cp.MediaType() == astiav.MediaTypeVideo && vidx < 0:
-			cc, err := openDecoder(cp)
+			cc, err := media.OpenDecoder(cp)
 			if err != nil {
 				return d, err
 			}
@@ -64,7 +66,7 @@ func decodeBack(path string) (decoded, error) {
 			vdec, vidx, vtb = cc, s.Index(), s.TimeBase()
 			d.Codec = cp.CodecID().Name()
 		case cp.MediaType() == astiav.MediaTypeAudio && aidx < 0:
-			cc, err := openDecoder(cp)
+			cc, err := media.OpenDecoder(cp)
 			if err != nil {
 				return d, err
 			}
@@ -152,21 +154,4 @@ func decodeBack(path string) (decoded, error) {
 	}
 	d.PeakDB = 20 * math.Log10(float64(peak))
 	return d, nil
-}
-
-func openDecoder(cp *astiav.CodecParameters) (*astiav.CodecContext, error) {
-	codec := astiav.FindDecoder(cp.CodecID())
-	if codec == nil {
-		return nil, fmt.Errorf("no decoder for %s", cp.CodecID())
-	}
-	cc := astiav.AllocCodecContext(codec)
-	if err := cp.ToCodecContext(cc); err != nil {
-		cc.Free()
-		return nil, err
-	}
-	if err := cc.Open(codec, nil); err != nil {
-		cc.Free()
-		return nil, err
-	}
-	return cc, nil
 }

@@ -73,7 +73,7 @@ func NewChatPanel(h *chat.Hub, do func(func())) *ChatPanel {
 			badge.Text = m.Platform
 			badge.Color = platformColour(m.Platform)
 			badge.Refresh()
-			text.SetText(chatLine(m))
+			text.SetText(chat.Describe(m))
 		})
 	p.list.OnSelected = func(i widget.ListItemID) {
 		if i < 0 || i >= len(p.items) {
@@ -82,7 +82,7 @@ func NewChatPanel(h *chat.Hub, do func(func())) *ChatPanel {
 		it := p.items[i]
 		p.picked = &it
 		if it.Msg.Kind == chat.KindChat {
-			p.hide.SetText("Hide " + clip(it.Msg.Author.Display(), 24))
+			p.hide.SetText("Hide " + chatClip(it.Msg.Author.Display(), 24))
 			p.hide.Enable()
 		}
 	}
@@ -135,14 +135,9 @@ func (p *ChatPanel) refresh() {
 
 // send posts the entry's text; the answer is said under it.
 func (p *ChatPanel) send() {
-	text := strings.TrimSpace(p.entry.Text)
+	platform, text := chat.ParseSendLine(p.entry.Text)
 	if text == "" {
 		return
-	}
-	platform := ""
-	if strings.HasPrefix(text, "@") {
-		name, rest, _ := strings.Cut(text, " ")
-		platform, text = name[1:], strings.TrimSpace(rest)
 	}
 	said, err := p.hub.Send(platform, text)
 	if err != nil {
@@ -170,7 +165,7 @@ func (p *ChatPanel) hideAuthor() {
 		p.say.SetText(err.Error())
 		return
 	}
-	p.say.SetText(fmt.Sprintf("%s's messages on %s are hidden here and on stream.", clip(m.Author.Display(), 24), m.Platform))
+	p.say.SetText(fmt.Sprintf("%s's messages on %s are hidden here and on stream.", chatClip(m.Author.Display(), 24), m.Platform))
 	p.list.UnselectAll()
 	p.refresh()
 }
@@ -180,37 +175,6 @@ func platformColour(p string) color.NRGBA {
 		return c
 	}
 	return color.NRGBA{0x9e, 0x9e, 0x9e, 0xff}
-}
-
-// chatLine is a message as the panel shows it.
-func chatLine(m *chat.Message) string {
-	name := clip(m.Author.Display(), 40)
-	switch m.Kind {
-	case chat.KindChat:
-		if m.Private {
-			return "(private) " + name + ": " + m.Text
-		}
-		return name + ": " + m.Text
-	case chat.KindTip:
-		s := fmt.Sprintf("★ %s tipped %s %s", name, strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", m.Amount), "0"), "."), m.Currency)
-		if m.Text != "" {
-			s += ": " + m.Text
-		}
-		return s
-	case chat.KindFollow:
-		return "★ " + name + " is following"
-	case chat.KindSub:
-		if m.Gifts > 0 {
-			return fmt.Sprintf("★ %s gave %d subs", name, m.Gifts)
-		}
-		return "★ " + name + " subscribed"
-	case chat.KindRaid:
-		return fmt.Sprintf("★ %s raided with %d viewers", name, int(m.Amount))
-	}
-	if m.System != "" {
-		return "· " + m.System
-	}
-	return "· " + m.Text
 }
 
 // statesLine is each platform's state in a few words.
@@ -241,7 +205,7 @@ func statesLine(states map[string]chat.State) string {
 }
 
 // clip cuts s to n letters.
-func clip(s string, n int) string {
+func chatClip(s string, n int) string {
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}

@@ -64,7 +64,7 @@ func TestChatPanel(t *testing.T) {
 	feed.msgs <- chat.Message{ID: "1", Kind: chat.KindChat, Author: chat.Author{Login: "ana", Name: "Ana"}, Text: "hello"}
 	feed.msgs <- chat.Message{ID: "2", Kind: chat.KindTip, Author: chat.Author{Login: "bo", Name: "Bo"}, Amount: 100, Currency: "bits", Text: "cheer100 yay"}
 	loop.until(t, 5*time.Second, "two lines", func() bool { return len(p.items) == 2 })
-	if got := chatLine(&p.items[1].Msg); got != "★ Bo tipped 100 bits: cheer100 yay" {
+	if got := chat.Describe(&p.items[1].Msg); got != "★ Bo tipped 100 bits: cheer100 yay" {
 		t.Errorf("tip line %q", got)
 	}
 	if !strings.Contains(p.states.Text, "twitch ✓") {
