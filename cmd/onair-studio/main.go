@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"fyne.io/fyne/v2"
@@ -61,7 +62,13 @@ func runStudio(stderr io.Writer) int {
 	// Every destination is listed and may be started while live, the disabled
 	// ones too: mask all their secrets.
 	all := wire.Secrets(p)
-	wire.RouteLibavLogs(stderr, all)
+	// The logs' redactor learns the keys of destinations edited in the
+	// window (and keeps the old ones: a line may still name them).
+	var redactor atomic.Pointer[outputs.Redactor]
+	redactor.Store(outputs.NewRedactor(all...))
+	known := all
+	redact := func(s string) string { return redactor.Load().Redact(s) }
+	wire.RouteLibavLogsRedacted(stderr, redact)
 
 	// The profile as the window last changed it: Go Live uses it.
 	var mu sync.Mutex
@@ -72,6 +79,17 @@ func runStudio(stderr io.Writer) int {
 		return cur
 	}
 	var w *ui.Window
+	// Saves happen off the UI goroutine (the keyring may take its time),
+	// one at a time, the newest profile only; the saver is drained before
+	// the layout is saved and the store closed.
+	save := startSaver(store, func(msg string, bad bool) {
+		if bad {
+			w.ShowError(msg)
+		} else {
+			w.ShowNotice(msg)
+		}
+	})
+	defer save.close()
 	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	sources := windowSources(srcs)
@@ -94,14 +112,11 @@ func runStudio(stderr io.Writer) int {
 			cur.Destinations = ds
 			next := cur
 			mu.Unlock()
-			// Off the UI goroutine: the keyring may take its time.
-			go func() {
-				if err := store.SaveProfile(next); err != nil {
-					w.ShowError("The destinations could not be saved: " + err.Error())
-				}
-			}()
+			known = append(known, wire.Secrets(next)...)
+			redactor.Store(outputs.NewRedactor(known...))
+			save.put(next)
 		},
-		Redact:      outputs.NewRedactor(all...).Redact,
+		Redact:      redact,
 		Sources:     sources,
 		Show:        st,
 		Mic:         mainStrip(srcs),
@@ -189,6 +204,7 @@ func runStudio(stderr io.Writer) int {
 		w.Check()
 	}
 	a.Run()
+	save.close() // every change saved before the layout and the store's end
 	if sz := w.Window().Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
 		l := layout
 		l.Width, l.Height = sz.Width, sz.Height
@@ -216,4 +232,48 @@ func openWindow(a fyne.App, cfg ui.Config) (w *ui.Window, err error) {
 		}
 	}()
 	return ui.NewWindow(a, cfg), nil
+}
+
+// saver saves the profile the window last changed: one save at a time, the
+// newest only (an older one can never land after a newer one).
+type saver struct {
+	next chan studio.Profile
+	done chan struct{}
+	once sync.Once
+}
+
+// startSaver starts the saver; say tells the window what it must know (a
+// failed save; the keys moving out of the keyring).
+func startSaver(store *settings.Store, say func(msg string, bad bool)) *saver {
+	s := &saver{next: make(chan studio.Profile, 1), done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		place := store.SecretsPlace()
+		for p := range s.next {
+			if err := store.SaveProfile(p); err != nil {
+				say("Your changes could not be saved: "+err.Error(), true)
+				continue
+			}
+			if now := store.SecretsPlace(); now != place {
+				place = now
+				say("Stream keys and chat tokens are now "+now.String()+".", now != settings.InKeyring)
+			}
+		}
+	}()
+	return s
+}
+
+// put queues p, replacing a profile not saved yet. UI goroutine only.
+func (s *saver) put(p studio.Profile) {
+	select {
+	case <-s.next: // an older one, not saved yet: superseded
+	default:
+	}
+	s.next <- p
+}
+
+// close saves what is queued and ends the saver; again, it does nothing.
+func (s *saver) close() {
+	s.once.Do(func() { close(s.next) })
+	<-s.done
 }

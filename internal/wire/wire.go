@@ -87,7 +87,13 @@ func Secrets(p studio.Profile) []outputs.Target {
 // RouteLibavLogs keeps FFmpeg's messages and libsrt's, with every secret
 // masked, in the same place.
 func RouteLibavLogs(w io.Writer, targets []outputs.Target) {
-	redact, verbose := outputs.NewRedactor(targets...).Redact, os.Getenv("ONAIR_DEBUG") != ""
+	RouteLibavLogsRedacted(w, outputs.NewRedactor(targets...).Redact)
+}
+
+// RouteLibavLogsRedacted is RouteLibavLogs with a redact function of the
+// caller's (the window's: it learns new keys as destinations are edited).
+func RouteLibavLogsRedacted(w io.Writer, redact func(string) string) {
+	verbose := os.Getenv("ONAIR_DEBUG") != ""
 	libav.RouteLogs(w, redact, verbose, rtmp.NoteLog)
 	srt.RouteLogs(w, redact, verbose) // for the process's life: never stopped
 }

@@ -79,8 +79,10 @@ func (s *SecretService) open() error {
 	if s.coll == "/" {
 		return errors.New("the desktop keyring has no default keyring to keep secrets in")
 	}
-	locked, err := s.conn.Object(ssName, s.coll).GetProperty(ssCollection + ".Locked")
-	if err != nil {
+	// Properties.Get with a deadline (GetProperty has none: a keyring that
+	// accepts calls and never answers would hold the window's start).
+	var locked dbus.Variant
+	if err := s.call(s.conn.Object(ssName, s.coll), "org.freedesktop.DBus.Properties.Get", ssCollection, "Locked").Store(&locked); err != nil {
 		return fmt.Errorf("the desktop keyring did not answer: %v", err)
 	}
 	if l, _ := locked.Value().(bool); l {

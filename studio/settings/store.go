@@ -133,6 +133,13 @@ func (s *Store) LoadProfile() (studio.Profile, []string) {
 		return studio.DefaultProfile(), []string{s.held.Error() + ". onair opened with default settings."}
 	}
 	p, err := studio.DecodeProfile(b)
+	var newer *studio.NewerFormatError
+	if errors.As(err, &newer) {
+		// A newer onair's settings: kept where they are, untouched, for when
+		// it runs again; this run does not save over them.
+		s.held = fmt.Errorf("your saved settings (%s) are from a newer onair, and are kept as they are: %w", path, err)
+		return studio.DefaultProfile(), []string{capital(s.held.Error()) + ". onair opened with default settings and will not save over them."}
+	}
 	if err != nil {
 		return studio.DefaultProfile(), []string{s.setAside(path, err)}
 	}

@@ -223,6 +223,33 @@ func TestCrashMidSaveKeepsOldFile(t *testing.T) {
 	}
 }
 
+// A newer onair's profile stays where it is, untouched: the studio opens
+// with defaults, says so, and does not save over it.
+func TestNewerProfileKept(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, ProfileFile)
+	body := `{"format": 2, "hologram": {"key": "TwS3cretKey111"}}`
+	os.WriteFile(path, []byte(body), 0o600)
+	s := Open(dir, nil)
+	p, notices := s.LoadProfile()
+	if !reflect.DeepEqual(p, studio.DefaultProfile()) || len(notices) != 1 ||
+		!strings.Contains(notices[0], "from a newer onair, and are kept as they are") || !strings.Contains(notices[0], "will not save over them") {
+		t.Errorf("notices %q", notices)
+	}
+	if l := leaked([]byte(strings.Join(notices, ""))); l != nil {
+		t.Errorf("the message shows %v", l)
+	}
+	if err := s.SaveProfile(studio.DefaultProfile()); err == nil {
+		t.Error("a save over a newer onair's profile was allowed")
+	}
+	if kept, _ := os.ReadFile(path); string(kept) != body {
+		t.Error("the newer profile was changed")
+	}
+	if m, _ := filepath.Glob(path + ".broken-*"); len(m) != 0 {
+		t.Errorf("set aside as %v", m)
+	}
+}
+
 var backupName = regexp.MustCompile(`^profile\.json\.broken-\d{8}-\d{6}(-\d+)?$`)
 
 // A profile that cannot be used is set aside byte for byte, never
@@ -234,7 +261,6 @@ func TestBrokenProfileSetAside(t *testing.T) {
 		{"latin1", "{\"source\": \"caf\xe9\"}", "it is not UTF-8 text: save it as UTF-8 (plain JSON)"},
 		{"type", `{"canvas": {"width": "TwS3cretKey111"}}`, `field "canvas.width" should be int`},
 		{"invalid", `{"video": {"bitrate_kbps": 5, "preset": "veryfast", "keyframe_sec": 2}, "destinations": [{"url": "rtmp://h/app/TwS3cretKey111"}]}`, "video bitrate 5 kb/s: must be 100 to 100000"},
-		{"newer", `{"format": 2, "hologram": {"key": "TwS3cretKey111"}}`, "it was saved by a newer onair (format 2; this one reads format 1): update onair to use it"},
 		{"bad format", `{"format": "two"}`, `field "format" should be a whole number from 1`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -176,6 +176,12 @@ func TestEditorEditsAndRemoves(t *testing.T) {
 		t.Fatalf("editing the SRT destination: kind %q, server %q, key in the key field %v", e.kind.Selected, outputs.RedactURL(e.server.Text), e.key.Text == "publish:SECRETSTREAM")
 	}
 	assertNotShown(t, w, "SECRETSTREAM")
+	// The passphrase has a masked field of its own, never the server's.
+	if e.pass.Text != "SECRETPASSPHRASE" || !e.pass.Password || !e.passRow.Visible() || strings.Contains(e.server.Text, "SECRETPASSPHRASE") {
+		t.Errorf("the SRT passphrase: in its field %v, masked %v, shown %v, in the server field %v",
+			e.pass.Text == "SECRETPASSPHRASE", e.pass.Password, e.passRow.Visible(), strings.Contains(e.server.Text, "SECRETPASSPHRASE"))
+	}
+	assertNotShown(t, w, "SECRETPASSPHRASE")
 	e.name.SetText("Backup SRT")
 	e.enabled.SetChecked(false)
 	test.Tap(dialogButton(t, w, "Save"))

@@ -27,6 +27,8 @@ type destEditor struct {
 	kind             *widget.Select
 	name, server     *widget.Entry
 	key              *widget.Entry // masked until Reveal
+	pass             *widget.Entry // an SRT passphrase, always masked
+	passRow          fyne.CanvasObject
 	reveal, paste    *widget.Button
 	enabled, dynamic *widget.Check
 	keyRow           fyne.CanvasObject
@@ -60,6 +62,9 @@ func (w *Window) editDestination(i int) {
 	e.key = widget.NewPasswordEntry()
 	e.key.ActionItem = nil // Reveal is the one way to show it, and says which it is
 	e.key.SetPlaceHolder("paste it from the platform's dashboard")
+	e.pass = widget.NewPasswordEntry()
+	e.pass.SetPlaceHolder("the SRT passphrase, if the server wants one")
+	e.passRow = container.NewBorder(nil, nil, widget.NewLabel("Passphrase"), nil, e.pass)
 	e.reveal = widget.NewButtonWithIcon("Reveal", theme.VisibilityIcon(), e.toggleReveal)
 	e.paste = widget.NewButtonWithIcon("Paste", theme.ContentPasteIcon(), e.pasteKey)
 	e.enabled = widget.NewCheck("Go live with it", nil)
@@ -74,7 +79,7 @@ func (w *Window) editDestination(i int) {
 	e.save = widget.NewButton("Save", e.apply)
 	e.save.Importance = widget.HighImportance
 	e.cancel = widget.NewButton("Cancel", func() { e.dlg.Hide(); w.editor = nil })
-	for _, en := range []*widget.Entry{e.name, e.server, e.key} {
+	for _, en := range []*widget.Entry{e.name, e.server, e.key, e.pass} {
 		en.OnChanged = func(string) { e.validate() }
 	}
 
@@ -90,6 +95,7 @@ func (w *Window) editDestination(i int) {
 		container.NewBorder(nil, nil, widget.NewLabel("Name"), nil, e.name),
 		container.NewBorder(nil, nil, e.serverLabel, nil, e.server),
 		e.keyRow,
+		e.passRow,
 		e.hint,
 		container.NewHBox(e.enabled, e.dynamic),
 		e.problem,
@@ -119,6 +125,11 @@ func (e *destEditor) preset() *studio.Preset {
 // and the field holds no other address) and shows the fields that apply.
 func (e *destEditor) kindChanged() {
 	p := e.preset()
+	if p != nil && (p.ID == "custom-srt" || strings.HasPrefix(strings.ToLower(e.server.Text), "srt://")) {
+		e.passRow.Show()
+	} else {
+		e.passRow.Hide()
+	}
 	switch {
 	case p == nil:
 		e.serverLabel.SetText("File")
@@ -138,7 +149,7 @@ func (e *destEditor) kindChanged() {
 		}
 		switch {
 		case p.ID == "custom-srt":
-			e.server.SetPlaceHolder("srt://host:port?passphrase=…")
+			e.server.SetPlaceHolder("srt://host:port")
 			e.hint.SetText("The stream key is sent as the SRT stream id.")
 		case p.Ingest == "":
 			e.server.SetPlaceHolder("rtmp://… or rtmps://… (from the platform's dashboard)")
@@ -215,6 +226,14 @@ func (e *destEditor) dest() studio.Destination {
 	d.Preset = p.ID
 	d.DynamicBitrate = e.dynamic.Checked
 	d.URL = joinKey(server, key)
+	if pass := strings.TrimSpace(e.pass.Text); pass != "" && strings.HasPrefix(strings.ToLower(d.URL), "srt://") {
+		if pu, err := url.Parse(d.URL); err == nil {
+			q := pu.Query()
+			q.Set("passphrase", pass)
+			pu.RawQuery = q.Encode()
+			d.URL = pu.String()
+		}
+	}
 	return d
 }
 
@@ -259,6 +278,23 @@ func splitKey(u string) (server, key string) {
 	return u[:j], u[j+1:]
 }
 
+// splitPassphrase takes an SRT address's passphrase out of it, for its
+// masked field.
+func splitPassphrase(u string) (rest, pass string) {
+	if !strings.HasPrefix(strings.ToLower(u), "srt://") {
+		return u, ""
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return u, ""
+	}
+	q := pu.Query()
+	pass = q.Get("passphrase")
+	q.Del("passphrase")
+	pu.RawQuery = q.Encode()
+	return pu.String(), pass
+}
+
 // fill shows d in the fields.
 func (e *destEditor) fill(d studio.Destination) {
 	kind := recordingKind
@@ -277,9 +313,11 @@ func (e *destEditor) fill(d studio.Destination) {
 				kind = p.Name
 			}
 		}
-		server, key := splitKey(d.URL)
+		server, pass := splitPassphrase(d.URL)
+		server, key := splitKey(server)
 		e.server.SetText(server)
 		e.key.SetText(key)
+		e.pass.SetText(pass)
 	}
 	e.name.SetText(d.Name)
 	e.enabled.SetChecked(d.On())
@@ -321,9 +359,11 @@ func (e *destEditor) validate() {
 // yet) as well as the profile's secrets.
 func (e *destEditor) mask(s string) string {
 	s = e.w.redact(s)
-	if k := strings.TrimSpace(e.key.Text); k != "" {
-		s = strings.ReplaceAll(s, k, "****")
-		s = strings.ReplaceAll(s, url.QueryEscape(k), "****")
+	for _, k := range []string{strings.TrimSpace(e.key.Text), strings.TrimSpace(e.pass.Text)} {
+		if k != "" {
+			s = strings.ReplaceAll(s, k, "****")
+			s = strings.ReplaceAll(s, url.QueryEscape(k), "****")
+		}
 	}
 	return s
 }

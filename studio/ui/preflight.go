@@ -27,6 +27,12 @@ func (w *Window) tapCheck() {
 	if w.cfg.Preflight == nil || w.checking {
 		return
 	}
+	if w.state != offAir {
+		// It sends at three times the stream's rate and encodes a second
+		// program: the show would drop frames.
+		w.showInfo("Check runs off air: it would take upload and CPU from the show.")
+		return
+	}
 	w.checking = true
 	w.checkButton.Disable()
 	w.checkButton.SetText("Checking…")

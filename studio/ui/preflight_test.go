@@ -35,6 +35,10 @@ func TestPreflightPanel(t *testing.T) {
 		t.Errorf("while checking: %q disabled=%v", w.checkButton.Text, w.checkButton.Disabled())
 	}
 	test.Tap(w.checkButton) // a second tap while it runs does nothing
+	w.tapGoLive()           // nor does Go Live: the check would take from the show
+	if w.state != offAir || !strings.Contains(w.message.Text, "still running") {
+		t.Errorf("Go Live during the check: state %v, message %q", w.state, w.message.Text)
+	}
 	close(release)
 	loop.until(t, 5*time.Second, "the results", func() bool { return !w.checking })
 	texts := allLabels(w.win.Canvas().Overlays().Top())

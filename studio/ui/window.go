@@ -433,6 +433,10 @@ func (w *Window) nudgeStats() {
 }
 
 func (w *Window) tapGoLive() {
+	if w.checking && w.state == offAir {
+		w.showInfo("The check is still running (15 s at most): Go Live when it is done.")
+		return
+	}
 	switch w.state {
 	case offAir:
 		if len(w.cfg.Destinations) == 0 || w.cfg.GoLive == nil {
