@@ -204,6 +204,9 @@ func runStudio(stderr io.Writer) int {
 		w.Check()
 	}
 	a.Run()
+	if p99, worst, n := w.UILatency(); n > 0 {
+		fmt.Fprintf(stderr, "onair: the window answered within %d ms (99th percentile of the last minute), %d ms at worst, over %d probes\n", p99.Milliseconds(), worst.Milliseconds(), n)
+	}
 	save.close() // every change saved before the layout and the store's end
 	if sz := w.Window().Canvas().Size(); sz.Width > 0 && sz.Height > 0 {
 		l := layout

@@ -55,6 +55,7 @@ type destRow struct {
 	name, state, figures   *widget.Label
 	queue                  *widget.ProgressBar
 	queueBox               *fyne.Container
+	spark                  *sparkline // the last minute's bitrate
 	detail                 *widget.Label
 	reconnect, start, stop *widget.Button
 	edit, remove           *widget.Button      // off air only
@@ -79,6 +80,7 @@ func (w *Window) newRow(dest studio.Destination) (*destRow, fyne.CanvasObject) {
 	r.queue = widget.NewProgressBar()
 	r.queue.TextFormatter = func() string { return fmt.Sprintf("queue %.0f %%", r.queue.Value*100) }
 	r.queueBox = container.NewGridWrap(fyne.NewSize(110, r.queue.MinSize().Height), r.queue)
+	r.spark = newSparkline()
 	r.detail = widget.NewLabel("")
 	r.detail.Wrapping = fyne.TextWrapWord
 	r.reconnect = widget.NewButton("Reconnect now", func() { w.reconnectDestination(r) })
@@ -94,7 +96,7 @@ func (w *Window) newRow(dest studio.Destination) (*destRow, fyne.CanvasObject) {
 	top := container.New(layout.NewBorderLayout(nil, nil, dot, buttons), dot, r.name, buttons)
 	indent := canvas.NewRectangle(color.Transparent)
 	indent.SetMinSize(fyne.NewSize(12, 0))
-	figures := container.NewHBox(indent, r.state, r.figures, container.NewCenter(r.queueBox))
+	figures := container.NewHBox(indent, r.state, r.figures, container.NewCenter(r.queueBox), container.NewCenter(r.spark.raster))
 	health := container.New(layout.NewBorderLayout(nil, nil, figures, nil), figures, r.detail)
 	r.box = container.NewVBox(top, health)
 	w.refreshRow(r)
@@ -301,6 +303,7 @@ func (w *Window) startDestination(r *destRow) {
 		r.starting = false
 		if err == nil {
 			r.index, r.stopped, r.last = j, false, nil
+			r.spark.clear()
 		}
 	})
 }

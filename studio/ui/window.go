@@ -118,6 +118,8 @@ type Window struct {
 	// UI goroutine only: the broadcast on air, for per-destination actions,
 	// and which Go Live it is (an action's result is for that one only).
 	onAirNow Broadcast
+	probe loopProbe // the event loop's answer times
+
 	// The pre-flight's button, and whether one runs. UI goroutine only.
 	checkButton *widget.Button
 	checking    bool
@@ -283,6 +285,7 @@ func (w *Window) Start() {
 		w.spawn(func() { w.preview.run(w.ctx, w.cfg.Feed) })
 	}
 	w.spawn(func() { w.bar.run(w.ctx, w.cfg.StudioStats, w.do) })
+	w.spawn(func() { w.probe.run(w.ctx, w.do) })
 	if w.sources != nil {
 		w.sources.start()
 	}
@@ -411,6 +414,7 @@ func (w *Window) resetRows() {
 	i := 0
 	for _, r := range w.rows {
 		r.index, r.last, r.stopped, r.starting, r.busy = -1, nil, false, false, false
+		r.spark.clear()
 		if r.dest.On() {
 			r.index = i
 			i++
@@ -607,6 +611,11 @@ func (w *Window) showStats(s studio.BroadcastStats) {
 		if r.index >= 0 && r.index < len(s.Destinations) {
 			d := s.Destinations[r.index]
 			r.last = &d
+			kbps := d.BitrateKbps
+			if d.State != outputs.Live {
+				kbps = 0
+			}
+			r.spark.add(kbps, time.Now())
 		}
 		w.refreshRow(r)
 	}
