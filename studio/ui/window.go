@@ -118,7 +118,7 @@ type Window struct {
 	// UI goroutine only: the broadcast on air, for per-destination actions,
 	// and which Go Live it is (an action's result is for that one only).
 	onAirNow Broadcast
-	probe loopProbe // the event loop's answer times
+	probe    loopProbe // the event loop's answer times
 
 	// The pre-flight's button, and whether one runs. UI goroutine only.
 	checkButton *widget.Button
