@@ -155,9 +155,14 @@ func runStudio(stderr io.Writer) int {
 		w.ShowError("The chats could not start: " + err.Error())
 	}
 	if showChat != nil {
-		w.SetSidePanel(ui.NewChatPanel(showChat.Hub, fyne.Do).Object())
+		panel := ui.NewChatPanel(showChat.Hub, fyne.Do)
+		w.SetSidePanel(panel.Object())
 		showChat.Start()
 		defer showChat.Stop()
+		panelCtx, stopPanel := context.WithCancel(context.Background())
+		panelDone := make(chan struct{})
+		go func() { defer close(panelDone); panel.Run(panelCtx) }()
+		defer func() { stopPanel(); <-panelDone }()
 	}
 
 	studioCtx, stopStudio := context.WithCancel(context.Background())

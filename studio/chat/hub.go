@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -166,6 +167,22 @@ func (h *Hub) View() []Item {
 			out = append(out, *it)
 		}
 	}
+	return out
+}
+
+// Tail is the last n messages shown, oldest first (a panel's worth of
+// View, without copying the whole history).
+func (h *Hub) Tail(n int) []Item {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	start := max(0, len(h.items)-h.history)
+	var out []Item
+	for i := len(h.items) - 1; i >= start && len(out) < n; i-- {
+		if it := h.items[i]; !it.Hidden {
+			out = append(out, *it)
+		}
+	}
+	slices.Reverse(out)
 	return out
 }
 

@@ -466,3 +466,21 @@ func TestRunSessionsDoesNotSpin(t *testing.T) {
 		}
 	}
 }
+
+// Tail is View's last n.
+func TestHubTail(t *testing.T) {
+	h := NewHub(10)
+	var batch []hubInput
+	for i := 0; i < 25; i++ {
+		m := Message{Platform: "x", ID: fmt.Sprint(i), Kind: KindChat, Author: Author{Login: "u"}, Text: fmt.Sprint(i)}
+		batch = append(batch, hubInput{msg: &m})
+	}
+	h.apply(batch, time.Now())
+	v, tail := h.View(), h.Tail(4)
+	if len(v) != 10 || len(tail) != 4 || texts(tail) != texts(v[6:]) {
+		t.Errorf("tail %q of view %q", texts(tail), texts(v))
+	}
+	if len(h.Tail(50)) != 10 {
+		t.Error("Tail goes past the history")
+	}
+}

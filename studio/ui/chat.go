@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"image/color"
 	"slices"
@@ -19,21 +20,21 @@ import (
 // ChatPanel is the merged chat beside the preview: each platform's state,
 // the last messages with their platform's badge (events starred), a line
 // to send, and Hide for the author of the message selected. However fast
-// the chats run, the panel redraws at most once per UI turn: the hub's
-// updates only mark it dirty.
+// the chats run, the panel redraws at most every chatEvery (Run): the hub's
+// updates only mark it dirty, and a reader cannot read faster anyway.
 type ChatPanel struct {
 	hub *chat.Hub
 	do  func(func())
 
-	obj     fyne.CanvasObject
-	states  *widget.Label
-	list    *widget.List
-	entry   *widget.Entry
-	hide    *widget.Button
-	say     *widget.Label
-	items   []chat.Item // UI goroutine only: what the list shows, oldest first
-	picked  *chat.Item  // the message selected (a copy: rows move as lines come)
-	pending atomic.Bool // a refresh is queued
+	obj    fyne.CanvasObject
+	states *widget.Label
+	list   *widget.List
+	entry  *widget.Entry
+	hide   *widget.Button
+	say    *widget.Label
+	items  []chat.Item // UI goroutine only: what the list shows, oldest first
+	picked *chat.Item  // the message selected (a copy: rows move as lines come)
+	dirty  atomic.Bool // the hub changed since the last redraw
 }
 
 // chatShown is how many messages the panel keeps on screen.
@@ -107,11 +108,29 @@ func NewChatPanel(h *chat.Hub, do func(func())) *ChatPanel {
 			held := strings.Join(u.Held, "; ")
 			do(func() { p.say.SetText(held) })
 		}
-		if p.pending.CompareAndSwap(false, true) {
-			do(p.refresh)
-		}
+		p.dirty.Store(true)
 	})
 	return p
+}
+
+// chatEvery is how often the panel redraws at most.
+const chatEvery = 200 * time.Millisecond
+
+// Run redraws the panel when the chats changed, at most every chatEvery,
+// until ctx ends.
+func (p *ChatPanel) Run(ctx context.Context) {
+	t := time.NewTicker(chatEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if p.dirty.Swap(false) {
+				p.do(p.refresh)
+			}
+		}
+	}
 }
 
 // Object is the panel to put in the window.
@@ -119,11 +138,7 @@ func (p *ChatPanel) Object() fyne.CanvasObject { return p.obj }
 
 // refresh shows the hub's view now. UI goroutine.
 func (p *ChatPanel) refresh() {
-	p.pending.Store(false)
-	view := p.hub.View()
-	if n := len(view); n > chatShown {
-		view = view[n-chatShown:]
-	}
+	view := p.hub.Tail(chatShown)
 	atEnd := p.picked == nil
 	p.items = view
 	p.list.Refresh()

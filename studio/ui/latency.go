@@ -22,10 +22,18 @@ type loopProbe struct {
 const (
 	probeEvery = 100 * time.Millisecond
 	probeKeep  = 600 // a minute
+	probeFrom  = 2 * time.Second
 )
 
 // run probes until ctx ends; one probe in flight at a time.
 func (p *loopProbe) run(ctx context.Context, do func(func())) {
+	// The window's first layout and fonts are not a show's load: the
+	// probing starts once it is up.
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(probeFrom):
+	}
 	t := time.NewTicker(probeEvery)
 	defer t.Stop()
 	ran := make(chan struct{}, 1)
