@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -83,6 +85,7 @@ func runStudio(stderr io.Writer) int {
 	// one at a time, the newest profile only; the saver is drained before
 	// the layout is saved and the store closed.
 	save := startSaver(store, func(msg string, bad bool) {
+		fmt.Fprintln(stderr, "onair:", msg) // the window may be gone by then
 		if bad {
 			w.ShowError(msg)
 		} else {
@@ -112,7 +115,11 @@ func runStudio(stderr io.Writer) int {
 			cur.Destinations = ds
 			next := cur
 			mu.Unlock()
-			known = append(known, wire.Secrets(next)...)
+			for _, t := range wire.Secrets(next) {
+				if !slices.ContainsFunc(known, func(k outputs.Target) bool { return reflect.DeepEqual(k, t) }) {
+					known = append(known, t)
+				}
+			}
 			redactor.Store(outputs.NewRedactor(known...))
 			save.put(next)
 		},
@@ -209,6 +216,7 @@ func runStudio(stderr io.Writer) int {
 		w.Check()
 	}
 	a.Run()
+	w.Stop() // the broadcast ended and the window's goroutines gone before what they use closes
 	if p99, worst, n := w.UILatency(); n > 0 {
 		fmt.Fprintf(stderr, "onair: the window answered within %d ms (99th percentile of the last minute), %d ms at worst, over %d probes\n", p99.Milliseconds(), worst.Milliseconds(), n)
 	}
@@ -220,7 +228,6 @@ func runStudio(stderr io.Writer) int {
 			fmt.Fprintf(stderr, "onair: the window's layout was not saved: %v\n", err)
 		}
 	}
-	w.Stop()
 	close(quit)
 	<-watched
 	stopStudio()

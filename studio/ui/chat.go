@@ -26,15 +26,16 @@ type ChatPanel struct {
 	hub *chat.Hub
 	do  func(func())
 
-	obj    fyne.CanvasObject
-	states *widget.Label
-	list   *widget.List
-	entry  *widget.Entry
-	hide   *widget.Button
-	say    *widget.Label
-	items  []chat.Item // UI goroutine only: what the list shows, oldest first
-	picked *chat.Item  // the message selected (a copy: rows move as lines come)
-	dirty  atomic.Bool // the hub changed since the last redraw
+	obj     fyne.CanvasObject
+	states  *widget.Label
+	list    *widget.List
+	entry   *widget.Entry
+	hide    *widget.Button
+	say     *widget.Label
+	items   []chat.Item // UI goroutine only: what the list shows, oldest first
+	picked  *chat.Item  // the message selected (a copy: rows move as lines come)
+	dirty   atomic.Bool // the hub changed since the last redraw
+	pending atomic.Bool // a redraw is queued and has not run yet
 }
 
 // chatShown is how many messages the panel keeps on screen.
@@ -126,7 +127,9 @@ func (p *ChatPanel) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if p.dirty.Swap(false) {
+			// One redraw queued at a time: a stalled UI does not pile them up.
+			if !p.pending.Load() && p.dirty.Swap(false) {
+				p.pending.Store(true)
 				p.do(p.refresh)
 			}
 		}
@@ -138,6 +141,7 @@ func (p *ChatPanel) Object() fyne.CanvasObject { return p.obj }
 
 // refresh shows the hub's view now. UI goroutine.
 func (p *ChatPanel) refresh() {
+	p.pending.Store(false)
 	view := p.hub.Tail(chatShown)
 	atEnd := p.picked == nil
 	p.items = view

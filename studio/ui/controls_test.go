@@ -12,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -182,6 +183,9 @@ func TestEditorEditsAndRemoves(t *testing.T) {
 			e.pass.Text == "SECRETPASSPHRASE", e.pass.Password, e.passRow.Visible(), strings.Contains(e.server.Text, "SECRETPASSPHRASE"))
 	}
 	assertNotShown(t, w, "SECRETPASSPHRASE")
+	if _, spacer := e.pass.ActionItem.(*layout.Spacer); !spacer {
+		t.Errorf("the passphrase field has a reveal button (%T)", e.pass.ActionItem)
+	}
 	e.name.SetText("Backup SRT")
 	e.enabled.SetChecked(false)
 	test.Tap(dialogButton(t, w, "Save"))

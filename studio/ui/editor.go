@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -63,6 +64,8 @@ func (w *Window) editDestination(i int) {
 	e.key.ActionItem = nil // Reveal is the one way to show it, and says which it is
 	e.key.SetPlaceHolder("paste it from the platform's dashboard")
 	e.pass = widget.NewPasswordEntry()
+	// No eye: a non-nil, empty action item (nil gets Fyne's reveal back).
+	e.pass.ActionItem = layout.NewSpacer()
 	e.pass.SetPlaceHolder("the SRT passphrase, if the server wants one")
 	e.passRow = container.NewBorder(nil, nil, widget.NewLabel("Passphrase"), nil, e.pass)
 	e.reveal = widget.NewButtonWithIcon("Reveal", theme.VisibilityIcon(), e.toggleReveal)
@@ -125,11 +128,6 @@ func (e *destEditor) preset() *studio.Preset {
 // and the field holds no other address) and shows the fields that apply.
 func (e *destEditor) kindChanged() {
 	p := e.preset()
-	if p != nil && (p.ID == "custom-srt" || strings.HasPrefix(strings.ToLower(e.server.Text), "srt://")) {
-		e.passRow.Show()
-	} else {
-		e.passRow.Hide()
-	}
 	switch {
 	case p == nil:
 		e.serverLabel.SetText("File")
@@ -333,6 +331,12 @@ func (e *destEditor) validate() {
 	}
 	msg := ""
 	p := e.preset()
+	// The passphrase row, for SRT only (the platform, or the address typed).
+	if p != nil && (p.ID == "custom-srt" || strings.HasPrefix(strings.ToLower(strings.TrimSpace(e.server.Text)), "srt://")) {
+		e.passRow.Show()
+	} else {
+		e.passRow.Hide()
+	}
 	switch {
 	case strings.TrimSpace(e.server.Text) == "" && p == nil:
 		msg = "Enter where to save the recording, e.g. /home/me/Videos/show.mkv."

@@ -40,9 +40,11 @@ func (w *Window) tapCheck() {
 	scroll := container.NewVScroll(lines)
 	scroll.SetMinSize(fyne.NewSize(720, 360))
 	d := dialog.NewCustom("Pre-flight", "Close", scroll, w.win)
+	// Closing the panel ends the check (Go Live waits for it otherwise).
+	ctx, cancel := context.WithCancel(w.ctx)
+	d.SetOnClosed(cancel)
 	d.Show()
 	if !w.spawn(func() {
-		ctx, cancel := context.WithCancel(w.ctx)
 		defer cancel()
 		res := w.cfg.Preflight(ctx)
 		w.do(func() {
@@ -57,6 +59,7 @@ func (w *Window) tapCheck() {
 			lines.Refresh()
 		})
 	}) {
+		cancel()
 		w.checking = false
 		d.Hide()
 	}

@@ -3,7 +3,6 @@ package ui
 import (
 	"image"
 	"image/color"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -17,7 +16,7 @@ type sparkline struct {
 	samples [sparkSeconds]float64 // ring, oldest first from next
 	next    int
 	n       int
-	last    time.Time
+	lastSec int64 // the broadcast's second of the newest figure
 }
 
 const sparkSeconds = 60
@@ -31,13 +30,14 @@ func newSparkline() *sparkline {
 	return s
 }
 
-// add takes a second's bitrate; figures closer than 900 ms to the last are
-// left out (a stats refresh after a button).
-func (s *sparkline) add(kbps float64, now time.Time) {
-	if !s.last.IsZero() && now.Sub(s.last) < 900*time.Millisecond {
+// add takes the bitrate of second sec of the broadcast (its elapsed time);
+// a figure for a second already drawn is left out (a stats refresh after a
+// button carries the same second's rate).
+func (s *sparkline) add(kbps float64, sec int64) {
+	if s.n > 0 && sec <= s.lastSec {
 		return
 	}
-	s.last = now
+	s.lastSec = sec
 	if !(kbps >= 0) {
 		kbps = 0
 	}

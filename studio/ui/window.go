@@ -615,7 +615,7 @@ func (w *Window) showStats(s studio.BroadcastStats) {
 			if d.State != outputs.Live {
 				kbps = 0
 			}
-			r.spark.add(kbps, time.Now())
+			r.spark.add(kbps, int64(s.Elapsed/time.Second))
 		}
 		w.refreshRow(r)
 	}
