@@ -216,7 +216,8 @@ func runStudio(stderr io.Writer) int {
 		w.Check()
 	}
 	a.Run()
-	w.Stop() // the broadcast ended and the window's goroutines gone before what they use closes
+	w.LoopEnded() // Fyne may have quit on a signal by itself: GLFW is gone
+	w.Stop()      // the broadcast ended and the window's goroutines gone before what they use closes
 	if p99, worst, n := w.UILatency(); n > 0 {
 		fmt.Fprintf(stderr, "onair: the window answered within %d ms (99th percentile of the last minute), %d ms at worst, over %d probes\n", p99.Milliseconds(), worst.Milliseconds(), n)
 	}

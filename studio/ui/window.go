@@ -7,8 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -100,6 +102,9 @@ type Window struct {
 	win    fyne.Window
 	// do runs f on the UI goroutine (fyne.Do; tests swap in their own loop).
 	do func(func())
+	// loopEnded: the app's loop is over (GLFW is gone): UI work handed over
+	// from now on is dropped, not run on a goroutine against a dead display.
+	loopEnded atomic.Bool
 
 	preview *preview
 	sources *sourcesPanel // nil without Config.Sources
@@ -145,7 +150,8 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	if cfg.PreviewWidth <= 0 {
 		cfg.PreviewWidth = 640
 	}
-	w := &Window{cfg: cfg, app: a, win: a.NewWindow("onair"), do: fyne.Do, state: offAir, nudge: make(chan struct{}, 1)}
+	w := &Window{cfg: cfg, app: a, win: a.NewWindow("onair"), state: offAir, nudge: make(chan struct{}, 1)}
+	w.do = w.onUI
 	w.ctx, w.cancel = context.WithCancel(context.Background())
 	w.preview = newPreview(cfg.PreviewWidth, func(f func()) { w.do(f) })
 	w.button = widget.NewButton("Go Live", w.tapGoLive)
@@ -316,6 +322,34 @@ func (w *Window) Stop() {
 	w.cancel()
 	w.wg.Wait()
 }
+
+// onUI runs f on the UI goroutine (fyne.Do), or drops it once the app's
+// loop has ended. Fyne quits on SIGINT/SIGTERM by itself, and then runs
+// what fyne.Do is given on the caller's goroutine: a stats tick arriving in
+// that moment would call GLFW after it terminated and panic. The panic is
+// caught, said on stderr, and the window hands nothing more over.
+func (w *Window) onUI(f func()) {
+	if w.loopEnded.Load() {
+		return
+	}
+	fyne.Do(func() {
+		if w.loopEnded.Load() {
+			return
+		}
+		defer func() {
+			if r := recover(); r != nil {
+				w.loopEnded.Store(true)
+				fmt.Fprintf(os.Stderr, "onair: the window stopped drawing: %v\n", r)
+			}
+		}()
+		f()
+	})
+}
+
+// LoopEnded tells the window that the app's loop is over: what its
+// goroutines hand the UI from now on is dropped. Call it as soon as the
+// app's Run returns.
+func (w *Window) LoopEnded() { w.loopEnded.Store(true) }
 
 // GoLive presses Go Live (a scripted show, the benchmark). Safe from any
 // goroutine; off air only.

@@ -60,7 +60,10 @@ const cbFirstID = 1625274862454
 // the test ends.
 func NewChaturbate(t testing.TB, user, token string) *Chaturbate {
 	s := &Chaturbate{User: user, Token: token, quit: make(chan struct{}), wake: make(chan struct{}), maxHold: 90 * time.Second}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	// The handler reads s.srv (its own address for nextUrl): set before
+	// the first request can come.
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Start()
 	t.Cleanup(s.Close)
 	return s
 }
