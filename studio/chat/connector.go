@@ -247,6 +247,31 @@ func getJSON(ctx context.Context, client *http.Client, url string, header http.H
 	return nil
 }
 
+// pingEvery sends a WebSocket ping on conn every d from a goroutine of its
+// own (WriteControl may run beside other writes; a failure shows on the
+// read). stop ends it and waits; close the connection first, so a ping
+// stuck in a write returns at once.
+func pingEvery(conn *websocket.Conn, d time.Duration) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+	}
+}
+
 // idleKeepalive keeps a WebSocket whose server may say nothing for long:
 // after idle without a message it pings (once per silence) and pulls the
 // read's deadline in to timeout after the ping; any message (the pong)

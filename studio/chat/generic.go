@@ -160,24 +160,10 @@ func (g *GenericWS) session(ctx context.Context, platform string, emit func(Mess
 	extend()
 	if ping > 0 {
 		conn.SetPongHandler(func(string) error { extend(); return nil })
-		kaStop, kaDone := make(chan struct{}), make(chan struct{})
-		go func() {
-			defer close(kaDone)
-			t := time.NewTicker(ping)
-			defer t.Stop()
-			for {
-				select {
-				case <-kaStop:
-					return
-				case <-t.C:
-					conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)) // a failure shows on the read
-				}
-			}
-		}()
+		stopPings := pingEvery(conn, ping)
 		defer func() {
 			conn.Close() // first: a ping stuck in a write returns at once
-			close(kaStop)
-			<-kaDone
+			stopPings()
 		}()
 	}
 	for {

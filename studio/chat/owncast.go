@@ -262,34 +262,19 @@ func (o *Owncast) session(ctx context.Context, base, ws, origin string, emit fun
 	conn.SetReadDeadline(time.Now().Add(pongWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
 
-	// The keepalive pings from a goroutine of its own (WriteControl may run
-	// beside Send's writes); closing the connection ends the read.
-	kaStop, kaDone := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(kaDone)
-		t := time.NewTicker(ping)
-		defer t.Stop()
-		for {
-			select {
-			case <-kaStop:
-				return
-			case <-ctx.Done():
-				conn.Close()
-				return
-			case <-t.C:
-				conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)) // a failure shows on the read
-			}
-		}
-	}()
+	// The keepalive pings beside Send's writes; closing the connection
+	// (ctx's end) ends the read.
+	stopPings := pingEvery(conn, ping)
+	stopClose := context.AfterFunc(ctx, func() { conn.Close() })
 	defer func() {
+		stopClose()
 		o.mu.Lock()
 		if o.conn == conn {
 			o.conn = nil
 		}
 		o.mu.Unlock()
 		conn.Close()
-		close(kaStop)
-		<-kaDone
+		stopPings()
 	}()
 
 	goLive := func() {
