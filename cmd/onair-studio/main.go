@@ -42,6 +42,7 @@ func runStudio(stderr io.Writer) int {
 		fmt.Fprintln(stderr, "onair: no display to open the studio window on (neither DISPLAY nor WAYLAND_DISPLAY is set); use `onair live` to broadcast without a window")
 		return 1
 	}
+	defer startCPUProfile(stderr)()
 	// The settings: the profile (stream keys and chat tokens in the desktop
 	// keyring when there is one), saved whenever the window changes it.
 	store, keyringNotice := settings.OpenDesktop(settings.DefaultDir())
@@ -162,7 +163,7 @@ func runStudio(stderr io.Writer) int {
 		w.ShowError("The chats could not start: " + err.Error())
 	}
 	if showChat != nil {
-		panel := ui.NewChatPanel(showChat.Hub, fyne.Do)
+		panel := ui.NewChatPanel(showChat.Hub, w.Do, w.Paced())
 		w.SetSidePanel(panel.Object())
 		showChat.Start()
 		defer showChat.Stop()

@@ -23,8 +23,9 @@ import (
 // the chats run, the panel redraws at most every chatEvery (Run): the hub's
 // updates only mark it dirty, and a reader cannot read faster anyway.
 type ChatPanel struct {
-	hub *chat.Hub
-	do  func(func())
+	hub    *chat.Hub
+	do     func(func())
+	redraw func(func()) // how Run's redraws reach the UI goroutine
 
 	obj     fyne.CanvasObject
 	states  *widget.Label
@@ -51,9 +52,14 @@ var platformColours = map[string]color.NRGBA{
 }
 
 // NewChatPanel builds the panel on h; do runs a function on the UI
-// goroutine. Call before h runs: it listens to h's updates.
-func NewChatPanel(h *chat.Hub, do func(func())) *ChatPanel {
-	p := &ChatPanel{hub: h, do: do}
+// goroutine, and so does redraw, for the panel's redraws only: it may hold
+// one back and replace it by a newer (Window.Paced). Nil redraw is do. Call
+// before h runs: it listens to h's updates.
+func NewChatPanel(h *chat.Hub, do, redraw func(func())) *ChatPanel {
+	if redraw == nil {
+		redraw = do
+	}
+	p := &ChatPanel{hub: h, do: do, redraw: redraw}
 	p.states = widget.NewLabel("Chat: connecting…")
 	p.states.Wrapping = fyne.TextWrapWord
 	p.list = widget.NewList(
@@ -130,7 +136,7 @@ func (p *ChatPanel) Run(ctx context.Context) {
 			// One redraw queued at a time: a stalled UI does not pile them up.
 			if !p.pending.Load() && p.dirty.Swap(false) {
 				p.pending.Store(true)
-				p.do(p.refresh)
+				p.redraw(p.refresh)
 			}
 		}
 	}

@@ -42,7 +42,7 @@ func TestChatPanel(t *testing.T) {
 	h := chat.NewHub(500)
 	feed := feedConn{msgs: make(chan chat.Message, 64)}
 	h.Add(feed)
-	p := NewChatPanel(h, do)
+	p := NewChatPanel(h, do, nil)
 	w := test.NewWindow(p.Object())
 	defer w.Close()
 	ctx, cancel := context.WithCancel(context.Background())

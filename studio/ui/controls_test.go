@@ -443,12 +443,12 @@ func TestMirrorFlipsThePreviewOnly(t *testing.T) {
 	w, loop := newTestWindow(t, Config{Feed: feed, ProfilePath: profile})
 	left := func() uint8 { return w.preview.bufs[w.preview.shown].Pix[4*10] } // red of pixel (10, 0)
 	loop.until(t, 3*time.Second, "a picture white on the left", func() bool { return w.preview.shown >= 0 && left() > 200 })
-	test.Tap(w.guides.mirror)
+	pickGuide(t, w, "Mirror my preview")
 	loop.until(t, 3*time.Second, "the mirrored picture: black on the left", func() bool { return left() < 40 })
 	if pic.Y[10] != 235 || feed.released.Load() != feed.sent.Load()-int64(len(feed.ch)) {
 		t.Errorf("the show's picture changed (left luma %d) or frames leak (%d sent, %d released)", pic.Y[10], feed.sent.Load(), feed.released.Load())
 	}
-	test.Tap(w.guides.mirror)
+	pickGuide(t, w, "Mirror my preview")
 	loop.until(t, 3*time.Second, "the picture unmirrored", func() bool { return left() > 200 })
 }
 
@@ -507,8 +507,14 @@ func TestGuidesLandOnThePicture(t *testing.T) {
 			t.Fatal("a guide shows before it is asked for")
 		}
 	}
-	test.Tap(g.showThirds)
-	test.Tap(g.showSafe)
+	if g.button.Text != "Guides: none" {
+		t.Errorf("the guides' button says %q before any is on", g.button.Text)
+	}
+	pickGuide(t, w, "Rule of thirds")
+	pickGuide(t, w, "Safe areas")
+	if g.button.Text != "Guides: thirds, safe areas" || !g.menu.Items[0].Checked || g.menu.Items[2].Checked {
+		t.Errorf("after thirds and safe areas the button says %q", g.button.Text)
+	}
 	g.Layout(nil, fyne.NewSize(640, 360))
 	if !g.thirds[0].Visible() || g.thirds[0].Position1.X < 213 || g.thirds[0].Position1.X > 214 || g.thirds[0].Position2.Y != 360 {
 		t.Errorf("the first third at %v–%v", g.thirds[0].Position1, g.thirds[0].Position2)
@@ -519,6 +525,25 @@ func TestGuidesLandOnThePicture(t *testing.T) {
 	if g.cross[0].Visible() {
 		t.Error("the centre cross shows without being asked")
 	}
+}
+
+// pickGuide opens the guides' menu with its button and picks the entry
+// starting with label.
+func pickGuide(t *testing.T, w *Window, label string) {
+	t.Helper()
+	test.Tap(w.guides.button)
+	menu := w.win.Canvas().Overlays().Top()
+	if menu == nil {
+		t.Fatal("the guides' button opened no menu")
+	}
+	defer w.win.Canvas().Overlays().Remove(menu)
+	for _, it := range w.guides.menu.Items {
+		if strings.HasPrefix(it.Label, label) {
+			it.Action()
+			return
+		}
+	}
+	t.Fatalf("no guide %q in the menu", label)
 }
 
 func nearF(a, b float32) bool { return a-b < 0.01 && b-a < 0.01 }

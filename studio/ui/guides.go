@@ -3,10 +3,12 @@ package ui
 import (
 	"image"
 	"image/color"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -32,8 +34,17 @@ type guides struct {
 	action, title *canvas.Rectangle
 	layer         *fyne.Container
 
-	showThirds, showSafe, showCross, mirror *widget.Check
-	box                                     fyne.CanvasObject
+	// One button opens the toggles as a menu: four check boxes under the
+	// preview were 18 shapes to repaint with every frame, the button is 4.
+	button *widget.Button
+	menu   *fyne.Menu
+	box    fyne.CanvasObject
+}
+
+// guideToggle is one entry of the guides' menu.
+type guideToggle struct {
+	label, short string
+	set          func(on bool)
 }
 
 func (w *Window) newGuides() *guides {
@@ -53,8 +64,11 @@ func (w *Window) newGuides() *guides {
 		objs = append(objs, r)
 	}
 	g.layer = container.New(g, objs...)
-	toggle := func(label string, objs ...fyne.CanvasObject) *widget.Check {
-		c := widget.NewCheck(label, func(on bool) {
+	shows := func(objs ...fyne.CanvasObject) func(bool) {
+		for _, o := range objs {
+			o.Hide()
+		}
+		return func(on bool) {
 			for _, o := range objs {
 				if on {
 					o.Show()
@@ -62,22 +76,56 @@ func (w *Window) newGuides() *guides {
 					o.Hide()
 				}
 			}
-		})
-		for _, o := range objs {
-			o.Hide()
 		}
-		return c
 	}
-	g.showThirds = toggle("Thirds", g.thirds[0], g.thirds[1], g.thirds[2], g.thirds[3])
-	g.showSafe = toggle("Safe areas", g.action, g.title)
-	g.showCross = toggle("Centre", g.cross[0], g.cross[1])
-	g.mirror = widget.NewCheck("Mirror my preview", func(on bool) { g.p.mirror.Store(on) })
-	guidesLabel := widget.NewLabel("Guides:")
-	guidesLabel.Importance = widget.LowImportance
-	toggles := container.NewHBox(guidesLabel, g.showThirds, g.showSafe, g.showCross, g.mirror)
+	toggles := []guideToggle{
+		{"Rule of thirds", "thirds", shows(g.thirds[0], g.thirds[1], g.thirds[2], g.thirds[3])},
+		{"Safe areas (title, action)", "safe areas", shows(g.action, g.title)},
+		{"Centre cross", "centre", shows(g.cross[0], g.cross[1])},
+		{"Mirror my preview (not the show)", "mirrored", func(on bool) { g.p.mirror.Store(on) }},
+	}
+	g.menu = fyne.NewMenu("")
+	for _, t := range toggles {
+		item := fyne.NewMenuItem(t.label, nil)
+		item.Action = func() {
+			item.Checked = !item.Checked
+			t.set(item.Checked)
+			g.menu.Refresh()
+			g.label(toggles)
+		}
+		g.menu.Items = append(g.menu.Items, item)
+	}
+	g.button = widget.NewButtonWithIcon("", theme.MenuDropDownIcon(), func() {
+		c := fyne.CurrentApp().Driver().CanvasForObject(g.button)
+		if c == nil {
+			return
+		}
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(g.button)
+		widget.ShowPopUpMenuAtPosition(g.menu, c, pos.AddXY(0, g.button.Size().Height))
+	})
+	g.button.Alignment = widget.ButtonAlignLeading
+	g.button.IconPlacement = widget.ButtonIconTrailingText
+	g.button.Importance = widget.LowImportance
+	g.label(toggles)
+	bar := container.NewHBox(g.button)
 	g.p.onShape = g.layer.Refresh
-	g.box = container.NewBorder(nil, toggles, nil, nil, container.NewStack(g.p.img, g.layer))
+	g.box = container.NewBorder(nil, bar, nil, nil, container.NewStack(g.p.img, g.layer))
 	return g
+}
+
+// label says on the button which guides are on.
+func (g *guides) label(toggles []guideToggle) {
+	var on []string
+	for i, it := range g.menu.Items {
+		if it.Checked {
+			on = append(on, toggles[i].short)
+		}
+	}
+	if len(on) == 0 {
+		g.button.SetText("Guides: none")
+		return
+	}
+	g.button.SetText("Guides: " + strings.Join(on, ", "))
 }
 
 // MinSize is the preview's: the guides ask for no room of their own.

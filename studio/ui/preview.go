@@ -4,6 +4,7 @@ import (
 	"context"
 	"image"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -39,10 +40,13 @@ type preview struct {
 	// onShape what follows when it changes: the guides move. UI goroutine.
 	aspect  float32
 	onShape func()
+
+	// paints are the window's other updates, shown with each picture.
+	paints *paintQueue
 }
 
-func newPreview(maxW int, do func(func())) *preview {
-	p := &preview{maxW: maxW, do: do, free: make(chan int, 2), shown: -1}
+func newPreview(maxW int, do func(func()), paints *paintQueue) *preview {
+	p := &preview{maxW: maxW, do: do, free: make(chan int, 2), shown: -1, paints: paints}
 	p.img = &canvas.Image{FillMode: canvas.ImageFillContain, ScaleMode: canvas.ImageScaleFastest}
 	p.img.SetMinSize(fyne.NewSize(480, 270))
 	p.free <- 0
@@ -63,20 +67,34 @@ func newPreview(maxW int, do func(func())) *preview {
 			if prev >= 0 {
 				p.free <- prev
 			}
+			p.paints.run()
 		}
 	}
 	return p
 }
 
+// stallAfter is how long the preview may show no picture before the
+// window's other updates stop waiting for one.
+const stallAfter = 50 * time.Millisecond
+
 // run converts frames from feed until ctx ends. Every frame received is released.
 func (p *preview) run(ctx context.Context, feed VideoFeed) {
 	frames, _, cancel := feed.SubscribeVideo(1)
 	defer cancel()
+	defer p.paints.unclocked()
+	stall := time.NewTicker(stallAfter)
+	defer stall.Stop()
+	handed := false // a picture went to the UI since the last tick
 	var scaler Downscaler
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-stall.C:
+			if !handed && p.paints.clocked.Load() {
+				p.paints.unclocked()
+			}
+			handed = false
 		case f := <-frames:
 			select {
 			case i := <-p.free:
@@ -91,6 +109,8 @@ func (p *preview) run(ctx context.Context, feed VideoFeed) {
 					mirrorRGBA(p.bufs[i])
 				}
 				p.frames.Add(1)
+				p.paints.clocked.Store(true)
+				handed = true
 				p.do(p.show[i])
 			default:
 				f.Release()

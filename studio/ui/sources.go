@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"image"
 	"image/color"
 	"math"
 	"strings"
@@ -91,56 +92,93 @@ func meterFraction(db float64) float32 {
 	return float32(min(1, (db-meterFloorDB)/-meterFloorDB))
 }
 
-// meterBar is one channel's bar: the peak fill coloured by zone, the RMS as
-// a brighter core, a hold tick. Sized by its container; UI goroutine only.
-type meterBar struct {
-	back, peak, rms, hold *canvas.Rectangle
-	box                   *fyne.Container
-	r                     MeterReading
-	ch                    int
+// meterView is a strip's meter drawn as one picture: per channel a bar,
+// the peak fill coloured by zone, the RMS as a brighter core and a hold
+// tick; the clip light on the right. One picture rather than a dozen
+// shapes: Fyne repaints the whole window with every preview frame, and its
+// cost grows with the number of shapes. UI goroutine only.
+type meterView struct {
+	raster *canvas.Raster
+	r      MeterReading
+	shown  bool // r is on screen
+	img    *image.NRGBA
 }
 
-func newMeterBar(ch int) *meterBar {
-	m := &meterBar{ch: ch,
-		back: canvas.NewRectangle(meterBack), peak: canvas.NewRectangle(meterGreen),
-		rms: canvas.NewRectangle(meterGreen), hold: canvas.NewRectangle(meterHold)}
-	m.box = container.New(m, m.back, m.peak, m.rms, m.hold)
+// The meter's parts in device pixels per pixel of the window: each bar's
+// height, the gap between the bars and before the clip light.
+const (
+	meterBarH  = 7
+	meterGap   = 3
+	meterWidth = 176
+)
+
+func newMeterView() *meterView {
+	m := &meterView{}
+	m.raster = canvas.NewRaster(m.draw)
+	m.raster.SetMinSize(fyne.NewSize(meterWidth, 2*meterBarH+meterGap))
 	return m
 }
 
-// Layout places the rectangles for the last reading (fyne.Layout).
-func (m *meterBar) Layout(_ []fyne.CanvasObject, size fyne.Size) {
-	m.back.Resize(size)
-	m.back.Move(fyne.NewPos(0, 0))
-	pw := size.Width * meterFraction(m.r.PeakDB[m.ch])
-	m.peak.Resize(fyne.NewSize(pw, size.Height))
-	m.peak.Move(fyne.NewPos(0, 0))
-	rw := size.Width * meterFraction(m.r.RMSDB[m.ch])
-	m.rms.Resize(fyne.NewSize(rw, size.Height/2))
-	m.rms.Move(fyne.NewPos(0, size.Height/4))
-	hx := size.Width * meterFraction(m.r.HoldDB[m.ch])
-	m.hold.Resize(fyne.NewSize(2, size.Height))
-	m.hold.Move(fyne.NewPos(max(0, hx-2), 0))
-	if hx <= 0 {
-		m.hold.Hide()
-	} else {
-		m.hold.Show()
+func (m *meterView) set(r MeterReading) {
+	if m.shown && r == m.r {
+		return // the same picture: nothing to repaint
 	}
+	m.r, m.shown = r, true
+	m.raster.Refresh()
 }
 
-// MinSize is a bar's smallest size (fyne.Layout).
-func (m *meterBar) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(160, 7) }
-
-func (m *meterBar) set(r MeterReading) {
-	m.r = r
-	c := zoneColour(r.PeakDB[m.ch])
-	m.peak.FillColor = color.NRGBA{c.R / 2, c.G / 2, c.B / 2, 0xff}
-	m.rms.FillColor = zoneColour(r.RMSDB[m.ch])
-	m.Layout(nil, m.box.Size())
-	m.back.Refresh()
-	m.peak.Refresh()
-	m.rms.Refresh()
-	m.hold.Refresh()
+// draw paints the meter at w×h pixels.
+func (m *meterView) draw(w, h int) image.Image {
+	if m.img == nil || m.img.Rect.Dx() != w || m.img.Rect.Dy() != h {
+		m.img = image.NewNRGBA(image.Rect(0, 0, w, h))
+	} else {
+		clear(m.img.Pix)
+	}
+	if w <= 0 || h <= 0 {
+		return m.img
+	}
+	gap := max(1, h*meterGap/(2*meterBarH+meterGap))
+	light := h // the clip light is a disc as high as both bars
+	barW := max(1, w-light-gap)
+	barH := max(1, (h-gap)/2)
+	for ch := range 2 {
+		y0 := ch * (barH + gap)
+		pw := int(float32(barW)*meterFraction(m.r.PeakDB[ch]) + 0.5)
+		rw := int(float32(barW)*meterFraction(m.r.RMSDB[ch]) + 0.5)
+		hx := int(float32(barW)*meterFraction(m.r.HoldDB[ch]) + 0.5)
+		pc := zoneColour(m.r.PeakDB[ch])
+		peak := color.NRGBA{pc.R / 2, pc.G / 2, pc.B / 2, 0xff}
+		rms := zoneColour(m.r.RMSDB[ch])
+		for y := y0; y < y0+barH && y < h; y++ {
+			core := y >= y0+barH/4 && y < y0+barH-barH/4
+			for x := range barW {
+				c := meterBack
+				switch {
+				case hx > 0 && x >= hx-2 && x < hx:
+					c = meterHold
+				case core && x < rw:
+					c = rms
+				case x < pw:
+					c = peak
+				}
+				m.img.SetNRGBA(x, y, c)
+			}
+		}
+	}
+	lc := clipOff
+	if m.r.Clip {
+		lc = meterRed
+	}
+	r := float64(light) / 2
+	cx, cy := float64(w)-r, r
+	for y := range min(h, light) {
+		for x := w - light; x < w; x++ {
+			if dx, dy := float64(x)+0.5-cx, float64(y)+0.5-cy; dx*dx+dy*dy <= r*r {
+				m.img.SetNRGBA(x, y, lc)
+			}
+		}
+	}
+	return m.img
 }
 
 // stripView is one mixer strip: name, two bars, the clip light, a gain
@@ -148,21 +186,21 @@ func (m *meterBar) set(r MeterReading) {
 type stripView struct {
 	strip  AudioStrip
 	name   *widget.Label
-	bars   [2]*meterBar
-	clip   *canvas.Circle
+	meter  *meterView
 	gain   *widget.Slider
 	gainDB *widget.Label
 	mute   *widget.Check
 	level  *widget.Label // the peak in figures, for those who read numbers
 	box    fyne.CanvasObject
+
+	levelAt time.Time // when level last changed
 }
 
 func newStripView(s AudioStrip) *stripView {
 	v := &stripView{strip: s, name: widget.NewLabel(s.Name())}
 	v.name.TextStyle.Bold = true
 	v.name.Truncation = fyne.TextTruncateEllipsis
-	v.bars = [2]*meterBar{newMeterBar(0), newMeterBar(1)}
-	v.clip = canvas.NewCircle(clipOff)
+	v.meter = newMeterView()
 	v.gainDB = widget.NewLabel(fmt.Sprintf("%+.1f dB", s.GainDB()))
 	v.gain = widget.NewSlider(-30, 30)
 	v.gain.Step = 0.5
@@ -174,33 +212,31 @@ func newStripView(s AudioStrip) *stripView {
 	v.mute = widget.NewCheck("Mute", func(on bool) { s.SetMuted(on) })
 	v.mute.SetChecked(s.Muted())
 	v.level = widget.NewLabel("")
-	clip := container.NewGridWrap(fyne.NewSize(12, 12), v.clip)
-	bars := container.NewVBox(v.bars[0].box, v.bars[1].box)
 	v.box = container.NewVBox(
 		container.NewBorder(nil, nil, nil, v.level, v.name),
-		container.NewBorder(nil, nil, nil, clip, bars),
+		v.meter.raster,
 		container.NewBorder(nil, nil, nil, container.NewHBox(v.gainDB, v.mute), v.gain),
 	)
 	return v
 }
 
 func (v *stripView) show(r MeterReading) {
-	for _, b := range v.bars {
-		b.set(r)
-	}
-	if r.Clip {
-		v.clip.FillColor = meterRed
-	} else {
-		v.clip.FillColor = clipOff
-	}
-	v.clip.Refresh()
+	v.meter.set(r)
+	// The figure changes at most levelEvery, and only when it changes: new
+	// text costs a layout and a texture, and nobody reads figures faster.
 	peak := max(r.PeakDB[0], r.PeakDB[1])
-	if peak <= meterFloorDB {
-		v.level.SetText("silence")
-	} else {
-		v.level.SetText(fmt.Sprintf("%.0f dBFS", peak))
+	text := "silence"
+	if peak > meterFloorDB {
+		text = fmt.Sprintf("%.0f dBFS", peak)
+	}
+	if now := time.Now(); text != v.level.Text && now.Sub(v.levelAt) >= levelEvery {
+		v.levelAt = now
+		v.level.SetText(text)
 	}
 }
+
+// levelEvery is how often a strip's level in figures changes at most.
+const levelEvery = 250 * time.Millisecond
 
 // sourcesPanel is the window's right-hand column. UI goroutine only, except
 // where it says.
@@ -443,10 +479,11 @@ func (p *sourcesPanel) rebuildStrips() {
 }
 
 // runMeters reads the meters 20 times a second (off the UI goroutine) and
-// shows them.
+// shows them (with the preview's next picture: one repaint for both).
 func (p *sourcesPanel) runMeters() {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
+	show := p.w.paints.to(paintMeters)
 	for {
 		select {
 		case <-p.w.ctx.Done():
@@ -458,7 +495,7 @@ func (p *sourcesPanel) runMeters() {
 		for i, v := range views {
 			rs[i] = v.strip.Reading()
 		}
-		p.w.do(func() {
+		show(func() {
 			for i, v := range views {
 				if i < len(rs) {
 					v.show(rs[i])

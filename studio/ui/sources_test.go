@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"image"
+	"image/color"
 	"strings"
 	"sync"
 	"testing"
@@ -88,18 +90,47 @@ func TestSourcesPanel(t *testing.T) {
 	mic.set(MeterReading{PeakDB: [2]float64{-9, -12}, RMSDB: [2]float64{-15, -18}, HoldDB: [2]float64{-6, -6}, Clip: true})
 	loop.until(t, 3*time.Second, "the meter shows the level and the clip light", func() bool {
 		v := p.strips[0]
-		return v.level.Text == "-9 dBFS" && v.clip.FillColor == meterRed && v.bars[0].peak.Size().Width > 0
+		return v.level.Text == "-9 dBFS" && v.meter.r.Clip
 	})
 	v := p.strips[0]
-	// -9 dBFS is 51/60 of the bar, in the red zone.
-	if got, want := v.bars[0].peak.Size().Width/v.bars[0].back.Size().Width, float32(51.0/60); got < want-0.01 || got > want+0.01 {
-		t.Errorf("peak bar at %.3f of the width, want %.3f", got, want)
+	// The meter's picture, at 200×17 pixels: bars 180 wide (200 less the
+	// 17-pixel clip light and a 3-pixel gap), 7 high.
+	img := v.meter.draw(200, 17).(*image.NRGBA)
+	at := func(x, y int) color.NRGBA { return img.NRGBAAt(x, y) }
+	dark := func(c color.NRGBA) color.NRGBA { return color.NRGBA{c.R / 2, c.G / 2, c.B / 2, 0xff} }
+	// -9 dBFS is 51/60 of the bar (153 of 180), in the red zone; the RMS
+	// core at -15 dBFS is 45/60 (135), yellow; the hold tick at -6 (162).
+	if got := at(150, 0); got != dark(meterRed) {
+		t.Errorf("peak bar at x=150 (edge): %v, want dark red", got)
 	}
-	if v.bars[0].rms.FillColor != meterYellow {
-		t.Errorf("RMS at -15 dBFS is %v, want yellow", v.bars[0].rms.FillColor)
+	if got := at(155, 0); got != meterBack {
+		t.Errorf("past the peak (x=155): %v, want the background", got)
+	}
+	if got := at(130, 3); got != meterYellow {
+		t.Errorf("RMS core at x=130: %v, want yellow", got)
+	}
+	if got := at(161, 3); got != meterHold {
+		t.Errorf("hold tick at x=161: %v, want white", got)
+	}
+	// Channel 2 (-12 dBFS peak: 144 of 180) starts below the gap.
+	if got := at(146, 12); got != meterBack {
+		t.Errorf("right bar past its peak (x=146): %v, want the background", got)
+	}
+	if got := at(140, 12); got != dark(meterYellow) {
+		t.Errorf("right bar at x=140: %v, want dark yellow", got)
+	}
+	if got := at(191, 8); got != meterRed {
+		t.Errorf("clip light: %v, want red", got)
 	}
 	mic.set(MeterReading{PeakDB: [2]float64{-60, -60}, RMSDB: [2]float64{-60, -60}, HoldDB: [2]float64{-60, -60}})
-	loop.until(t, 3*time.Second, "silence reads as such", func() bool { return v.level.Text == "silence" && v.clip.FillColor == clipOff })
+	loop.until(t, 3*time.Second, "silence reads as such", func() bool { return v.level.Text == "silence" && !v.meter.r.Clip })
+	img = v.meter.draw(200, 17).(*image.NRGBA)
+	if got := at(0, 0); got != meterBack {
+		t.Errorf("silence: the bar's start is %v, want the background", got)
+	}
+	if got := at(191, 8); got != clipOff {
+		t.Errorf("clip light after silence: %v, want off", got)
+	}
 
 	v.gain.SetValue(-6)
 	v.mute.SetChecked(true)

@@ -93,9 +93,6 @@ func (b *statusBar) broadcast(s studio.BroadcastStats) {
 // ends. studioStats may be nil. It owns no widget: do brings its figures to
 // the UI goroutine.
 func (b *statusBar) run(ctx context.Context, studioStats func() studio.StudioStats, do func(func())) {
-	if studioStats != nil {
-		do(func() { b.ownStats = true })
-	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	prevCPU, prevWall := cpuTime(), time.Now()

@@ -107,6 +107,7 @@ type Window struct {
 	loopEnded atomic.Bool
 
 	preview *preview
+	paints  *paintQueue   // periodic updates, shown with the preview's pictures
 	sources *sourcesPanel // nil without Config.Sources
 	button  *widget.Button
 	status  *widget.Label // off air / live with elapsed time and frames
@@ -153,7 +154,8 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w := &Window{cfg: cfg, app: a, win: a.NewWindow("onair"), state: offAir, nudge: make(chan struct{}, 1)}
 	w.do = w.onUI
 	w.ctx, w.cancel = context.WithCancel(context.Background())
-	w.preview = newPreview(cfg.PreviewWidth, func(f func()) { w.do(f) })
+	w.paints = newPaintQueue(func(f func()) { w.do(f) })
+	w.preview = newPreview(cfg.PreviewWidth, func(f func()) { w.do(f) }, w.paints)
 	w.button = widget.NewButton("Go Live", w.tapGoLive)
 	w.button.Importance = widget.HighImportance
 	w.status = widget.NewLabel("Off air")
@@ -290,7 +292,8 @@ func (w *Window) Start() {
 	if w.cfg.Feed != nil {
 		w.spawn(func() { w.preview.run(w.ctx, w.cfg.Feed) })
 	}
-	w.spawn(func() { w.bar.run(w.ctx, w.cfg.StudioStats, w.do) })
+	w.bar.ownStats = w.cfg.StudioStats != nil
+	w.spawn(func() { w.bar.run(w.ctx, w.cfg.StudioStats, w.paints.to(paintStatusBar)) })
 	w.spawn(func() { w.probe.run(w.ctx, w.do) })
 	if w.sources != nil {
 		w.sources.start()
@@ -345,6 +348,14 @@ func (w *Window) onUI(f func()) {
 		f()
 	})
 }
+
+// Do runs f on the UI goroutine, or drops it once the app's loop is over.
+func (w *Window) Do(f func()) { w.do(f) }
+
+// Paced returns how to bring the chat panel's redraws to the UI goroutine:
+// with the preview's next picture, one repaint for both, a newer redraw
+// replacing one not yet shown.
+func (w *Window) Paced() func(func()) { return w.paints.to(paintChat) }
 
 // LoopEnded tells the window that the app's loop is over: what its
 // goroutines hand the UI from now on is dropped. Call it as soon as the
@@ -568,6 +579,7 @@ func (w *Window) runLive(ctx context.Context) {
 	go func() { done <- b.Run(ctx) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	showStats := w.paints.to(paintLive)
 	for {
 		select {
 		case err := <-done:
@@ -580,7 +592,7 @@ func (w *Window) runLive(ctx context.Context) {
 			return
 		case <-tick.C:
 			s := b.Stats()
-			w.do(func() { w.showStats(s) })
+			showStats(func() { w.showStats(s) })
 			showNotices()
 		case <-w.nudge:
 			s := b.Stats()
