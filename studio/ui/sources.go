@@ -250,6 +250,10 @@ type sourcesPanel struct {
 	check  *widget.Button
 	mixer  *fyne.Container
 	strips []*stripView
+	// pickers hold the camera and microphone choices; folded says they
+	// were folded by going live (UI goroutine).
+	pickers *widget.Accordion
+	folded  bool
 	shown  atomic.Pointer[[]*stripView] // strips, for the meter goroutine
 	cams   []device.Info
 	box    fyne.CanvasObject
@@ -263,27 +267,29 @@ func (w *Window) newSourcesPanel(src Sources) *sourcesPanel {
 	p.note = widget.NewLabel("")
 	p.note.Wrapping = fyne.TextWrapWord
 	p.note.Hide()
-	var rows []fyne.CanvasObject
-	title := widget.NewLabel("Sources")
-	title.TextStyle.Bold = true
-	rows = append(rows, title)
+	var pickers []fyne.CanvasObject
 	if src.Cameras != nil && src.UseCamera != nil {
 		p.camera = widget.NewSelect(nil, nil)
 		p.camera.PlaceHolder = "Camera"
 		p.mode = widget.NewSelect(nil, nil)
 		p.mode.PlaceHolder = "Mode"
-		rows = append(rows, widget.NewLabel("Camera"), p.camera, p.mode)
+		pickers = append(pickers, widget.NewLabel("Camera"), p.camera, p.mode)
 	}
 	if src.Mics != nil && src.UseMic != nil {
 		p.mic = widget.NewSelect(nil, nil)
 		p.mic.PlaceHolder = "Microphone"
-		rows = append(rows, widget.NewLabel("Microphone"), p.mic)
+		pickers = append(pickers, widget.NewLabel("Microphone"), p.mic)
 	}
 	if src.MicCheck != nil {
 		p.check = widget.NewButton("Check my mic (5 s)", p.tapCheck)
-		rows = append(rows, p.check)
+		pickers = append(pickers, p.check)
 	}
-	rows = append(rows, p.note)
+	// The pickers fold away while live (and unfold after, unless the
+	// performer folded them): the window repaints whole with every preview
+	// frame, and the pickers are a third of what it draws.
+	p.pickers = widget.NewAccordion(widget.NewAccordionItem("Camera and microphone", container.NewVBox(pickers...)))
+	p.pickers.Open(0)
+	rows := []fyne.CanvasObject{p.pickers, p.note}
 	p.mixer = container.NewVBox()
 	mixTitle := widget.NewLabel("Mixer")
 	mixTitle.TextStyle.Bold = true
@@ -291,6 +297,22 @@ func (w *Window) newSourcesPanel(src Sources) *sourcesPanel {
 	p.box = container.NewVScroll(container.NewVBox(rows...))
 	p.rebuildStrips()
 	return p
+}
+
+// onAir folds the pickers away when the show goes live, if they are open,
+// and unfolds them when it ends if it was going live that folded them.
+func (p *sourcesPanel) onAir(live bool) {
+	item := p.pickers.Items[0]
+	switch {
+	case live && item.Open:
+		p.pickers.Close(0)
+		p.folded = true
+	case !live && p.folded:
+		p.folded = false
+		if !item.Open {
+			p.pickers.Open(0)
+		}
+	}
 }
 
 // start lists the devices and runs the meters until the window stops.

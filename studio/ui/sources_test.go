@@ -165,3 +165,35 @@ func TestMeterScale(t *testing.T) {
 		}
 	}
 }
+
+// The camera and microphone pickers fold away while live (the window
+// repaints whole with every preview frame) and unfold after — unless the
+// performer had folded them: then they stay as the performer left them.
+func TestSourcesPickersFoldWhileLive(t *testing.T) {
+	src := &Sources{
+		Cameras:   func() []device.Info { return nil },
+		Mics:      func() []device.Info { return nil },
+		UseCamera: func(string, string) (string, error) { return "", nil },
+		UseMic:    func(string) error { return nil },
+	}
+	w, _ := newTestWindow(t, Config{Sources: src})
+	p := w.sources
+	open := func() bool { return p.pickers.Items[0].Open }
+	if !open() {
+		t.Fatal("the pickers start folded")
+	}
+	p.onAir(true)
+	if open() {
+		t.Error("the pickers stay open while live")
+	}
+	p.onAir(false)
+	if !open() {
+		t.Error("the pickers stay folded after the show")
+	}
+	p.pickers.Close(0) // the performer folds them
+	p.onAir(true)
+	p.onAir(false)
+	if open() {
+		t.Error("pickers the performer folded were unfolded by the show's end")
+	}
+}

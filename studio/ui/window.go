@@ -558,6 +558,9 @@ func (w *Window) runLive(ctx context.Context) {
 			w.state = onAir
 			w.button.SetText("End")
 			w.button.Enable()
+			if w.sources != nil {
+				w.sources.onAir(true)
+			}
 		}
 		w.onAirNow = b
 		w.showInfo("")
@@ -611,6 +614,9 @@ func notices(b Broadcast) []string {
 
 func (w *Window) setOffAir() {
 	w.state = offAir
+	if w.sources != nil {
+		w.sources.onAir(false)
+	}
 	w.cancelLive = nil
 	w.onAirNow = nil
 	w.button.SetText("Go Live")

@@ -138,3 +138,14 @@ func BenchmarkPreviewDownscale(b *testing.B) {
 		d.Convert(dst, f.Pic)
 	}
 }
+
+func BenchmarkPreviewDownscale720(b *testing.B) {
+	tc, _ := capture.NewTestCard(1280, 720, 30)
+	f, _ := tc.Latest(0)
+	defer f.Release()
+	dst := image.NewRGBA(image.Rect(0, 0, 640, 360))
+	var d Downscaler
+	for b.Loop() {
+		d.Convert(dst, f.Pic)
+	}
+}
