@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/mediadevices/pkg/driver"
@@ -75,6 +76,11 @@ type CameraSource struct {
 	mode   Mode
 	conv   Converter
 	seq    int64
+
+	// delivered counts the pictures the device sent and the converter read
+	// (not the black, the slate or a repeated one): the pre-flight compares
+	// its rate with the mode's.
+	delivered atomic.Int64
 
 	mu sync.Mutex
 	// recent are the newest pictures, oldest first, stamped with the time
@@ -182,12 +188,26 @@ func (c *CameraSource) open() (exact bool, err error) {
 		// VideoRecord closes the driver when it fails.
 		return false, fmt.Errorf("camera %s cannot start in %s: %w", c.label, m, err)
 	}
-	c.drv, c.reader, c.mode = d, r, m
+	c.drv, c.reader = d, r
+	c.mu.Lock() // Mode is read from other goroutines while Run reopens
+	c.mode = m
+	c.mu.Unlock()
 	return exact, nil
 }
 
 // Mode is the mode the camera runs in.
-func (c *CameraSource) Mode() Mode { return c.mode }
+func (c *CameraSource) Mode() Mode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mode
+}
+
+// Asked is the mode the camera was asked for (parts not given are zero).
+func (c *CameraSource) Asked() Mode { return c.want }
+
+// Delivered counts the pictures the camera has sent so far, damaged ones
+// left out. It may be called from any goroutine.
+func (c *CameraSource) Delivered() int64 { return c.delivered.Load() }
 
 // Notices says what happened to the camera, in words for the performer
 // ("camera X lost: …", "camera X is back"). Nobody has to read it: when its
@@ -351,6 +371,7 @@ func (c *CameraSource) readLoop(clock *capture.Clock) error {
 		}
 		c.seq++
 		f.Seq, f.At = c.seq, taken
+		c.delivered.Add(1)
 		c.keep(f)
 	}
 }

@@ -326,6 +326,46 @@ func TestStalledCameraRepeatsFrames(t *testing.T) {
 	}
 }
 
+// Delivered counts the pictures the device sent and the converter read: a
+// damaged one is left out, and the black, the slate and a repeated picture
+// handed out by Latest are not counted. DeliverFPS slows the fake camera
+// below its mode.
+func TestCameraCountsDelivered(t *testing.T) {
+	needFFmpeg(t)
+	jpegs, _, err := devicetest.RecordMJPEG(320, 240, 30, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := register(t, &devicetest.Camera{Label: "Fake Count", Frames: append(jpegs, dummy[0]), DeliverFPS: 10,
+		Modes: []device.Mode{{Width: 320, Height: 240, FPS: 30, Format: frame.FormatMJPEG}}})
+	cam, _, err := device.OpenCamera("Fake Count", device.Mode{}, 320, 240, media.NewConverter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cam.Delivered(); n != 0 {
+		t.Errorf("%d pictures delivered before Run", n)
+	}
+	latest(t, cam, 0).Release() // black: not a picture from the camera
+	clock, stop := run(t, cam)
+	start := time.Now()
+	eventually(t, 5*time.Second, "eight reads", func() bool { return fake.Reads() >= 8 })
+	fake.Stall(time.Hour)
+	took := time.Since(start)
+	eventually(t, 2*time.Second, "every read counted", func() bool { return cam.Delivered()+cam.Damaged() == int64(fake.Reads()) })
+	for range 10 {
+		latest(t, cam, clock.Now()).Release() // repeats of the last picture
+	}
+	stop()
+	reads := int64(fake.Reads())
+	if d, bad := cam.Delivered(), cam.Damaged(); d+bad != reads || bad != reads/4 || d < 6 {
+		t.Errorf("%d reads (one in four damaged): %d delivered, %d damaged", reads, d, bad)
+	}
+	// 8 reads at 10 fps take 0.7 s, at the mode's 30 fps a quarter of that.
+	if took < 600*time.Millisecond {
+		t.Errorf("8 reads in %v: DeliverFPS did not slow the camera", took)
+	}
+}
+
 func isSlate(f *capture.Frame) bool {
 	p := f.Pic
 	white := 0

@@ -32,11 +32,12 @@ type Sources struct {
 	wg      sync.WaitGroup
 
 	mu          sync.Mutex
-	camera      string       // the camera shown ("" when the profile's other source)
-	cameraMode  string       // as asked
-	sourceSound *audio.Input // the media file's sound or the test tone
-	camStop     func()       // stops forwarding the camera's notices
-	mics        []*openMic   // the main one first
+	camera      string               // the camera shown ("" when the profile's other source)
+	cameraMode  string               // as asked
+	cam         *device.CameraSource // the camera shown, nil when none
+	sourceSound *audio.Input         // the media file's sound or the test tone
+	camStop     func()               // stops forwarding the camera's notices
+	mics        []*openMic           // the main one first
 	closed      bool
 	mutedBefore map[*audio.Input]bool // while the privacy cut is on: each sound's own mute
 }
@@ -90,7 +91,7 @@ func NewSources(p studio.Profile) (*Sources, error) {
 		s.Studio.Notify(notice)
 	}
 	if cam, ok := video.(*device.CameraSource); ok {
-		s.camera, s.cameraMode = cameraLabel(p), p.CameraMode
+		s.camera, s.cameraMode, s.cam = cameraLabel(p), p.CameraMode, cam
 		s.camStop = s.forward(cam.Notices())
 	}
 	if sound != nil && !(name == testToneName && len(p.Mics()) > 0) {
@@ -378,7 +379,7 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 		if err := s.show(newBlack(s.profile.Canvas.Width, s.profile.Canvas.Height), nil, "", nil); err != nil {
 			return "", err
 		}
-		s.camera, s.cameraMode = "", ""
+		s.camera, s.cameraMode, s.cam = "", "", nil
 	}
 	if label == "" {
 		p := s.profile
@@ -392,7 +393,7 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 		if err := s.show(video, sound, name, nil); err != nil {
 			return "", err
 		}
-		s.camera, s.cameraMode = "", ""
+		s.camera, s.cameraMode, s.cam = "", "", nil
 		return "", nil
 	}
 	cam, notice, err := s.openCamera(label, mode)
@@ -402,7 +403,7 @@ func (s *Sources) UseCamera(label, mode string) (notice string, err error) {
 	if err := s.show(cam, nil, "", cam.Notices()); err != nil {
 		return "", err
 	}
-	s.camera, s.cameraMode = label, mode
+	s.camera, s.cameraMode, s.cam = label, mode, cam
 	return notice, nil
 }
 
@@ -524,6 +525,25 @@ func (s *Sources) Choices() (camera, mode, mic string) {
 		mic = s.mics[0].label
 	}
 	return s.camera, s.cameraMode, mic
+}
+
+// CameraState is the camera showing, as the pre-flight judges it.
+type CameraState struct {
+	Label     string
+	Asked     device.Mode // the profile's mode, or the canvas's size and rate
+	Mode      device.Mode // the one it opened in (the nearest it has)
+	Delivered int64       // pictures it has sent so far
+}
+
+// Camera reports the camera showing; false when the picture is not a
+// camera (the test card, a media file).
+func (s *Sources) Camera() (CameraState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cam == nil {
+		return CameraState{}, false
+	}
+	return CameraState{Label: s.camera, Asked: s.cam.Asked(), Mode: s.cam.Mode(), Delivered: s.cam.Delivered()}, true
 }
 
 // MicCheck records the main microphone for d and judges it.

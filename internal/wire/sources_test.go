@@ -81,6 +81,15 @@ func TestSourcesChangeCameraWhileRunning(t *testing.T) {
 	if c, m, _ := s.Choices(); c != "Desk Cam" || m != "640x360@15" {
 		t.Errorf("choices %q %q", c, m)
 	}
+	// What the pre-flight reads: the camera now showing, its mode, and the
+	// pictures it (not the one before) has sent.
+	testpeer.Eventually(t, 3*time.Second, "pictures counted", func() bool {
+		c, ok := s.Camera()
+		return ok && c.Delivered > 0
+	})
+	if c, _ := s.Camera(); c.Label != "Desk Cam" || c.Mode.FPS != 15 || c.Asked.FPS != 15 || c.Delivered > int64(cam.Reads()) {
+		t.Errorf("camera state %+v after %d reads in the new mode", c, cam.Reads())
+	}
 	if _, err := s.UseCamera("No Such Cam", ""); err == nil || !strings.Contains(err.Error(), `camera "No Such Cam" was not found`) {
 		t.Errorf("a missing camera: %v", err)
 	}
@@ -88,6 +97,9 @@ func TestSourcesChangeCameraWhileRunning(t *testing.T) {
 		t.Fatal(err)
 	}
 	got(10)
+	if c, ok := s.Camera(); ok {
+		t.Errorf("the test card is a camera: %+v", c)
+	}
 	if names := inputNames(s.Mixer); !slices.Equal(names, []string{testToneName}) {
 		t.Errorf("back on the test card, the mix has %q", names)
 	}

@@ -100,6 +100,11 @@ func TestAllGreen(t *testing.T) {
 		"rtmps://localhost:" + fmt.Sprint(front.Port) + "/live/****: TLS", "program: video", "program: audio", "upload, all destinations at once"} {
 		find(t, rs, name)
 	}
+	for _, r := range rs {
+		if strings.HasPrefix(r.Name, "camera") {
+			t.Errorf("the test card was judged as a camera: %q", r.Name)
+		}
+	}
 	up := find(t, rs, "nginx: upload")
 	if !strings.Contains(up.Detail, "kb/s") {
 		t.Errorf("upload without its figure: %q", up.Detail)

@@ -20,8 +20,8 @@ const LoopbackFor = 3 * time.Second
 // builds (sources, scenes, encoders with the live settings) records
 // LoopbackFor into a file in a temporary folder, which is then decoded back
 // in process: size, frame rate, keyframe interval, audio and its peak. With a
-// microphone in the profile, its level is judged meanwhile. Nothing leaves
-// the computer.
+// microphone in the profile, its level is judged meanwhile; with a camera,
+// the rate its pictures come at. Nothing leaves the computer.
 func Program(p studio.Profile) func(ctx context.Context) []Result {
 	return func(ctx context.Context) []Result { return program(ctx, p) }
 }
@@ -69,8 +69,25 @@ func program(ctx context.Context, p studio.Profile) []Result {
 	} else {
 		close(micDone)
 	}
+	var (
+		cam     Result
+		camRan  bool
+		camDone = make(chan struct{})
+		encoded = make(chan struct{}) // closed when the loopback encode ends
+	)
+	if _, ok := srcs.Camera(); ok {
+		camRan = true
+		go func() {
+			defer close(camDone)
+			cam = checkCamera(ctx, srcs, encoded)
+		}()
+	} else {
+		close(camDone)
+	}
 	runErr := b.Run(ctx)
+	close(encoded)
 	<-micDone
+	<-camDone
 	stopStudio()
 	capErr := <-studioDone
 	stats := b.Stats()
@@ -78,6 +95,9 @@ func program(ctx context.Context, p studio.Profile) []Result {
 	var out []Result
 	if micRan {
 		out = append(out, mic)
+	}
+	if camRan {
+		out = append(out, cam)
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -29,6 +29,10 @@ type Camera struct {
 	Label  string
 	Modes  []device.Mode
 	Frames [][]byte
+	// DeliverFPS, when set, is the rate pictures really come at, whatever
+	// the mode says: a camera short of light (its exposure grows longer
+	// than a frame) or on a crowded USB bus.
+	DeliverFPS float64
 
 	mu       sync.Mutex
 	opened   []prop.Media // every VideoRecord's mode, in order
@@ -153,7 +157,11 @@ func (c *Camera) VideoRecord(p prop.Media) (video.Reader, error) {
 	}
 	changed := c.changed
 	c.mu.Unlock()
-	interval := time.Duration(float64(time.Second) / mode.FPS)
+	fps := mode.FPS
+	if c.DeliverFPS > 0 {
+		fps = c.DeliverFPS
+	}
+	interval := time.Duration(float64(time.Second) / fps)
 	next := time.Now()
 	n := 0
 	return video.ReaderFunc(func() (image.Image, func(), error) {
