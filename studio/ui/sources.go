@@ -254,9 +254,9 @@ type sourcesPanel struct {
 	// were folded by going live (UI goroutine).
 	pickers *widget.Accordion
 	folded  bool
-	shown  atomic.Pointer[[]*stripView] // strips, for the meter goroutine
-	cams   []device.Info
-	box    fyne.CanvasObject
+	shown   atomic.Pointer[[]*stripView] // strips, for the meter goroutine
+	cams    []device.Info
+	box     fyne.CanvasObject
 }
 
 // noCamera is the picker's entry for the profile's own source.
