@@ -131,7 +131,7 @@ func runStudio(stderr io.Writer) int {
 		StudioStats: st.Stats,
 		Preflight: func(ctx context.Context) []ui.CheckLine {
 			cp := profile()
-			res := preflight.Run(ctx, preflight.Config{Profile: cp, Program: preflight.Program(cp)})
+			res := preflight.Run(ctx, preflight.Config{Profile: cp, Program: preflight.ProgramOn(cp, srcs)})
 			out := make([]ui.CheckLine, len(res))
 			for i, r := range res {
 				out[i] = ui.CheckLine{Name: r.Name, Reason: r.Reason, Detail: r.Detail, Level: int(r.Level)}

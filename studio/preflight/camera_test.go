@@ -42,7 +42,7 @@ func runProgram(t *testing.T, p studio.Profile) []Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	rs := program(ctx, p)
+	rs := program(ctx, p, nil)
 	for _, r := range rs {
 		t.Logf("%s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
 	}
@@ -132,5 +132,41 @@ func TestCameraVerdict(t *testing.T) {
 		if r.Name != "camera C920" || r.Level != c.level || !strings.Contains(r.Reason, c.says) || !strings.HasPrefix(r.Detail, "mode 1920x1080@30 MJPEG (asked 1920x1080@60)") {
 			t.Errorf("%d pictures in %v: %s %s %q [%s], want %s with %q", c.n, c.window, r.Name, r.Level, r.Reason, r.Detail, c.level, c.says)
 		}
+	}
+}
+
+// The window checks on the sources it runs (ProgramOn): its camera, open
+// already, is measured rather than opened a second time (a camera opens
+// once), and the window's sources go on running after the check.
+func TestProgramOnRunningSources(t *testing.T) {
+	_, p := fakeCamera(t, "Window Cam", 0)
+	wire.ScanDevices()
+	srcs, err := wire.NewSources(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcs.Close()
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srcs.Studio.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	rs := ProgramOn(p, srcs)(ctx)
+	for _, r := range rs {
+		t.Logf("%s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
+	}
+	want(t, find(t, rs, "camera Window Cam"), Green, "the camera delivers ")
+	want(t, find(t, rs, "program: video"), Green, "the program encodes and decodes back at 640x360")
+	before, _ := srcs.Camera()
+	time.Sleep(300 * time.Millisecond)
+	if after, _ := srcs.Camera(); after.Delivered <= before.Delivered {
+		t.Errorf("the window's camera stopped after the check (%d pictures, then %d)", before.Delivered, after.Delivered)
+	}
+	select {
+	case err := <-ran:
+		t.Fatalf("the window's studio stopped with the check: %v", err)
+	default:
 	}
 }

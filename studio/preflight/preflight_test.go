@@ -225,7 +225,7 @@ func TestProgramWithMic(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 
-	rs := program(ctx, p) // silence: nothing plays yet
+	rs := program(ctx, p, nil) // silence: nothing plays yet
 	for _, r := range rs {
 		t.Logf("silent: %s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
 	}
@@ -236,7 +236,7 @@ func TestProgramWithMic(t *testing.T) {
 
 	tone := pulse.PlayTone(10)
 	defer tone.Stop()
-	rs = program(ctx, p)
+	rs = program(ctx, p, nil)
 	for _, r := range rs {
 		t.Logf("tone: %s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
 	}

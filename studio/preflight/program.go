@@ -23,10 +23,19 @@ const LoopbackFor = 3 * time.Second
 // microphone in the profile, its level is judged meanwhile; with a camera,
 // the rate its pictures come at. Nothing leaves the computer.
 func Program(p studio.Profile) func(ctx context.Context) []Result {
-	return func(ctx context.Context) []Result { return program(ctx, p) }
+	return func(ctx context.Context) []Result { return program(ctx, p, nil) }
 }
 
-func program(ctx context.Context, p studio.Profile) []Result {
+// ProgramOn is Program on sources already open and running: the window's,
+// whose camera cannot be opened a second time. What is checked is then
+// what the window shows, its choices of camera and microphone included.
+func ProgramOn(p studio.Profile, srcs *wire.Sources) func(ctx context.Context) []Result {
+	return func(ctx context.Context) []Result { return program(ctx, p, srcs) }
+}
+
+// program runs the loopback on srcs, or on the profile's own sources,
+// opened and run for it, when srcs is nil.
+func program(ctx context.Context, p studio.Profile, srcs *wire.Sources) []Result {
 	start := time.Now()
 	fail := func(reason string) []Result {
 		return []Result{{Name: "program", Level: Red, Reason: reason, Took: time.Since(start)}}
@@ -37,14 +46,17 @@ func program(ctx context.Context, p studio.Profile) []Result {
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "loopback.mkv")
-	if _, cam := p.CameraLabel(); cam || len(p.Mics()) > 0 {
-		wire.ScanDevices()
+	own := srcs == nil
+	if own {
+		if _, cam := p.CameraLabel(); cam || len(p.Mics()) > 0 {
+			wire.ScanDevices()
+		}
+		srcs, err = wire.NewSources(p)
+		if err != nil {
+			return fail(err.Error())
+		}
+		defer srcs.Close() // after the studio has stopped, below
 	}
-	srcs, err := wire.NewSources(p)
-	if err != nil {
-		return fail(err.Error())
-	}
-	defer srcs.Close() // after the studio has stopped, below
 	cfg := wire.BroadcastConfig(p)
 	cfg.Destinations = []studio.Destination{{Name: "loopback", URL: "file://" + path}}
 	cfg.Duration = LoopbackFor
@@ -54,13 +66,17 @@ func program(ctx context.Context, p studio.Profile) []Result {
 	}
 	studioCtx, stopStudio := context.WithCancel(context.Background())
 	studioDone := make(chan error, 1)
-	go func() { studioDone <- srcs.Studio.Run(studioCtx) }()
+	if own {
+		go func() { studioDone <- srcs.Studio.Run(studioCtx) }()
+	} else {
+		studioDone <- nil // running already, and not ours to stop
+	}
 	var (
 		mic     Result
 		micRan  bool
 		micDone = make(chan struct{})
 	)
-	if len(p.Mics()) > 0 {
+	if len(p.Mics()) > 0 || srcs.MainMic() != nil {
 		micRan = true
 		go func() {
 			defer close(micDone)
