@@ -107,9 +107,8 @@ func (w *Window) newGuides() *guides {
 	g.button.IconPlacement = widget.ButtonIconTrailingText
 	g.button.Importance = widget.LowImportance
 	g.label(toggles)
-	bar := container.NewHBox(g.button)
 	g.p.onShape = g.layer.Refresh
-	g.box = container.NewBorder(nil, bar, nil, nil, container.NewStack(g.p.img, g.layer))
+	g.box = container.NewStack(g.p.img, g.layer) // the button goes in the window's bar
 	return g
 }
 

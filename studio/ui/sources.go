@@ -254,6 +254,9 @@ type sourcesPanel struct {
 	// were folded by going live (UI goroutine).
 	pickers *widget.Accordion
 	folded  bool
+	// cameras and mics apply the choices made, in order.
+	cameras chooser[[2]string]
+	mics    chooser[string]
 	shown   atomic.Pointer[[]*stripView] // strips, for the meter goroutine
 	cams    []device.Info
 	box     fyne.CanvasObject
@@ -433,31 +436,35 @@ func (p *sourcesPanel) apply() {
 		label = ""
 	}
 	p.say("Opening the camera…")
-	p.w.spawn(func() {
-		notice, err := p.src.UseCamera(label, mode)
-		p.w.do(func() {
-			switch {
-			case err != nil:
-				p.say("The camera could not be opened: " + err.Error())
-			default:
-				p.say(notice)
-			}
-			p.rebuildStrips()
-		})
+	p.cameras.choose([2]string{label, mode}, p.w.spawn, func(c [2]string) func() {
+		notice, err := p.src.UseCamera(c[0], c[1])
+		return func() {
+			p.w.do(func() {
+				switch {
+				case err != nil:
+					p.say("The camera could not be opened: " + err.Error())
+				default:
+					p.say(notice)
+				}
+				p.rebuildStrips()
+			})
+		}
 	})
 }
 
 func (p *sourcesPanel) applyMic(label string) {
-	p.w.spawn(func() {
+	p.mics.choose(label, p.w.spawn, func(label string) func() {
 		err := p.src.UseMic(label)
-		p.w.do(func() {
-			if err != nil {
-				p.say("The microphone could not be opened: " + err.Error())
-			} else {
-				p.say("")
-			}
-			p.rebuildStrips()
-		})
+		return func() {
+			p.w.do(func() {
+				if err != nil {
+					p.say("The microphone could not be opened: " + err.Error())
+				} else {
+					p.say("")
+				}
+				p.rebuildStrips()
+			})
+		}
 	})
 }
 

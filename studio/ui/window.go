@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image/color"
 	"os"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
@@ -177,11 +179,13 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 		w.showInfo(w.idleMessage())
 	}
 
-	bar := container.NewHBox(w.button, w.status)
+	w.guides = w.newGuides()
+	left := container.NewHBox(w.button, w.status)
 	if cfg.Preflight != nil {
 		w.checkButton = widget.NewButton("Check", w.tapCheck)
-		bar = container.NewHBox(w.button, w.checkButton, w.status)
+		left = container.NewHBox(w.button, w.checkButton, w.status)
 	}
+	bar := container.NewBorder(nil, nil, left, w.guides.button)
 	dests := widget.NewLabel("Destinations")
 	dests.TextStyle.Bold = true
 	w.bar = newStatusBar()
@@ -189,12 +193,15 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	var side fyne.CanvasObject
 	if cfg.Sources != nil {
 		w.sources = w.newSourcesPanel(*cfg.Sources)
-		side = container.NewGridWrap(fyne.NewSize(300, 480), w.sources.box)
+		// 300 wide, as tall as the window lets it (it scrolls): a fixed
+		// height made the window taller than a 1280x800 screen.
+		width := canvas.NewRectangle(color.Transparent)
+		width.SetMinSize(fyne.NewSize(300, 160))
+		side = container.NewStack(width, w.sources.box)
 	}
 	// The lead's chat panel goes on the left (SetSidePanel).
 	w.side = container.NewStack()
 	w.side.Hide()
-	w.guides = w.newGuides()
 	w.win.SetContent(container.NewBorder(nil, bottom, w.side, side, w.guides.box))
 	w.addShortcuts()
 	if side != nil {
