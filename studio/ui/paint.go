@@ -54,14 +54,7 @@ func (q *paintQueue) set(i int, f func()) {
 	q.mu.Lock()
 	q.slots[i] = f
 	q.pending = true
-	hand := !q.clocked.Load() && !q.scheduled
-	if hand {
-		q.scheduled = true
-	}
-	q.mu.Unlock()
-	if hand {
-		q.do(q.runFn)
-	}
+	q.handOver()
 }
 
 // unclocked says the preview has stopped showing pictures: what is queued,
@@ -69,7 +62,14 @@ func (q *paintQueue) set(i int, f func()) {
 func (q *paintQueue) unclocked() {
 	q.clocked.Store(false)
 	q.mu.Lock()
-	hand := q.pending && !q.scheduled
+	q.handOver()
+}
+
+// handOver gives the queue to the UI goroutine when something waits, no
+// picture will take it and no hand-over is outstanding. Called with mu
+// held; unlocks it.
+func (q *paintQueue) handOver() {
+	hand := q.pending && !q.clocked.Load() && !q.scheduled
 	if hand {
 		q.scheduled = true
 	}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"image"
 	"testing"
 
@@ -129,23 +130,16 @@ func TestPreviewDownscaleAllocatesNothing(t *testing.T) {
 }
 
 func BenchmarkPreviewDownscale(b *testing.B) {
-	tc, _ := capture.NewTestCard(1920, 1080, 30)
-	f, _ := tc.Latest(0)
-	defer f.Release()
-	dst := image.NewRGBA(image.Rect(0, 0, 640, 360))
-	var d Downscaler
-	for b.Loop() {
-		d.Convert(dst, f.Pic)
-	}
-}
-
-func BenchmarkPreviewDownscale720(b *testing.B) {
-	tc, _ := capture.NewTestCard(1280, 720, 30)
-	f, _ := tc.Latest(0)
-	defer f.Release()
-	dst := image.NewRGBA(image.Rect(0, 0, 640, 360))
-	var d Downscaler
-	for b.Loop() {
-		d.Convert(dst, f.Pic)
+	for _, c := range []struct{ w, h int }{{1920, 1080}, {1280, 720}} {
+		b.Run(fmt.Sprintf("%dx%d", c.w, c.h), func(b *testing.B) {
+			tc, _ := capture.NewTestCard(c.w, c.h, 30)
+			f, _ := tc.Latest(0)
+			defer f.Release()
+			dst := image.NewRGBA(image.Rect(0, 0, 640, 360))
+			var d Downscaler
+			for b.Loop() {
+				d.Convert(dst, f.Pic)
+			}
+		})
 	}
 }
