@@ -43,15 +43,15 @@ step "chat flood (10,000 messages a second, no race detector)" go test -count=1 
 step "soak (3 min)" go run ./bench/soak -duration 3m -rss-growth-mb 16
 
 # Each fuzz target a fixed number of inputs on top of its seed corpus (the go
-# test steps ran the corpus already), about 10 s each on one core; a failing
+# test steps ran the corpus already), about 5 s each on one core (make test stays under 20 minutes); a failing
 # input lands in testdata/fuzz. A count, not -fuzztime 10s: when the time runs
 # out at the wrong moment the fuzzer reports "context deadline exceeded" as
 # a failure.
 fuzz_bounded() {
   local rc=0 t
-  for t in outputs:FuzzParseTarget:200000 studio:FuzzLoadProfile:20000 studio:FuzzParseDestFlag:200000 studio:FuzzParseCommand:200000 studio/chat:FuzzParseTwitch:60000 studio/chat:FuzzParseKick:30000 studio/chat:FuzzParseOwncast:30000 \
-    studio/chat:FuzzParseChaturbate:30000 studio/chat:FuzzParseYouTube:30000 studio/chat:FuzzParseGeneric:30000 \
-    outputs/flv:FuzzWriter:100000 outputs/flv:FuzzHEVCDecoderConfig:100000; do
+  for t in outputs:FuzzParseTarget:100000 studio:FuzzLoadProfile:10000 studio:FuzzParseDestFlag:100000 studio:FuzzParseCommand:100000 studio/chat:FuzzParseTwitch:30000 studio/chat:FuzzParseKick:15000 studio/chat:FuzzParseOwncast:15000 \
+    studio/chat:FuzzParseChaturbate:15000 studio/chat:FuzzParseYouTube:15000 studio/chat:FuzzParseGeneric:15000 \
+    outputs/flv:FuzzWriter:50000 outputs/flv:FuzzHEVCDecoderConfig:50000; do
     IFS=: read -r pkg name n <<<"$t"
     go test -run XXX -fuzz "^${name}\$" -fuzztime "${n}x" -parallel 1 "./${pkg}" || rc=1
   done
