@@ -40,6 +40,11 @@ type Sources struct {
 	mics        []*openMic           // the main one first
 	closed      bool
 	mutedBefore map[*audio.Input]bool // while the privacy cut is on: each sound's own mute
+
+	// micChecking holds a token while a mic check records: an input has
+	// one recorder, so a second check (Check my mic during the pre-flight)
+	// waits for the first.
+	micChecking chan struct{}
 }
 
 type openMic struct {
@@ -62,7 +67,7 @@ func ScanDevices() {
 // until the studio runs); the picture starts with the studio's Run.
 func NewSources(p studio.Profile) (*Sources, error) {
 	c := p.Canvas
-	s := &Sources{Mixer: audio.NewMixer(), profile: p}
+	s := &Sources{Mixer: audio.NewMixer(), profile: p, micChecking: make(chan struct{}, 1)}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	stage, err := overlay.NewStage(c.Width, c.Height, p.Scenes)
 	if err != nil {
@@ -546,8 +551,15 @@ func (s *Sources) Camera() (CameraState, bool) {
 	return CameraState{Label: s.camera, Asked: s.cam.Asked(), Mode: s.cam.Mode(), Delivered: s.cam.Delivered()}, true
 }
 
-// MicCheck records the main microphone for d and judges it.
+// MicCheck records the main microphone for d and judges it. Checks run one
+// at a time: a second one waits for the first (or its ctx).
 func (s *Sources) MicCheck(ctx context.Context, d time.Duration) (audio.MicReport, error) {
+	select {
+	case s.micChecking <- struct{}{}:
+		defer func() { <-s.micChecking }()
+	case <-ctx.Done():
+		return audio.MicReport{}, ctx.Err()
+	}
 	s.mu.Lock()
 	var m *openMic
 	if len(s.mics) > 0 {

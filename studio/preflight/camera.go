@@ -55,8 +55,20 @@ func checkCamera(ctx context.Context, srcs *wire.Sources, ended <-chan struct{})
 		case <-ctx.Done():
 		}
 	}
-	end, _ := srcs.Camera()
+	end, ok := srcs.Camera()
+	if !ok || !sameCamera(cam, from) || !sameCamera(cam, end) {
+		// The performer chose another camera (or none) meanwhile: two
+		// cameras' counts say nothing.
+		return Result{Name: "camera " + cam.Label, Level: Amber, Took: time.Since(start),
+			Reason: "the camera was changed during the check: check again to measure it"}
+	}
 	return judgeCamera(end, end.Delivered-from.Delivered, time.Since(since), first.Sub(start), time.Since(start))
+}
+
+// sameCamera reports whether a and b are the same camera in the same mode
+// (a reopened camera counts from zero again).
+func sameCamera(a, b wire.CameraState) bool {
+	return a.Label == b.Label && a.Mode == b.Mode && b.Delivered >= a.Delivered
 }
 
 // judgeCamera judges n pictures received over window; the first picture
@@ -82,15 +94,17 @@ func judgeCamera(c wire.CameraState, n int64, window, firstAfter, took time.Dura
 		r.Detail += fmt.Sprintf(", the first after %.1f s", firstAfter.Seconds())
 	}
 	switch {
+	case n == 0:
+		r.Level, r.Reason = Red, fmt.Sprintf("the camera sent no picture for %.0f s: is it unplugged, or in use by another program?", window.Seconds())
 	case window < time.Second:
 		// Too short to tell its rate.
 		r.Level, r.Reason = Amber, fmt.Sprintf("the camera took %.1f s to send its first picture: check again once it has warmed up", firstAfter.Seconds())
 	case c.Mode.FPS <= 0 || fps >= 0.9*c.Mode.FPS:
-		r.Level, r.Reason = Green, fmt.Sprintf("the camera delivers %.1f fps of the %s asked", fps, asked)
+		r.Level, r.Reason = Green, fmt.Sprintf("the camera delivers %.1f fps of its mode's %s", fps, asked)
 	case fps >= 0.5*c.Mode.FPS:
-		r.Level, r.Reason = Amber, fmt.Sprintf("your camera delivers %.0f fps of the %s asked: more light, a lower mode, or a USB port of its own", fps, asked)
+		r.Level, r.Reason = Amber, fmt.Sprintf("your camera delivers %.0f fps of its mode's %s: more light, a lower mode, or a USB port of its own", fps, asked)
 	default:
-		r.Level, r.Reason = Red, fmt.Sprintf("your camera delivers only %.0f fps of the %s asked: more light, a lower mode, or a USB port of its own", fps, asked)
+		r.Level, r.Reason = Red, fmt.Sprintf("your camera delivers only %.0f fps of its mode's %s: more light, a lower mode, or a USB port of its own", fps, asked)
 	}
 	return r
 }

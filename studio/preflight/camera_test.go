@@ -3,6 +3,7 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -60,8 +61,8 @@ func TestProgramCameraRate(t *testing.T) {
 		says       string
 	}{
 		{"Full Cam", 0, Green, "the camera delivers "},
-		{"Dim Cam", 20, Amber, " fps of the 30 asked: more light, a lower mode, or a USB port of its own"},
-		{"Dark Cam", 10, Red, " fps of the 30 asked: more light, a lower mode, or a USB port of its own"},
+		{"Dim Cam", 20, Amber, " fps of its mode's 30: more light, a lower mode, or a USB port of its own"},
+		{"Dark Cam", 10, Red, " fps of its mode's 30: more light, a lower mode, or a USB port of its own"},
 	} {
 		t.Run(c.label, func(t *testing.T) {
 			fake, p := fakeCamera(t, c.label, c.deliverFPS)
@@ -97,7 +98,9 @@ func TestProgramCameraSendsNothing(t *testing.T) {
 	fake.Stall(time.Hour)
 	rs := runProgram(t, p)
 	r := find(t, rs, "camera Mute Cam")
-	want(t, r, Red, "the camera sent no picture in 3 s: is another program using it?")
+	if r.Level != Red || !regexp.MustCompile(`^the camera sent no picture in \d+ s: is another program using it\?$`).MatchString(r.Reason) {
+		t.Errorf("%s %q, want red: no picture, another program?", r.Level, r.Reason)
+	}
 	if r.Detail != "mode 640x360@30 MJPEG" {
 		t.Errorf("detail %q, want the mode", r.Detail)
 	}
@@ -121,11 +124,12 @@ func TestCameraVerdict(t *testing.T) {
 		level      Level
 		says       string
 	}{
-		{81, 3 * sec, 0, Green, "the camera delivers 27.0 fps of the 30 asked"},
-		{78, 3 * sec, 0, Amber, "your camera delivers 26 fps of the 30 asked: more light"},
-		{45, 3 * sec, 0, Amber, "your camera delivers 15 fps of the 30 asked"},
-		{42, 3 * sec, 0, Red, "your camera delivers only 14 fps of the 30 asked: more light"},
+		{81, 3 * sec, 0, Green, "the camera delivers 27.0 fps of its mode's 30"},
+		{78, 3 * sec, 0, Amber, "your camera delivers 26 fps of its mode's 30: more light"},
+		{45, 3 * sec, 0, Amber, "your camera delivers 15 fps of its mode's 30"},
+		{42, 3 * sec, 0, Red, "your camera delivers only 14 fps of its mode's 30: more light"},
 		{0, 0, 3 * sec, Red, "the camera sent no picture in 3 s"},
+		{0, 2800 * time.Millisecond, 200 * time.Millisecond, Red, "the camera sent no picture for 3 s: is it unplugged, or in use by another program?"},
 		{20, 800 * time.Millisecond, 2200 * time.Millisecond, Amber, "the camera took 2.2 s to send its first picture"},
 	} {
 		r := judgeCamera(cam, c.n, c.window, c.firstAfter, 3*sec)
@@ -160,13 +164,51 @@ func TestProgramOnRunningSources(t *testing.T) {
 	want(t, find(t, rs, "camera Window Cam"), Green, "the camera delivers ")
 	want(t, find(t, rs, "program: video"), Green, "the program encodes and decodes back at 640x360")
 	before, _ := srcs.Camera()
-	time.Sleep(300 * time.Millisecond)
-	if after, _ := srcs.Camera(); after.Delivered <= before.Delivered {
-		t.Errorf("the window's camera stopped after the check (%d pictures, then %d)", before.Delivered, after.Delivered)
+	for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if after, _ := srcs.Camera(); after.Delivered > before.Delivered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the window's camera stopped after the check (%d pictures, then none in 3 s)", before.Delivered)
+		}
 	}
 	select {
 	case err := <-ran:
 		t.Fatalf("the window's studio stopped with the check: %v", err)
 	default:
 	}
+}
+
+// Another camera chosen in the window while the check measures: the line
+// says so instead of subtracting one camera's count from another's.
+func TestProgramOnCameraChanged(t *testing.T) {
+	_, p := fakeCamera(t, "First Cam", 0)
+	fakeCamera(t, "Second Cam", 0)
+	wire.ScanDevices()
+	srcs, err := wire.NewSources(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcs.Close()
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srcs.Studio.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	switched := make(chan error, 1)
+	go func() {
+		time.Sleep(time.Second)
+		_, err := srcs.UseCamera("Second Cam", "640x360@30")
+		switched <- err
+	}()
+	rs := ProgramOn(p, srcs)(ctx)
+	if err := <-switched; err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		t.Logf("%s %s: %s [%s]", r.Level, r.Name, r.Reason, r.Detail)
+	}
+	want(t, find(t, rs, "camera First Cam"), Amber, "the camera was changed during the check")
 }

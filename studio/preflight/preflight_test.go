@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"onair/capture/audio"
 	"onair/internal/testpeer"
+	"onair/internal/wire"
 	"onair/studio"
 )
 
@@ -245,4 +247,34 @@ func TestProgramWithMic(t *testing.T) {
 	}
 	want(t, find(t, rs, "program: audio"), Green, "the program has sound")
 	want(t, find(t, rs, "program: video"), Green, "encodes and decodes back")
+
+	// The window's own sources: "Check my mic" pressed while the pre-flight
+	// checks the same microphone — an input records for one check at a
+	// time, so the second waits, and both are judged.
+	wire.ScanDevices()
+	srcs, err := wire.NewSources(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srcs.Close()
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srcs.Studio.Run(runCtx) }()
+	defer func() { stop(); <-ran }()
+	type checked struct {
+		rep audio.MicReport
+		err error
+	}
+	mine := make(chan checked, 1)
+	go func() {
+		rep, err := srcs.MicCheck(ctx, time.Second)
+		mine <- checked{rep, err}
+	}()
+	rs = ProgramOn(p, srcs)(ctx)
+	if r := find(t, rs, "microphone"); r.Level != Green {
+		t.Errorf("the pre-flight's mic check beside Check my mic: %s %q", r.Level, r.Reason)
+	}
+	if c := <-mine; c.err != nil || c.rep.Verdict != audio.VerdictGood {
+		t.Errorf("Check my mic beside the pre-flight: %+v, %v", c.rep, c.err)
+	}
 }

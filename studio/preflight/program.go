@@ -112,7 +112,9 @@ func program(ctx context.Context, p studio.Profile, srcs *wire.Sources) []Result
 	if micRan {
 		out = append(out, mic)
 	}
-	if camRan {
+	if camRan && runErr == nil && ctx.Err() == nil {
+		// (An encode cut short says so below; the camera's rate over it
+		// would mislead.)
 		out = append(out, cam)
 	}
 	switch {

@@ -3,7 +3,6 @@ package ui
 import (
 	"sync"
 	"testing"
-	"time"
 )
 
 // Choices made while one is being applied are applied after it, the newest
@@ -15,9 +14,10 @@ func TestChooserAppliesInOrderNewestLast(t *testing.T) {
 	spawn := func(f func()) bool { wg.Add(1); go func() { defer wg.Done(); f() }(); return true }
 	var mu sync.Mutex
 	var applied, reported []int
-	release := make(chan struct{})
+	started, release := make(chan struct{}), make(chan struct{})
 	apply := func(v int) func() {
 		if v == 1 {
+			close(started)
 			<-release // the first opening takes its time
 		}
 		mu.Lock()
@@ -26,7 +26,7 @@ func TestChooserAppliesInOrderNewestLast(t *testing.T) {
 		return func() { mu.Lock(); reported = append(reported, v); mu.Unlock() }
 	}
 	c.choose(1, spawn, apply)
-	time.Sleep(20 * time.Millisecond)
+	<-started
 	c.choose(2, spawn, apply)
 	c.choose(3, spawn, apply)
 	close(release)

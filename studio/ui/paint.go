@@ -13,8 +13,9 @@ import (
 // busy UI meets at most one update of each kind.
 //
 // While the preview shows pictures (clocked), the preview's show runs the
-// queue; otherwise an update is handed to the UI goroutine at once, at most
-// one hand-over outstanding.
+// queue; otherwise an update is handed to the UI goroutine at once. A
+// hand-over is not queued while one is outstanding (a picture's run may
+// clear the mark while one still waits: two at most).
 type paintQueue struct {
 	do func(func())
 
@@ -55,6 +56,13 @@ func (q *paintQueue) set(i int, f func()) {
 	q.slots[i] = f
 	q.pending = true
 	q.handOver()
+}
+
+// drop forgets an update of kind not yet taken.
+func (q *paintQueue) drop(kind int) {
+	q.mu.Lock()
+	q.slots[kind] = nil
+	q.mu.Unlock()
 }
 
 // unclocked says the preview has stopped showing pictures: what is queued,

@@ -437,6 +437,9 @@ func (p *sourcesPanel) apply() {
 	}
 	p.say("Opening the camera…")
 	p.cameras.choose([2]string{label, mode}, p.w.spawn, func(c [2]string) func() {
+		if p.w.ctx.Err() != nil {
+			return nil // the window is closing: open nothing more
+		}
 		notice, err := p.src.UseCamera(c[0], c[1])
 		return func() {
 			p.w.do(func() {
@@ -454,6 +457,9 @@ func (p *sourcesPanel) apply() {
 
 func (p *sourcesPanel) applyMic(label string) {
 	p.mics.choose(label, p.w.spawn, func(label string) func() {
+		if p.w.ctx.Err() != nil {
+			return nil
+		}
 		err := p.src.UseMic(label)
 		return func() {
 			p.w.do(func() {

@@ -176,23 +176,34 @@ func TestSourcesPickersFoldWhileLive(t *testing.T) {
 		UseCamera: func(string, string) (string, error) { return "", nil },
 		UseMic:    func(string) error { return nil },
 	}
-	w, _ := newTestWindow(t, Config{Sources: src})
+	names, redact := targets(t, rtmpURL)
+	var fb *fakeBroadcast
+	w, loop := newTestWindow(t, Config{Sources: src, ProfilePath: profile, Destinations: names, Redact: redact,
+		GoLive: func() (Broadcast, error) {
+			fb = &fakeBroadcast{started: make(chan struct{})}
+			return fb, nil
+		}})
 	p := w.sources
 	open := func() bool { return p.pickers.Items[0].Open }
+	show := func(fold bool) {
+		t.Helper()
+		test.Tap(button(t, w, "Go Live"))
+		loop.until(t, 3*time.Second, "on air", func() bool { return w.button.Text == "End" })
+		if open() == fold {
+			t.Errorf("live, the pickers are open=%v, want %v", open(), !fold)
+		}
+		tapEnd(t, w)
+		loop.until(t, 3*time.Second, "off air", func() bool { return w.button.Text == "Go Live" })
+	}
 	if !open() {
 		t.Fatal("the pickers start folded")
 	}
-	p.onAir(true)
-	if open() {
-		t.Error("the pickers stay open while live")
-	}
-	p.onAir(false)
+	show(true)
 	if !open() {
 		t.Error("the pickers stay folded after the show")
 	}
 	p.pickers.Close(0) // the performer folds them
-	p.onAir(true)
-	p.onAir(false)
+	show(true)
 	if open() {
 		t.Error("pickers the performer folded were unfolded by the show's end")
 	}

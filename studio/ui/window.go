@@ -589,10 +589,23 @@ func (w *Window) runLive(ctx context.Context) {
 	go func() { done <- b.Run(ctx) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	showStats := w.paints.to(paintLive)
+	// The figures wait for the next preview picture (one repaint for both);
+	// one still waiting when the show ends is dropped, and one taken by a
+	// picture just before finds the show over and is not shown: the last
+	// figures are the final ones, below.
+	paced := w.paints.to(paintLive)
+	showStats := func() {
+		s := b.Stats()
+		paced(func() {
+			if w.onAirNow == b {
+				w.showStats(s)
+			}
+		})
+	}
 	for {
 		select {
 		case err := <-done:
+			w.paints.drop(paintLive)
 			s := b.Stats()
 			w.do(func() {
 				w.showStats(s)
@@ -601,12 +614,12 @@ func (w *Window) runLive(ctx context.Context) {
 			})
 			return
 		case <-tick.C:
-			s := b.Stats()
-			showStats(func() { w.showStats(s) })
+			showStats()
 			showNotices()
 		case <-w.nudge:
-			s := b.Stats()
-			w.do(func() { w.showStats(s) })
+			// After a button: through the same slot, so an older tick's
+			// figures cannot come after these.
+			showStats()
 		}
 	}
 }
