@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/asticode/go-astiav"
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
 	pion "github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 )
 
 // endpoint is a WHIP server in the test process: a real pion peer that
@@ -31,6 +35,8 @@ type endpoint struct {
 
 	frames, videoPackets, audioPackets atomic.Int64
 	paramSets                          atomic.Int64 // RTP packets carrying an SPS (alone or in STAP-A)
+	decoded                            atomic.Int64 // pictures FFmpeg's H.264 decoder made of what arrived
+	width, height                      atomic.Int64 // of the last decoded picture
 }
 
 func newEndpoint(t *testing.T, token string) *endpoint {
@@ -114,10 +120,18 @@ func (e *endpoint) offer(w http.ResponseWriter, r *http.Request) {
 			e.video = tr
 			e.mu.Unlock()
 		}
+		var dec *decoder
+		if tr.Kind() == pion.RTPCodecTypeVideo {
+			dec = newDecoder(e)
+			defer dec.close()
+		}
 		for {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
 				return
+			}
+			if dec != nil {
+				dec.push(p)
 			}
 			if tr.Kind() == pion.RTPCodecTypeAudio {
 				e.audioPackets.Add(1)
@@ -184,4 +198,50 @@ func eventually(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// decoder reassembles pictures from RTP as a browser does (pion's sample
+// builder) and decodes them with FFmpeg's H.264 decoder.
+type decoder struct {
+	e   *endpoint
+	sb  *samplebuilder.SampleBuilder
+	cc  *astiav.CodecContext
+	pkt *astiav.Packet
+	f   *astiav.Frame
+}
+
+func newDecoder(e *endpoint) *decoder {
+	c := astiav.FindDecoder(astiav.CodecIDH264)
+	d := &decoder{e: e, sb: samplebuilder.New(512, &codecs.H264Packet{}, 90000), cc: astiav.AllocCodecContext(c), pkt: astiav.AllocPacket(), f: astiav.AllocFrame()}
+	if err := d.cc.Open(c, nil); err != nil {
+		e.t.Error(err)
+	}
+	return d
+}
+
+func (d *decoder) push(p *rtp.Packet) {
+	d.sb.Push(p)
+	for s := d.sb.Pop(); s != nil; s = d.sb.Pop() {
+		if err := d.pkt.FromData(s.Data); err != nil {
+			d.e.t.Error(err)
+			return
+		}
+		err := d.cc.SendPacket(d.pkt)
+		d.pkt.Unref()
+		if err != nil {
+			continue // a picture that cannot be decoded is not counted
+		}
+		for d.cc.ReceiveFrame(d.f) == nil {
+			d.e.decoded.Add(1)
+			d.e.width.Store(int64(d.f.Width()))
+			d.e.height.Store(int64(d.f.Height()))
+			d.f.Unref()
+		}
+	}
+}
+
+func (d *decoder) close() {
+	d.f.Free()
+	d.pkt.Free()
+	d.cc.Free()
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -35,6 +36,7 @@ type sink struct {
 	keyMu   sync.Mutex
 	lastKey time.Time
 
+	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -47,8 +49,14 @@ const keyframeEvery = time.Second
 // ErrConnectionLost is a WHIP session whose media path failed.
 var ErrConnectionLost = errors.New("the WebRTC connection was lost")
 
+// ErrClosed is a Write after Close.
+var ErrClosed = errors.New("the WHIP session has ended")
+
 // Write sends one packet as RTP.
 func (s *sink) Write(p *encoder.Packet) (int, error) {
+	if s.closed.Load() {
+		return 0, fmt.Errorf("%s: %w", s.target, ErrClosed)
+	}
 	select {
 	case <-s.lost:
 		return 0, fmt.Errorf("%s: %w", s.target, ErrConnectionLost)
@@ -67,6 +75,7 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 // Close ends the session: DELETE on its resource, then the PeerConnection,
 // then waits for the RTCP readers. It is safe to call more than once.
 func (s *sink) Close() error {
+	s.closed.Store(true)
 	s.closeOnce.Do(func() {
 		if s.resource != "" {
 			s.closeErr = s.delete()

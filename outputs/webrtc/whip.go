@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -133,7 +134,7 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(timeout):
-		return fmt.Errorf("gathering this computer's network addresses took over %v", timeout)
+		return fmt.Errorf("gathering this computer's network addresses took over %s", inWords(timeout))
 	}
 	answer, err := s.post(ctx, pc.LocalDescription().SDP, timeout)
 	if err != nil {
@@ -150,7 +151,7 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(timeout):
-		return fmt.Errorf("no media connection to the WHIP server %s in %v (ICE): a firewall may block UDP", t.Host, timeout)
+		return fmt.Errorf("no media connection to the WHIP server %s in %s (ICE): a firewall may block UDP", t.Host, inWords(timeout))
 	}
 }
 
@@ -175,7 +176,7 @@ func (s *sink) post(ctx context.Context, offer string, timeout time.Duration) (s
 			return "", ctx.Err()
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
-			return "", fmt.Errorf("no answer from the WHIP server %s in %v", s.target.Address(), timeout)
+			return "", fmt.Errorf("no answer from the WHIP server %s in %s", s.target.Address(), inWords(timeout))
 		}
 		return "", fmt.Errorf("sending the offer to the WHIP server %s: %w", s.target.Address(), s.redacted(err))
 	}
@@ -183,7 +184,7 @@ func (s *sink) post(ctx context.Context, offer string, timeout time.Duration) (s
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return "", fmt.Errorf("no answer from the WHIP server %s in %v", s.target.Address(), timeout)
+			return "", fmt.Errorf("no answer from the WHIP server %s in %s", s.target.Address(), inWords(timeout))
 		}
 		return "", fmt.Errorf("reading the WHIP server's answer: %w", s.redacted(err))
 	}
@@ -245,4 +246,9 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// inWords is a duration as a performer reads it: "10 s", "0.3 s".
+func inWords(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }

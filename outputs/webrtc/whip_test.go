@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -121,12 +123,15 @@ func TestWHIPSendsToARealPeer(t *testing.T) {
 		t.Errorf("Authorization %q, want the bearer token", got)
 	}
 	send(t, s, pr)
-	eventually(t, 5*time.Second, "90 % of the pictures and some sound arrive", func() bool {
-		return ep.frames.Load()*10 >= int64(pr.frames)*9 && ep.audioPackets.Load() > 0
+	eventually(t, 5*time.Second, "90 % of the pictures arrive and decode, and some sound arrives", func() bool {
+		return ep.frames.Load()*10 >= int64(pr.frames)*9 && ep.decoded.Load()*10 >= int64(pr.frames)*9 && ep.audioPackets.Load() > 0
 	})
+	if w, h := ep.width.Load(), ep.height.Load(); w != 320 || h != 180 {
+		t.Errorf("decoded pictures are %dx%d, want 320x180", w, h)
+	}
 	eventually(t, time.Second, "every Opus packet arrives", func() bool { return ep.audioPackets.Load() >= int64(pr.audio)*9/10 })
-	t.Logf("sent %d pictures and %d Opus packets; received %d pictures (%d RTP packets, %d with SPS) and %d Opus packets",
-		pr.frames, pr.audio, ep.frames.Load(), ep.videoPackets.Load(), ep.paramSets.Load(), ep.audioPackets.Load())
+	t.Logf("sent %d pictures and %d Opus packets; received %d pictures (%d RTP packets, %d with SPS), %d decoded at %dx%d, and %d Opus packets",
+		pr.frames, pr.audio, ep.frames.Load(), ep.videoPackets.Load(), ep.paramSets.Load(), ep.decoded.Load(), ep.width.Load(), ep.height.Load(), ep.audioPackets.Load())
 	if ep.paramSets.Load() < 3 {
 		t.Errorf("%d RTP packets carried an SPS, want one per keyframe (3)", ep.paramSets.Load())
 	}
@@ -155,8 +160,8 @@ func TestWHIPSendsToARealPeer(t *testing.T) {
 	if got := ep.deletes(); len(got) != 1 || got[0] != "/whip/session/1" {
 		t.Errorf("DELETEs %q, want one on the session's Location", got)
 	}
-	if _, err := s.Write(pr.packets[0]); !errors.Is(err, ErrConnectionLost) {
-		t.Errorf("Write after Close: %v, want ErrConnectionLost", err)
+	if _, err := s.Write(pr.packets[0]); !errors.Is(err, ErrClosed) {
+		t.Errorf("Write after Close: %v, want ErrClosed", err)
 	}
 }
 
@@ -206,5 +211,37 @@ func TestWHIPMalformedAnswer(t *testing.T) {
 				t.Errorf("DELETEs %q, want the half-made session ended", got)
 			}
 		})
+	}
+}
+
+// A server that takes the offer and never answers is given up on after the
+// timeout, in words; one that fails and echoes the request (token and all)
+// has its words quoted with the token masked.
+func TestWHIPServerTroubles(t *testing.T) {
+	const token = "echo-me-9f8e7d"
+	streams := []encoder.Stream{{Kind: encoder.Audio, Codec: encoder.Opus, TimeBase: encoder.Rational{Num: 1, Den: 48000}}}
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/echo" {
+			http.Error(w, "no room for "+r.Header.Get("Authorization"), http.StatusServiceUnavailable)
+			return
+		}
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	_, err := connect(t, Connector{Timeout: 300 * time.Millisecond}, "whip+"+srv.URL+"/slow?token="+token, streams)
+	if want := "no answer from the WHIP server " + host + " in 0.3 s"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
+	}
+
+	_, err = connect(t, Connector{}, "whip+"+srv.URL+"/echo?token="+token, streams)
+	if want := `the WHIP server answered 503 Service Unavailable instead of a session ("no room for Bearer ****")`; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %q", err, want)
 	}
 }
