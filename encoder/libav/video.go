@@ -25,8 +25,8 @@ type VideoEncoder struct {
 	// keyAsked makes the next picture a keyframe, off the fixed GOP: a
 	// WebRTC receiver that lost a picture asks for one (PLI).
 	keyAsked atomic.Bool
-	open       bool
-	asked      encoder.VideoConfig // what was asked for, when a fallback changed it
+	open     bool
+	asked    encoder.VideoConfig // what was asked for, when a fallback changed it
 }
 
 // openVideo counts the video encoders open in this process: the proof that
