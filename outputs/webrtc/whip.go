@@ -252,3 +252,10 @@ func isLoopback(host string) bool {
 func inWords(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " s"
 }
+
+// WithKeyframeRequests is c whose sessions pass keyframe requests to ask
+// (the studio binds each WHIP destination to its own rendition's encoder).
+func (c Connector) WithKeyframeRequests(ask func()) outputs.Connector {
+	c.OnKeyframeRequest = ask
+	return c
+}
