@@ -82,6 +82,8 @@ func (c Codec) Name() string {
 		return "HEVC"
 	case AAC:
 		return "AAC"
+	case Opus:
+		return "Opus"
 	}
 	return "invalid"
 }

@@ -27,6 +27,7 @@ const (
 	H264 Codec = iota + 1
 	HEVC
 	AAC
+	Opus
 )
 
 func (c Codec) String() string {
@@ -37,6 +38,8 @@ func (c Codec) String() string {
 		return "hevc"
 	case AAC:
 		return "aac"
+	case Opus:
+		return "opus"
 	}
 	return "invalid"
 }
@@ -83,7 +86,8 @@ type Stream struct {
 	Kind     Kind
 	Codec    Codec
 	TimeBase Rational
-	// Extradata: Annex B parameter sets for video, AudioSpecificConfig for AAC.
+	// Extradata: Annex B parameter sets for video, AudioSpecificConfig for AAC
+	// (Opus: libopus's OpusHead, which WebRTC does not carry).
 	Extradata   []byte
 	BitrateKbps int
 

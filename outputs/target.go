@@ -19,6 +19,7 @@ const (
 	RTMPS
 	SRT
 	File // a local recording
+	WHIP // WebRTC ingest (RFC 9725) over HTTP or HTTPS
 )
 
 func (p Protocol) String() string {
@@ -31,6 +32,8 @@ func (p Protocol) String() string {
 		return "srt"
 	case File:
 		return "file"
+	case WHIP:
+		return "whip"
 	}
 	return "invalid"
 }
@@ -54,6 +57,13 @@ type Target struct {
 	LatencyMs  int
 	PBKeyLen   int
 
+	// WHIP: whip+https://host[:port]/path?token=TOKEN (or whip+http://…).
+	// The bearer token rides in the query because a token pasted there is
+	// masked like every query value; the path is printed as is.
+	Token string
+	TLS   bool   // https
+	query string // the endpoint's other query items, passed on, masked in print
+
 	raw string
 }
 
@@ -70,7 +80,7 @@ func ParseTarget(raw string) (Target, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return fail("not a valid URL (expected rtmp://host/app/key, rtmps://…, srt://host:port or file:///path.mkv)")
+		return fail("not a valid URL (expected rtmp://host/app/key, rtmps://…, srt://host:port, whip+https://host/path?token=… or file:///path.mkv)")
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "rtmp":
@@ -79,10 +89,17 @@ func ParseTarget(raw string) (Target, error) {
 		t.Protocol, t.Port = RTMPS, 443
 	case "srt":
 		t.Protocol = SRT
+	case "whip+https":
+		t.Protocol, t.Port, t.TLS = WHIP, 443, true
+	case "whip+http":
+		t.Protocol, t.Port = WHIP, 80
 	default:
-		return fail("unsupported protocol %q (use rtmp, rtmps, srt or file)", u.Scheme)
+		return fail("unsupported protocol %q (use rtmp, rtmps, srt, whip+https, whip+http or file)", u.Scheme)
 	}
 	if u.User != nil {
+		if t.Protocol == WHIP {
+			return fail("put the WHIP token in ?token=, not before the host")
+		}
 		return fail("user and password in the URL are not supported")
 	}
 	t.Host = u.Hostname()
@@ -109,6 +126,9 @@ func ParseTarget(raw string) (Target, error) {
 	}
 	if t.Protocol == SRT {
 		return t.parseSRT(u, fail)
+	}
+	if t.Protocol == WHIP {
+		return t.parseWHIP(u, fail)
 	}
 	if u.RawPath != "" && u.EscapedPath() != u.RawPath {
 		// FFmpeg would send the key as typed, the redactor would look for it escaped.
@@ -195,6 +215,49 @@ func (t Target) parseSRT(u *url.URL, fail func(string, ...any) (Target, error)) 
 	return t, nil
 }
 
+// parseWHIP takes the endpoint's path as is, the bearer token from ?token=,
+// and keeps any other query item for the endpoint.
+func (t Target) parseWHIP(u *url.URL, fail func(string, ...any) (Target, error)) (Target, error) {
+	if u.RawPath != "" && u.EscapedPath() != u.RawPath {
+		return fail("the endpoint's path holds a character a URL cannot carry")
+	}
+	t.Path = u.EscapedPath()
+	if t.Path == "" {
+		t.Path = "/"
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return fail("the query string cannot be parsed")
+	}
+	if vs, ok := q["token"]; ok {
+		t.Token = vs[len(vs)-1]
+		if t.Token == "" {
+			return fail("token= is empty: give the bearer token the service shows, or leave token= out")
+		}
+		if printable(t.Token) != t.Token || strings.ContainsAny(t.Token, " \t") {
+			return fail("the token holds a space or a character an HTTP header cannot carry")
+		}
+		delete(q, "token")
+	}
+	t.query = q.Encode()
+	return t, nil
+}
+
+// Endpoint is the WHIP endpoint's http(s) URL, without the token (that goes
+// in the Authorization header), for the protocol code only: other query
+// items may be secret too.
+func (t Target) Endpoint() string {
+	scheme := "http"
+	if t.TLS {
+		scheme = "https"
+	}
+	s := scheme + "://" + t.Address() + t.Path
+	if t.query != "" {
+		s += "?" + t.query
+	}
+	return s
+}
+
 // URL is the full URL, secrets included, for the protocol code only.
 func (t Target) URL() string { return t.raw }
 
@@ -224,6 +287,23 @@ func (t Target) String() string {
 			s += "?" + strings.Join(q, "&")
 		}
 		return s
+	case WHIP:
+		s := "whip+" + t.Endpoint()
+		var q []string
+		if t.query != "" {
+			s = s[:strings.IndexByte(s, '?')]
+			for _, kv := range strings.Split(t.query, "&") {
+				k, _, _ := strings.Cut(kv, "=")
+				q = append(q, k+"="+mask)
+			}
+		}
+		if t.Token != "" {
+			q = append(q, "token="+mask)
+		}
+		if len(q) > 0 {
+			s += "?" + strings.Join(q, "&")
+		}
+		return printable(s)
 	}
 	return RedactURL(t.raw)
 }
@@ -231,7 +311,13 @@ func (t Target) String() string {
 // Secrets lists the strings that must never be printed.
 func (t Target) Secrets() []string {
 	var s []string
-	for _, v := range []string{t.Key, t.StreamID, t.Passphrase} {
+	vals := []string{t.Key, t.StreamID, t.Passphrase, t.Token}
+	if q, err := url.ParseQuery(t.query); err == nil {
+		for _, vs := range q {
+			vals = append(vals, vs...)
+		}
+	}
+	for _, v := range vals {
 		if v != "" {
 			s = append(s, v)
 			// Each half alone too: "KEY/?q" in the URL is Key "KEY?q".

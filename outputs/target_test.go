@@ -17,6 +17,9 @@ func TestParseTarget(t *testing.T) {
 		{"srt://10.0.0.1:9000?streamid=publish:live/key&passphrase=0123456789&latency=200&pbkeylen=32", Target{Protocol: SRT, Host: "10.0.0.1", Port: 9000, StreamID: "publish:live/key", Passphrase: "0123456789", LatencyMs: 200, PBKeyLen: 32}, "srt://10.0.0.1:9000?streamid=****&passphrase=****&latency=200"},
 		{"srt://[::1]:9000", Target{Protocol: SRT, Host: "::1", Port: 9000}, "srt://[::1]:9000"},
 		{"file:///home/me/Videos/show.mkv", Target{Protocol: File, Path: "/home/me/Videos/show.mkv"}, "file:///home/me/Videos/show.mkv"},
+		{"whip+https://whip.example.com/rtc/v1/whip?token=tok-123", Target{Protocol: WHIP, Host: "whip.example.com", Port: 443, TLS: true, Path: "/rtc/v1/whip", Token: "tok-123"}, "whip+https://whip.example.com:443/rtc/v1/whip?token=****"},
+		{"whip+http://127.0.0.1:8889/live/whip", Target{Protocol: WHIP, Host: "127.0.0.1", Port: 8889, Path: "/live/whip"}, "whip+http://127.0.0.1:8889/live/whip"},
+		{"WHIP+HTTP://[::1]?app=a1&token=t0k", Target{Protocol: WHIP, Host: "::1", Port: 80, Path: "/", Token: "t0k", query: "app=a1"}, "whip+http://[::1]:80/?app=****&token=****"},
 	} {
 		got, err := ParseTarget(tc.raw)
 		if err != nil {
@@ -47,6 +50,10 @@ func TestParseTargetErrorsNeverShowSecrets(t *testing.T) {
 		"srt://host:1/path?streamid=" + key,
 		"srt://host:1?streamid=" + key + "&passphrase=" + key[:5],
 		"srt://host:1?passphrase=" + key + "&mode=listener",
+		"whip+https://host/whip?token=" + key + "&x=%zz",
+		"whip+https://" + key + "@host/whip",
+		"whip+https://host:99999/whip?token=" + key,
+		"whip+https://host/whip#" + key,
 		"%%%" + key,
 		"",
 	} {
@@ -108,5 +115,26 @@ func TestRedactorMasksACutKey(t *testing.T) {
 	}
 	if got := r.Redact("nothing secret here"); got != "nothing secret here" {
 		t.Errorf("Redact changed a clean line: %q", got)
+	}
+}
+
+// A WHIP token, and any other query value the endpoint takes, is masked by
+// the redactor like a stream key; the endpoint's URL carries no token.
+func TestRedactorMasksWHIPToken(t *testing.T) {
+	tg, err := ParseTarget("whip+https://h/whip?room=r00m-9&token=sk_live_abc123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tg.Endpoint(); got != "https://h:443/whip?room=r00m-9" {
+		t.Errorf("Endpoint() = %q, want no token in it", got)
+	}
+	got := NewRedactor(tg).Redact("Authorization: Bearer sk_live_abc123 for room r00m-9")
+	for _, s := range []string{"sk_live_abc123", "r00m-9"} {
+		if strings.Contains(got, s) {
+			t.Errorf("Redact left %q in %q", s, got)
+		}
+	}
+	if s := tg.String(); strings.Contains(s, "sk_live") || strings.Contains(s, "r00m") {
+		t.Errorf("String() = %q shows a secret", s)
 	}
 }

@@ -51,6 +51,7 @@ type Broadcast struct {
 	rends   []*rendition
 	dests   []*destination
 	aenc    AudioEncoder
+	oenc    AudioEncoder // Opus, for WebRTC destinations; nil without one
 	state   runState
 	destCtx context.Context
 	destWG  sync.WaitGroup // every destination loop
@@ -242,6 +243,9 @@ func (b *Broadcast) free(from runState) {
 	}
 	if b.aenc != nil {
 		b.aenc.Close()
+	}
+	if b.oenc != nil {
+		b.oenc.Close()
 	}
 }
 

@@ -18,6 +18,8 @@ type memConnector struct {
 	mu   sync.Mutex
 	got  map[string][]*encoder.Packet
 	seen []encoder.Stream
+	// whipSeen: what a WHIP connector sharing this record was given.
+	whipSeen []encoder.Stream
 }
 
 type memSink struct {

@@ -62,6 +62,10 @@ type resolved struct {
 // not a recording (a file takes whatever rate comes).
 func (r resolved) adaptive() bool { return r.DynamicBitrate && r.target.Protocol != outputs.File }
 
+// webrtc says whether it is a WebRTC destination: a rendition of its own
+// (H.264, so its keyframe requests touch nobody else) with Opus sound.
+func (r resolved) webrtc() bool { return r.target.Protocol == outputs.WHIP }
+
 func (d Destination) resolve(fps int) (resolved, error) {
 	r := resolved{Destination: d}
 	var err error

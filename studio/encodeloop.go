@@ -40,11 +40,16 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	// picture rides with it, so each destination wakes once a frame, not once
 	// a packet (audio waits at most one frame interval). Sound is encoded once
 	// for every rendition.
-	var sound, batch []*encoder.Packet
+	var sound, opus, batch []*encoder.Packet
 	publishSound := func(p *encoder.Packet) { sound = append(sound, p) }
+	publishOpus := func(p *encoder.Packet) { opus = append(opus, p) }
 	flush := func() {
 		for _, r := range rends {
-			batch = append(append(batch[:0], sound...), r.pending...)
+			s := sound
+			if r.opus {
+				s = opus
+			}
+			batch = append(append(batch[:0], s...), r.pending...)
 			r.hub.PublishBatch(batch)
 			clear(r.pending)
 			r.pending = r.pending[:0]
@@ -52,6 +57,8 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 		clear(batch)
 		clear(sound)
 		sound = sound[:0]
+		clear(opus)
+		opus = opus[:0]
 	}
 	defer flush()
 	for !(videoDone && audioDone) {
@@ -110,6 +117,9 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
 			}
 			err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound)
+			if err == nil && b.oenc != nil {
+				err = b.oenc.Encode(part, from-s0, clock.Wall(c.At()), publishOpus)
+			}
 			c.Release() // Encode copied the samples
 			if err != nil {
 				return err
@@ -118,6 +128,11 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	}
 	for _, r := range rends {
 		if err := r.venc.Flush(r.collect); err != nil {
+			return err
+		}
+	}
+	if b.oenc != nil {
+		if err := b.oenc.Flush(publishOpus); err != nil {
 			return err
 		}
 	}

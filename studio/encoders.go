@@ -5,6 +5,7 @@ import (
 
 	"onair/capture"
 	"onair/encoder"
+	"onair/outputs"
 )
 
 // VideoEncoder is one rendition's encoder as the broadcast drives it
@@ -32,6 +33,25 @@ type AudioEncoder interface {
 	Flush(emit func(*encoder.Packet)) error
 	Stream() encoder.Stream
 	Close()
+}
+
+// KeyframeRequester is a video encoder that can make its next picture a
+// keyframe (a WebRTC receiver's PLI), found by type assertion.
+type KeyframeRequester interface {
+	RequestKeyframe()
+}
+
+// OpusOpener is an Encoders that can open the Opus encoder the WebRTC
+// destinations share, found by type assertion.
+type OpusOpener interface {
+	OpenOpus(bitrateKbps int) (AudioEncoder, error)
+}
+
+// KeyframeConnector is a connector whose receivers ask for keyframes (WHIP):
+// With returns one whose sessions call ask, rate-limited. Found by type
+// assertion.
+type KeyframeConnector interface {
+	WithKeyframeRequests(ask func()) outputs.Connector
 }
 
 // Encoders opens encoders. OpenVideo's notice says what the performer should

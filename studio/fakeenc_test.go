@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"onair/capture"
@@ -34,6 +35,14 @@ func (f *fakeEncoders) OpenVideo(c encoder.VideoConfig) (VideoEncoder, string, e
 	f.open++
 	c = c.Filled()
 	return &fakeVideo{f: f, cfg: c, asked: c, delay: f.delay, stallAt: f.stallAt, stallFor: f.stallFor}, "", nil
+}
+
+// OpenOpus opens a fake Opus encoder: its packets hold 2, AAC's 1.
+func (f *fakeEncoders) OpenOpus(kbps int) (AudioEncoder, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.open++
+	return &fakeAudio{f: f, kbps: kbps, opus: true}, nil
 }
 
 func (f *fakeEncoders) OpenAudio(kbps int) (AudioEncoder, error) {
@@ -70,7 +79,11 @@ type fakeVideo struct {
 	stallAt    int64
 	stallFor   time.Duration
 	closed     bool
+	keyAsked   atomic.Bool
 }
+
+// RequestKeyframe makes the next picture a keyframe, as libav's does.
+func (e *fakeVideo) RequestKeyframe() { e.keyAsked.Store(true) }
 
 func (e *fakeVideo) Encode(_ *capture.Frame, pts int64, composed time.Time, emit func(*encoder.Packet)) error {
 	if e.closed {
@@ -84,6 +97,9 @@ func (e *fakeVideo) Encode(_ *capture.Frame, pts int64, composed time.Time, emit
 	key := pts >= e.nextKey
 	if key {
 		e.nextKey = (pts/int64(e.cfg.KeyframeSec*e.cfg.FPS) + 1) * int64(e.cfg.KeyframeSec*e.cfg.FPS)
+		e.keyAsked.Store(false)
+	} else if e.keyAsked.Swap(false) {
+		key = true
 	}
 	e.frames++
 	emit(&encoder.Packet{Kind: encoder.Video, Key: key, PTS: pts, DTS: pts, TimeBase: encoder.Rational{Num: 1, Den: e.cfg.FPS},
@@ -116,6 +132,7 @@ type fakeAudio struct {
 	pending int   // samples short of the next 1024
 	next    int64 // pts of the next packet
 	closed  bool
+	opus    bool
 }
 
 func (e *fakeAudio) Encode(c *capture.AudioChunk, _ int64, composed time.Time, emit func(*encoder.Packet)) error {
@@ -124,7 +141,7 @@ func (e *fakeAudio) Encode(c *capture.AudioChunk, _ int64, composed time.Time, e
 	}
 	for e.pending += len(c.Samples[0]); e.pending >= 1024; e.pending -= 1024 {
 		emit(&encoder.Packet{Kind: encoder.Audio, Key: true, PTS: e.next, DTS: e.next, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
-			Data: []byte{1}, Composed: composed})
+			Data: []byte{e.mark()}, Composed: composed})
 		e.next += 1024
 	}
 	return nil
@@ -132,8 +149,19 @@ func (e *fakeAudio) Encode(c *capture.AudioChunk, _ int64, composed time.Time, e
 
 func (e *fakeAudio) Flush(func(*encoder.Packet)) error { return nil }
 
+func (e *fakeAudio) mark() byte {
+	if e.opus {
+		return 2
+	}
+	return 1
+}
+
 func (e *fakeAudio) Stream() encoder.Stream {
-	return encoder.Stream{Kind: encoder.Audio, Codec: encoder.AAC, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
+	codec := encoder.AAC
+	if e.opus {
+		codec = encoder.Opus
+	}
+	return encoder.Stream{Kind: encoder.Audio, Codec: codec, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
 		Extradata: []byte{0x11, 0x90}, BitrateKbps: e.kbps, SampleRate: capture.SampleRate, Channels: 2, FrameSize: 1024}
 }
 

@@ -28,6 +28,16 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 		return 0, fmt.Errorf("destination %s: %w", d.Label(), err)
 	}
 	var notices []string // about the destination, whatever rendition it joins
+	if rd.webrtc() {
+		want = splitWebRTC([]Rendition{{Video: want, Destinations: []int{0}}}, func(int) bool { return true })[0].Video
+		b.mu.Lock()
+		noOpus := b.oenc == nil
+		b.mu.Unlock()
+		if noOpus {
+			// The sound encoders run on the encoding goroutine from Go Live.
+			return 0, fmt.Errorf("destination %s: a WHIP destination cannot join a broadcast that started without one yet — add it before going live", d.Label())
+		}
+	}
 	if rd.adaptive() {
 		split, n := splitAdaptive([]Rendition{{Video: want, Destinations: []int{0}}}, func(int) bool { return true }, func(int) string { return d.Label() })
 		want, notices = split[0].Video, n
@@ -35,6 +45,13 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 	// A fixed rendition is shared; an adaptive one follows one link, so only
 	// one nobody uses any more is taken over.
 	same := func(r *rendition) bool {
+		if r.opus != rd.webrtc() {
+			return false
+		}
+		if rd.webrtc() {
+			// Its own: keyframe requests and sound are not shared.
+			return r.hub.Len() == 0 && r.venc.Asked() == want && (r.ctl != nil) == want.Adaptive
+		}
 		if want.Adaptive {
 			return r.ctl != nil && r.hub.Len() == 0 && r.venc.Asked() == want
 		}
@@ -60,6 +77,7 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 			return 0, fmt.Errorf("destination %s: %w", d.Label(), err)
 		}
 		fresh, n2 := b.newRendition(venc, want.Adaptive, d.Label())
+		fresh.opus = rd.webrtc()
 		b.mu.Lock()
 		if b.state != running {
 			b.mu.Unlock()

@@ -1,7 +1,9 @@
 package studio
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"onair/encoder"
@@ -10,9 +12,11 @@ import (
 
 // rendition is one video encoder and the hub of the destinations it feeds.
 type rendition struct {
-	venc    VideoEncoder
-	opened  encoder.VideoConfig // what it ran with when opened (a fallback included)
-	hub     *encoder.Hub
+	venc   VideoEncoder
+	opened encoder.VideoConfig // what it ran with when opened (a fallback included)
+	hub    *encoder.Hub
+	// opus: its destinations take the Opus sound (WebRTC), not AAC.
+	opus    bool
 	pending []*encoder.Packet // encoding goroutine only
 	// An adaptive rendition's rate: ctl decides (once a second, for its one
 	// destination), want carries it to the encoding goroutine.
@@ -55,10 +59,16 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 	if err != nil {
 		return err
 	}
+	plan = splitWebRTC(plan, func(i int) bool { return ds[i].webrtc() })
 	plan, notices := splitAdaptive(plan, func(i int) bool { return ds[i].adaptive() }, func(i int) string { return ds[i].Label() })
 	b.notices = append(b.notices, notices...)
 	if b.aenc, err = b.cfg.Encoders.OpenAudio(b.cfg.AudioBitrateKbps); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(ds, resolved.webrtc) {
+		if err := b.openOpus(); err != nil {
+			return err
+		}
 	}
 	b.dests = make([]*destination, len(ds))
 	for ri, p := range plan {
@@ -70,6 +80,7 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 			b.notices = append(b.notices, fmt.Sprintf("rendition %d: %s", ri+1, notice))
 		}
 		r, n := b.newRendition(venc, p.Video.Adaptive, ds[p.Destinations[0]].Label())
+		r.opus = ds[p.Destinations[0]].webrtc() // splitWebRTC gave them their own
 		if n != "" {
 			b.notices = append(b.notices, fmt.Sprintf("rendition %d: %s", ri+1, n))
 		}
@@ -96,10 +107,60 @@ func (b *Broadcast) newRendition(venc VideoEncoder, adaptive bool, name string) 
 	return r, ""
 }
 
+// openOpus opens the Opus encoder every WebRTC destination shares.
+func (b *Broadcast) openOpus() error {
+	o, ok := b.cfg.Encoders.(OpusOpener)
+	if !ok {
+		return errors.New("WHIP destinations need the Opus encoder, which this build lacks")
+	}
+	var err error
+	b.oenc, err = o.OpenOpus(opusKbps)
+	return err
+}
+
+// opusKbps is the WebRTC sound's rate: music-grade stereo Opus.
+const opusKbps = 128
+
+// splitWebRTC gives every WebRTC destination a rendition of its own in
+// H.264 (what WebRTC peers decode): its keyframe requests reach its own
+// encoder only.
+func splitWebRTC(plan []Rendition, webrtc func(int) bool) []Rendition {
+	var out, own []Rendition
+	for _, r := range plan {
+		kept := r
+		kept.Destinations = nil
+		for _, i := range r.Destinations {
+			if !webrtc(i) {
+				kept.Destinations = append(kept.Destinations, i)
+				continue
+			}
+			v := r.Video
+			if v.Codec != encoder.H264 {
+				v.Codec, v.Encoder, v.Profile = encoder.H264, encoder.Software, ""
+				v = v.Filled()
+			}
+			own = append(own, Rendition{Video: v, Destinations: []int{i}})
+		}
+		if len(kept.Destinations) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return append(out, own...)
+}
+
 // newDestination makes d's loop, fed by r.
 func (b *Broadcast) newDestination(d resolved, r *rendition) *destination {
-	out := outputs.NewDestination(d.target, b.cfg.Connectors[d.target.Protocol],
-		[]encoder.Stream{r.venc.Stream(), b.aenc.Stream()}, outputs.DestinationOptions{
+	conn, sound := b.cfg.Connectors[d.target.Protocol], b.aenc
+	if r.opus {
+		sound = b.oenc
+		kc, ok1 := conn.(KeyframeConnector)
+		kr, ok2 := r.venc.(KeyframeRequester)
+		if ok1 && ok2 {
+			conn = kc.WithKeyframeRequests(kr.RequestKeyframe)
+		}
+	}
+	out := outputs.NewDestination(d.target, conn,
+		[]encoder.Stream{r.venc.Stream(), sound.Stream()}, outputs.DestinationOptions{
 			Name: d.Label(), Backoff: b.cfg.Backoff, OnEvent: b.cfg.OnEvent, DropThreshold: b.cfg.DropThreshold,
 		})
 	r.hub.Subscribe(out.Queue())

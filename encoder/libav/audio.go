@@ -11,8 +11,9 @@ import (
 	"onair/encoder"
 )
 
-// AudioEncoder is the AAC encoder shared by every rendition: 48 kHz stereo.
-// It re-chunks whatever it is given into the codec's frame size.
+// AudioEncoder is an audio encoder shared by every rendition that takes its
+// codec: AAC (NewAudioEncoder) or Opus (NewOpusEncoder), 48 kHz stereo. It
+// re-chunks whatever it is given into the codec's frame size.
 type AudioEncoder struct {
 	codec
 	fifo   [capture.Channels][]float32

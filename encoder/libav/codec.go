@@ -62,15 +62,19 @@ func (c *codec) drain(emit func(*encoder.Packet)) error {
 // Stream describes the encoder's output for muxers.
 func (c *codec) Stream() encoder.Stream { return c.stream }
 
+// free releases the C side once: a second call finds nothing left to free.
 func (c *codec) free() {
 	if c.pkt != nil {
 		c.pkt.Free()
+		c.pkt = nil
 	}
 	if c.frame != nil {
 		c.frame.Free()
+		c.frame = nil
 	}
 	if c.cc != nil {
 		c.cc.Free()
+		c.cc = nil
 	}
 }
 

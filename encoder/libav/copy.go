@@ -24,6 +24,15 @@ package libav
 //     memcpy(f->data[1], r, n * sizeof(float));
 //     return 0;
 // }
+//
+// // libopus takes interleaved samples: L R L R ….
+// static int onair_copy_flt2(AVFrame *f, const float *l, const float *r, int n) {
+//     int e = av_frame_make_writable(f);
+//     if (e < 0) return e;
+//     float *d = (float *)f->data[0];
+//     for (int i = 0; i < n; i++) { d[2 * i] = l[i]; d[2 * i + 1] = r[i]; }
+//     return 0;
+// }
 import "C"
 
 import (
@@ -53,8 +62,13 @@ func copySamples(dst *astiav.Frame, l, r []float32) error {
 	if len(l) != dst.NbSamples() || len(r) != len(l) {
 		return fmt.Errorf("audio frame has %d samples, encoder expects %d", len(l), dst.NbSamples())
 	}
-	e := C.onair_copy_fltp2((*C.AVFrame)(dst.UnsafePointer()),
-		(*C.float)(unsafe.Pointer(&l[0])), (*C.float)(unsafe.Pointer(&r[0])), C.int(len(l)))
+	f, lp, rp, n := (*C.AVFrame)(dst.UnsafePointer()), (*C.float)(unsafe.Pointer(&l[0])), (*C.float)(unsafe.Pointer(&r[0])), C.int(len(l))
+	var e C.int
+	if dst.SampleFormat() == astiav.SampleFormatFlt {
+		e = C.onair_copy_flt2(f, lp, rp, n)
+	} else {
+		e = C.onair_copy_fltp2(f, lp, rp, n)
+	}
 	if e < 0 {
 		return fmt.Errorf("copying samples into encoder frame: error %d", int(e))
 	}

@@ -1,6 +1,7 @@
 package libav
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -109,5 +110,37 @@ func TestKeyframesFollowMediaTimeAcrossSkips(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A keyframe asked for (a WebRTC receiver's PLI) comes on the next picture,
+// and the fixed keyframes stay on their instants.
+func TestRequestKeyframe(t *testing.T) {
+	e, err := NewVideoEncoder(encoder.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 400, KeyframeSec: 1, Preset: "ultrafast"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	card, _ := capture.NewTestCard(320, 180, 30)
+	var got []*encoder.Packet
+	emit := func(p *encoder.Packet) { got = append(got, p) }
+	for i := int64(0); i < 40; i++ {
+		if i == 10 {
+			e.RequestKeyframe()
+		}
+		f, _ := card.Latest(time.Duration(i) * time.Second / 30)
+		if err := e.Encode(f, i, time.Now(), emit); err != nil {
+			t.Fatal(err)
+		}
+		f.Release()
+	}
+	var keys []int64
+	for _, p := range got {
+		if p.Key {
+			keys = append(keys, p.PTS)
+		}
+	}
+	if want := []int64{0, 10, 30}; !slices.Equal(keys, want) {
+		t.Errorf("keyframes at %v, want %v", keys, want)
 	}
 }

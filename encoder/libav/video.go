@@ -22,8 +22,11 @@ type VideoEncoder struct {
 	nv12, hw   *astiav.Frame // hardware encoders' input, converted or uploaded
 	frames     int64
 	nextKey    int64 // the pts from which the next picture is a keyframe
-	open       bool
-	asked      encoder.VideoConfig // what was asked for, when a fallback changed it
+	// keyAsked makes the next picture a keyframe, off the fixed GOP: a
+	// WebRTC receiver that lost a picture asks for one (PLI).
+	keyAsked atomic.Bool
+	open     bool
+	asked    encoder.VideoConfig // what was asked for, when a fallback changed it
 }
 
 // openVideo counts the video encoders open in this process: the proof that
@@ -32,6 +35,11 @@ var openVideo atomic.Int64
 
 // OpenVideoEncoders is how many video encoders are open right now.
 func OpenVideoEncoders() int { return int(openVideo.Load()) }
+
+// RequestKeyframe makes the next picture encoded a keyframe. Safe from any
+// goroutine; the fixed keyframe instants stay where they were. Callers
+// rate-limit it: each keyframe costs several pictures' worth of bits.
+func (e *VideoEncoder) RequestKeyframe() { e.keyAsked.Store(true) }
 
 // Config is the encoder's settings, defaults filled in.
 func (e *VideoEncoder) Config() encoder.VideoConfig { return e.cfg }
@@ -132,6 +140,9 @@ func (e *VideoEncoder) Encode(pic *capture.Frame, pts int64, composed time.Time,
 	if gop := int64(e.cfg.KeyframeSec * e.cfg.FPS); pts >= e.nextKey {
 		in.SetPictureType(astiav.PictureTypeI)
 		e.nextKey = (pts/gop + 1) * gop
+		e.keyAsked.Store(false)
+	} else if e.keyAsked.Swap(false) {
+		in.SetPictureType(astiav.PictureTypeI)
 	} else {
 		in.SetPictureType(astiav.PictureTypeNone)
 	}

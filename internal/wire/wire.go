@@ -13,6 +13,7 @@ import (
 	"onair/outputs/record"
 	"onair/outputs/rtmp"
 	"onair/outputs/srt"
+	"onair/outputs/webrtc"
 	"onair/studio"
 )
 
@@ -21,6 +22,7 @@ func Connectors() map[outputs.Protocol]outputs.Connector {
 	r := rtmp.Connector{}
 	return map[outputs.Protocol]outputs.Connector{
 		outputs.RTMP: r, outputs.RTMPS: r, outputs.SRT: srt.Connector{}, outputs.File: record.Connector{},
+		outputs.WHIP: webrtc.Connector{},
 	}
 }
 
@@ -71,6 +73,22 @@ func (Encoders) OpenAudio(kbps int) (studio.AudioEncoder, error) {
 	}
 	return e, nil
 }
+
+// OpenOpus opens the Opus encoder the WebRTC destinations share.
+func (Encoders) OpenOpus(kbps int) (studio.AudioEncoder, error) {
+	e, err := libav.NewOpusEncoder(kbps)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// WHIP destinations find these by type assertion: keep them true.
+var (
+	_ studio.OpusOpener        = Encoders{}
+	_ studio.KeyframeRequester = (*libav.VideoEncoder)(nil)
+	_ studio.KeyframeConnector = webrtc.Connector{}
+)
 
 // Secrets are every destination's keys, disabled ones too: the window may
 // start any of them.

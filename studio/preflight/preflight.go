@@ -150,6 +150,8 @@ func checkDestination(ctx context.Context, cfg Config, d studio.Destination, kbp
 		return []Result{checkFile(label, t, kbps)}, nil
 	case outputs.SRT:
 		return checkSRT(ctx, label, t), nil
+	case outputs.WHIP:
+		return checkWHIP(ctx, label, t), nil
 	default:
 		return checkRTMP(ctx, cfg, label, t, kbps)
 	}

@@ -1,0 +1,65 @@
+package libav
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asticode/go-astiav"
+
+	"onair/capture"
+	"onair/encoder"
+)
+
+// OpusFrame is the Opus encoder's frame: 20 ms, what WebRTC peers expect.
+const OpusFrame = 20 * time.Millisecond
+
+// NewOpusEncoder opens libopus at bitrateKbps, 48 kHz stereo in 20 ms
+// frames, for the WebRTC outputs (one shared by all of them, as the AAC
+// encoder is by the others).
+func NewOpusEncoder(bitrateKbps int) (*AudioEncoder, error) {
+	codec := astiav.FindEncoderByName("libopus")
+	if codec == nil {
+		return nil, errors.New("the Opus encoder (libopus) is missing from this FFmpeg build")
+	}
+	e := &AudioEncoder{}
+	e.codec = newCodec("Opus", codec, func(int64) time.Time { return e.composed })
+	cc := e.cc
+	// libopus takes interleaved float; copySamples interleaves our planes.
+	cc.SetSampleFormat(astiav.SampleFormatFlt)
+	cc.SetSampleRate(capture.SampleRate)
+	cc.SetChannelLayout(astiav.ChannelLayoutStereo)
+	cc.SetChannels(capture.Channels)
+	cc.SetBitRate(int64(bitrateKbps) * 1000)
+	cc.SetTimeBase(astiav.NewRational(1, capture.SampleRate))
+	d := astiav.NewDictionary()
+	defer d.Free()
+	if err := d.Set("frame_duration", "20", 0); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("setting the Opus frame duration: %w", err)
+	}
+	if err := cc.Open(codec, d); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("opening the Opus encoder at %d kb/s: %w", bitrateKbps, err)
+	}
+	if want := int(int64(OpusFrame) * capture.SampleRate / int64(time.Second)); cc.FrameSize() != want {
+		e.Close()
+		return nil, fmt.Errorf("the Opus encoder took %d-sample frames, want %d (20 ms)", cc.FrameSize(), want)
+	}
+	e.frame = astiav.AllocFrame()
+	e.frame.SetNbSamples(cc.FrameSize())
+	e.frame.SetSampleFormat(astiav.SampleFormatFlt)
+	e.frame.SetChannelLayout(astiav.ChannelLayoutStereo)
+	e.frame.SetSampleRate(capture.SampleRate)
+	if err := e.frame.AllocBuffer(0); err != nil {
+		e.Close()
+		return nil, fmt.Errorf("allocating the Opus encoder's frame: %w", err)
+	}
+	e.pkt = astiav.AllocPacket()
+	e.stream = encoder.Stream{
+		Kind: encoder.Audio, Codec: encoder.Opus, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
+		Extradata: cc.ExtraData(), BitrateKbps: bitrateKbps,
+		SampleRate: capture.SampleRate, Channels: capture.Channels, FrameSize: cc.FrameSize(),
+	}
+	return e, nil
+}

@@ -1,0 +1,109 @@
+package webrtc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+
+	pion "github.com/pion/webrtc/v4"
+
+	"onair/encoder"
+)
+
+// Payload types we offer; the answer may not renumber them (pion maps them).
+const (
+	videoPT = 102
+	audioPT = 111
+)
+
+// mtu is the largest RTP packet we send: room for SRTP, UDP, IPv6 and a
+// tunnel or two under the usual 1500-byte link.
+const mtu = 1200
+
+// h264Fmtp is what the offer says of our H.264: non-interleaved (mode 1,
+// fragmented units and aggregates), the profile and level our encoder wrote
+// into its SPS.
+func h264Fmtp(extradata []byte) string {
+	id := "42e01f" // constrained baseline 3.1, when there is no SPS to read
+	for _, n := range nalUnits(extradata) {
+		if len(n) >= 4 && n[0]&0x1f == 7 {
+			id = hex.EncodeToString(n[1:4])
+			break
+		}
+	}
+	return "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + id
+}
+
+// mediaEngine knows exactly the two codecs we send.
+func mediaEngine(video, audio *encoder.Stream) (*pion.MediaEngine, error) {
+	m := &pion.MediaEngine{}
+	if video != nil {
+		fb := []pion.RTCPFeedback{{Type: "ccm", Parameter: "fir"}}
+		if err := m.RegisterCodec(pion.RTPCodecParameters{
+			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtp(video.Extradata), RTCPFeedback: fb},
+			PayloadType:        videoPT,
+		}, pion.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+	}
+	if audio != nil {
+		if err := m.RegisterCodec(pion.RTPCodecParameters{
+			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1;stereo=1"},
+			PayloadType:        audioPT,
+		}, pion.RTPCodecTypeAudio); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// pickStreams finds the H.264 video and Opus audio WHIP can carry.
+func pickStreams(streams []encoder.Stream) (video, audio *encoder.Stream, err error) {
+	for i := range streams {
+		s := &streams[i]
+		switch {
+		case s.Kind == encoder.Video && s.Codec == encoder.H264:
+			video = s
+		case s.Kind == encoder.Video:
+			return nil, nil, fmt.Errorf("WHIP carries H.264 video, this rendition is %s — choose H.264 for it", s.Codec.Name())
+		case s.Kind == encoder.Audio && s.Codec == encoder.Opus:
+			audio = s
+		case s.Kind == encoder.Audio:
+			return nil, nil, fmt.Errorf("WHIP carries Opus audio, this rendition has %s", s.Codec.Name())
+		}
+	}
+	if video == nil && audio == nil {
+		return nil, nil, fmt.Errorf("nothing to send: no H.264 video and no Opus audio")
+	}
+	return video, audio, nil
+}
+
+// nalUnits splits an Annex B stream into its NAL units, start codes and
+// the zeros before them gone.
+func nalUnits(b []byte) [][]byte {
+	var out [][]byte
+	start := -1
+	for i := 0; i+3 <= len(b); i++ {
+		if b[i] == 0 && b[i+1] == 0 && b[i+2] == 1 {
+			if start >= 0 {
+				out = append(out, bytes.TrimRight(b[start:i], "\x00"))
+			}
+			start = i + 3
+			i += 2
+		}
+	}
+	if start >= 0 {
+		out = append(out, b[start:])
+	}
+	return out
+}
+
+// hasParameterSets says whether an access unit brings its own SPS.
+func hasParameterSets(au []byte) bool {
+	for _, n := range nalUnits(au) {
+		if len(n) > 0 && n[0]&0x1f == 7 {
+			return true
+		}
+	}
+	return false
+}
