@@ -148,6 +148,14 @@ func TestChromiumAnswersPion(t *testing.T) {
 	}
 	testpeer.Eventually(t, 3*time.Second, "a PLI or FIR from the page", func() bool { return keyRequests.Load() > before })
 	t.Logf("keyframe request: the page's PLI/FIR reached the sender %v after the test asked (%d before)", time.Since(asked).Round(time.Millisecond), before)
+
+	// The page hangs up: the Go peer sees the connection end.
+	hungUp := time.Now()
+	page.Close()
+	testpeer.Eventually(t, 3*time.Second, "the Go peer saw the page hang up", func() bool {
+		return pc.ConnectionState() != webrtc.PeerConnectionStateConnected
+	})
+	t.Logf("the page hung up: the Go peer is %s %v later", pc.ConnectionState(), time.Since(hungUp).Round(time.Millisecond))
 }
 
 // TestChromiumOffersPion: Chromium offers its fake camera (H.264 first) and
@@ -187,7 +195,9 @@ func TestChromiumOffersPion(t *testing.T) {
 		wg.Add(1)
 		mu.Unlock()
 		defer wg.Done()
-		codec.Store(tr.Codec().MimeType)
+		if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			codec.Store(tr.Codec().MimeType)
+		}
 		for {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
