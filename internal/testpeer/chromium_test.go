@@ -30,8 +30,9 @@ const (
 
 // TestChromiumAnswersPion: a Go offerer sends 3 s of H.264 (ffmpeg's x264,
 // Annex-B) and Opus (ffmpeg's libopus, Ogg) to Chromium as the answerer.
-// The page decodes at least 90 % of the frames at their size, hears
-// sound, and its keyframe request reaches the sender as a PLI or FIR.
+// The page decodes at least 90 % of the frames at their size, hears the
+// tone at its level, its keyframe request reaches the sender as a PLI or
+// FIR, and its hang-up ends the Go peer's connection.
 func TestChromiumAnswersPion(t *testing.T) {
 	testpeer.Require(t, "chromium", "ffmpeg")
 	dir := t.TempDir()
@@ -118,10 +119,16 @@ func TestChromiumAnswersPion(t *testing.T) {
 	}
 	t.Logf("sent %d frames and %s of Opus in %v", len(units), time.Duration(clipSeconds)*time.Second, time.Since(start).Round(time.Millisecond))
 
+	// ffmpeg's sine is 1/8 full scale: RMS 0.125/√2, so 3 s of it carry an
+	// energy (the sum of level² × seconds) of 0.0234.
+	const energy = 0.125 * 0.125 / 2 * clipSeconds
 	want := len(units) * 9 / 10
-	s := page.WaitStats(t, 5*time.Second, "the page decoded 90 % of the frames, heard sound", func(s testpeer.PageStats) bool {
-		return s.Video != nil && s.Video.FramesDecoded >= want && s.Audio != nil && s.Audio.TotalAudioEnergy > 0
+	s := page.WaitStats(t, 5*time.Second, "the page decoded 90 % of the frames, heard 80 % of the tone's energy", func(s testpeer.PageStats) bool {
+		return s.Video != nil && s.Video.FramesDecoded >= want && s.Audio != nil && s.Audio.TotalAudioEnergy >= 0.8*energy
 	})
+	if s.Audio.TotalAudioEnergy > 1.25*energy {
+		t.Errorf("audio energy %.4f, want about %.4f: more than the tone", s.Audio.TotalAudioEnergy, energy)
+	}
 	if s.Video.FrameWidth != clipW || s.Video.FrameHeight != clipH {
 		t.Errorf("the page decoded %dx%d, want %dx%d", s.Video.FrameWidth, s.Video.FrameHeight, clipW, clipH)
 	}
@@ -132,9 +139,9 @@ func TestChromiumAnswersPion(t *testing.T) {
 	if len(frames) == 0 || frames[len(frames)-1].NowMs == 0 {
 		t.Errorf("the page reported no presented frame with its clock: %v", frames)
 	}
-	t.Logf("the page: %d of %d frames decoded (%d received, %d keyframes) at %dx%d; audio energy %.4f, level %.3f; %d frames presented with their time",
+	t.Logf("the page: %d of %d frames decoded (%d received, %d keyframes) at %dx%d; audio energy %.4f (the tone's: %.4f), level %.3f; %d frames presented with their time",
 		s.Video.FramesDecoded, len(units), s.Video.FramesReceived, s.Video.KeyFramesDecoded, s.Video.FrameWidth, s.Video.FrameHeight,
-		s.Audio.TotalAudioEnergy, s.Audio.AudioLevel, len(frames))
+		s.Audio.TotalAudioEnergy, energy, s.Audio.AudioLevel, len(frames))
 
 	// The page asks for a keyframe: the sender hears a PLI (or FIR).
 	before := keyRequests.Load()

@@ -19,10 +19,12 @@ var webrtcPage string
 // its signalling and stats over plain HTTP on loopback. As an answerer the
 // page fetches an offer the test gives it (Answer); as an offerer it sends
 // its fake camera and microphone, and the test answers (Offer, Accept).
-// Every 500 ms it posts PageStats; RequestKeyFrame and Close are carried
-// back in the reply.
+// Every 500 ms it posts PageStats; it long-polls for the test's commands
+// (RequestKeyFrame, Close), so they act at once.
 type Page struct {
-	srv *httptest.Server
+	srv  *httptest.Server
+	quit chan struct{} // closed when the test ends: long polls return
+	cmd  chan struct{} // a command is waiting (capacity 1)
 
 	offerIn  chan string // the test's offer, for the answering page
 	answerIn chan string // the page's answer
@@ -98,7 +100,8 @@ type PageFrame struct {
 func ServePage(t T) *Page {
 	t.Helper()
 	p := &Page{offerIn: make(chan string, 1), answerIn: make(chan string, 1),
-		offerOut: make(chan string, 1), answerTo: make(chan string, 1)}
+		offerOut: make(chan string, 1), answerTo: make(chan string, 1),
+		quit: make(chan struct{}), cmd: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -114,8 +117,9 @@ func ServePage(t T) *Page {
 		p.relay(w, r, p.offerOut, p.answerTo)
 	})
 	mux.HandleFunc("POST /stats", p.report)
+	mux.HandleFunc("GET /commands", p.commands)
 	p.srv = httptest.NewServer(mux)
-	t.Cleanup(p.srv.Close)
+	t.Cleanup(func() { close(p.quit); p.srv.Close() })
 	return p
 }
 
@@ -143,6 +147,7 @@ func (p *Page) relay(w http.ResponseWriter, r *http.Request, in chan<- string, o
 	case s := <-out:
 		io.WriteString(w, s)
 	case <-r.Context().Done():
+	case <-p.quit:
 	case <-time.After(20 * time.Second):
 		http.Error(w, "the test gave nothing within 20 s", http.StatusGatewayTimeout)
 	}
@@ -157,6 +162,21 @@ func (p *Page) report(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.stats = append(p.stats, s)
 	p.errors = append(p.errors, s.Errors...)
+	p.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// commands answers the page's long poll with the commands waiting, or
+// none after 10 s.
+func (p *Page) commands(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-p.cmd:
+	case <-r.Context().Done():
+		return
+	case <-p.quit:
+	case <-time.After(10 * time.Second):
+	}
+	p.mu.Lock()
 	cmds := p.cmds
 	p.cmds = nil
 	p.mu.Unlock()
@@ -205,17 +225,20 @@ func (p *Page) wait(t T, c <-chan string, what string) string {
 }
 
 // RequestKeyFrame asks the page to send a keyframe request (a PLI) on its
-// video receiver at its next report; PageStats.KeyFrame says what became
-// of it.
+// video receiver; PageStats.KeyFrame says what became of it.
 func (p *Page) RequestKeyFrame() { p.command("keyframe") }
 
-// Close asks the page to close its peer connection at its next report.
+// Close asks the page to close its peer connection (hang up).
 func (p *Page) Close() { p.command("close") }
 
 func (p *Page) command(c string) {
 	p.mu.Lock()
 	p.cmds = append(p.cmds, c)
 	p.mu.Unlock()
+	select {
+	case p.cmd <- struct{}{}:
+	default: // the page will find it with the one waiting
+	}
 }
 
 // Stats is the latest report (the zero value before the first).
