@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -32,13 +35,15 @@ const (
 // Annex-B) and Opus (ffmpeg's libopus, Ogg) to Chromium as the answerer.
 // The page decodes at least 90 % of the frames at their size, hears the
 // tone at its level, its keyframe request reaches the sender as a PLI or
-// FIR, and its hang-up ends the Go peer's connection.
+// FIR, and its hang-up ends the Go peer's connection. The frames carry
+// their number in bars the page reads: which frame it presented when, the
+// sender-to-screen latency of a glass-to-glass test.
 func TestChromiumAnswersPion(t *testing.T) {
 	testpeer.Require(t, "chromium", "ffmpeg")
 	dir := t.TempDir()
 	h264 := filepath.Join(dir, "clip.h264")
 	ogg := filepath.Join(dir, "clip.ogg")
-	ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "3",
+	ffmpeg(t, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30", "-t", "3", "-vf", frameNumberBars(),
 		"-c:v", "libx264", "-preset", "ultrafast", "-profile:v", "baseline", "-pix_fmt", "yuv420p",
 		"-g", "30", "-bf", "0", "-x264-params", "sliced-threads=0:threads=1", "-bsf:v", "h264_mp4toannexb", "-f", "h264", h264)
 	ffmpeg(t, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "3", "-ac", "2",
@@ -96,7 +101,7 @@ func TestChromiumAnswersPion(t *testing.T) {
 	}()
 
 	page := testpeer.ServePage(t)
-	chrome := testpeer.StartChromium(t, page.AnswererURL())
+	chrome := testpeer.StartChromium(t, page.AnswererURL(testpeer.PageCode(frameBits)))
 	offer := localOffer(t, pc)
 	answer := page.Answer(t, offer)
 	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
@@ -109,8 +114,9 @@ func TestChromiumAnswersPion(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	sendErr := make(chan error, 2)
+	sent := make([]time.Time, len(units)) // written by sendVideo, read once it has returned
 	wg.Add(2)
-	go func() { defer wg.Done(); sendErr <- sendVideo(ctx, video, units) }()
+	go func() { defer wg.Done(); sendErr <- sendVideo(ctx, video, units, sent) }()
 	go func() { defer wg.Done(); sendErr <- sendOgg(ctx, audio, ogg) }()
 	for range 2 {
 		if err := <-sendErr; err != nil {
@@ -135,13 +141,32 @@ func TestChromiumAnswersPion(t *testing.T) {
 	if s.Video.Codec != "video/H264" || s.Audio.Codec != "audio/opus" {
 		t.Errorf("codecs %q and %q, want video/H264 and audio/opus", s.Video.Codec, s.Audio.Codec)
 	}
+	// Which frame the page presented when: the frame number it read from
+	// the bars against the moment the sender wrote that frame.
+	var lat []time.Duration
+	last := -1
 	frames := page.Frames()
-	if len(frames) == 0 || frames[len(frames)-1].NowMs == 0 {
-		t.Errorf("the page reported no presented frame with its clock: %v", frames)
+	for _, f := range frames {
+		if f.Code < 0 || f.Code >= len(units) || f.Code < last {
+			t.Fatalf("the page read frame number %d after %d (of %d): %+v", f.Code, last, len(units), f)
+		}
+		last = f.Code
+		lat = append(lat, time.Duration((f.NowMs-float64(sent[f.Code].UnixNano())/1e6)*float64(time.Millisecond)))
 	}
-	t.Logf("the page: %d of %d frames decoded (%d received, %d keyframes) at %dx%d; audio energy %.4f (the tone's: %.4f), level %.3f; %d frames presented with their time",
-		s.Video.FramesDecoded, len(units), s.Video.FramesReceived, s.Video.KeyFramesDecoded, s.Video.FrameWidth, s.Video.FrameHeight,
-		s.Audio.TotalAudioEnergy, energy, s.Audio.AudioLevel, len(frames))
+	// A frame decoded within the same screen refresh as the next is not
+	// presented: fewer than those decoded.
+	if len(lat) < len(units)/2 {
+		t.Fatalf("the page presented %d frames with their number, want at least %d", len(lat), len(units)/2)
+	}
+	slices.Sort(lat)
+	median, worst := lat[len(lat)/2], lat[len(lat)-1]
+	if lat[0] <= 0 || median > 300*time.Millisecond {
+		t.Errorf("sent to presented: %v to %v, median %v; want above 0 and a median of at most 300 ms on loopback", lat[0], worst, median)
+	}
+	t.Logf("the page: %d of %d frames decoded (%d received, %d keyframes, %d packets lost, %d NACKs) at %dx%d; audio energy %.4f (the tone's: %.4f), level %.3f; %d frames presented with their number, sent to presented %v median, %v to %v",
+		s.Video.FramesDecoded, len(units), s.Video.FramesReceived, s.Video.KeyFramesDecoded, s.Video.PacketsLost, s.Video.NACKCount, s.Video.FrameWidth, s.Video.FrameHeight,
+		s.Audio.TotalAudioEnergy, energy, s.Audio.AudioLevel, len(frames), median.Round(time.Millisecond),
+		lat[0].Round(time.Millisecond), worst.Round(time.Millisecond))
 
 	// The page asks for a keyframe: the sender hears a PLI (or FIR).
 	before := keyRequests.Load()
@@ -276,6 +301,20 @@ func TestChromiumOffersPion(t *testing.T) {
 		s.SentVideo.FramesSent, s.SentVideo.FrameWidth, s.SentVideo.FrameHeight, s.SentVideo.Codec, n, v.Frames(), v.CodecName, v.Width, v.Height, audioPackets.Load())
 }
 
+// frameBits is how many bits of the frame number the clip carries.
+const frameBits = 8
+
+// frameNumberBars is ffmpeg's filter drawing each frame's number in its top
+// 16 rows as testpeer.PageCode reads it: bit k white or black, 80 px wide.
+func frameNumberBars() string {
+	f := fmt.Sprintf("drawbox=x=0:y=0:w=%d:h=16:color=black:t=fill", clipW)
+	for k := range frameBits {
+		f += fmt.Sprintf(",drawbox=x=%d:y=0:w=%d:h=16:color=white:t=fill:enable='eq(mod(floor(n/%d),2),1)'",
+			k*clipW/frameBits, clipW/frameBits, 1<<k)
+	}
+	return f
+}
+
 func ffmpeg(t *testing.T, args ...string) {
 	t.Helper()
 	cmd := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-y"}, args...)...)
@@ -295,7 +334,12 @@ func newPeer(t *testing.T) *webrtc.PeerConnection {
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
 	}
-	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m)).NewPeerConnection(webrtc.Configuration{})
+	// NACKs answered, sender and receiver reports, as a browser does.
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(m, ir); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithSettingEngine(se), webrtc.WithMediaEngine(m), webrtc.WithInterceptorRegistry(ir)).NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,11 +405,12 @@ func accessUnits(t *testing.T, path string) [][]byte {
 	return units
 }
 
-// sendVideo writes one frame every 1/30 s.
-func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticSample, units [][]byte) error {
+// sendVideo writes one frame every 1/30 s, noting when in sent.
+func sendVideo(ctx context.Context, track *webrtc.TrackLocalStaticSample, units [][]byte, sent []time.Time) error {
 	tick := time.NewTicker(time.Second / clipFPS)
 	defer tick.Stop()
-	for _, u := range units {
+	for i, u := range units {
+		sent[i] = time.Now()
 		if err := track.WriteSample(media.Sample{Data: u, Duration: time.Second / clipFPS}); err != nil {
 			return err
 		}

@@ -87,13 +87,15 @@ type PageSent struct {
 
 // PageFrame is one frame the page's video element presented
 // (requestVideoFrameCallback): its RTP timestamp, the page's Date.now()
-// then, and when its last packet arrived (ms since the epoch).
+// then, and when its last packet arrived (ms since the epoch, the same
+// clock as time.Now on this machine).
 type PageFrame struct {
 	RTP       uint32  `json:"rtp"`
 	NowMs     float64 `json:"nowMs"`
 	ReceiveMs float64 `json:"receiveMs"`
 	Width     int     `json:"width"`
 	Height    int     `json:"height"`
+	Code      int     `json:"code"` // the number PageCode read, -1 without
 }
 
 // ServePage starts the page's server on loopback, closed when the test ends.
@@ -186,14 +188,32 @@ func (p *Page) commands(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(cmds)
 }
 
+// PageOption adds to what the page does.
+type PageOption string
+
+// PageCode makes the page read, from every frame it presents, a number of
+// bits (≤ 31) drawn in the frame's top 16 rows: bit k a cell of width/bits
+// from the left, light for 1, dark for 0 (PageFrame.Code). A sender that
+// draws its frame number there learns which frame was presented when:
+// glass-to-glass latency.
+func PageCode(bits int) PageOption { return PageOption(fmt.Sprintf("&code=%d", bits)) }
+
+func (p *Page) url(query string, opts []PageOption) string {
+	u := p.srv.URL + "/?" + query
+	for _, o := range opts {
+		u += string(o)
+	}
+	return u
+}
+
 // AnswererURL is the page as an answerer: it waits for Answer's offer.
-func (p *Page) AnswererURL() string { return p.srv.URL + "/?role=answer" }
+func (p *Page) AnswererURL(opts ...PageOption) string { return p.url("role=answer", opts) }
 
 // OffererURL is the page as an offerer of its fake camera (w×h at fps)
 // and microphone; vcodec ("H264", "VP8", or "" for the browser's order) is
 // offered first.
-func (p *Page) OffererURL(w, h, fps int, vcodec string) string {
-	return fmt.Sprintf("%s/?role=offer&width=%d&height=%d&fps=%d&vcodec=%s", p.srv.URL, w, h, fps, vcodec)
+func (p *Page) OffererURL(w, h, fps int, vcodec string, opts ...PageOption) string {
+	return p.url(fmt.Sprintf("role=offer&width=%d&height=%d&fps=%d&vcodec=%s", w, h, fps, vcodec), opts)
 }
 
 // Answer gives the answering page an offer and returns its answer (ICE
