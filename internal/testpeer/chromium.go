@@ -19,15 +19,10 @@ type Chromium struct {
 // ChromiumOption changes how Chromium starts.
 type ChromiumOption func(*[]string)
 
-// ChromiumFlags adds command-line flags.
+// ChromiumFlags adds command-line flags (say
+// --use-file-for-fake-video-capture=clip.y4m for a camera of the test's own).
 func ChromiumFlags(flags ...string) ChromiumOption {
 	return func(args *[]string) { *args = append(*args, flags...) }
-}
-
-// ChromiumFakeVideo makes the fake camera play a .y4m or .mjpeg file
-// (looped) instead of its own pattern.
-func ChromiumFakeVideo(path string) ChromiumOption {
-	return ChromiumFlags("--use-file-for-fake-video-capture=" + path)
 }
 
 // StartChromium opens url in a headless Chromium with a profile of its own,
@@ -45,10 +40,14 @@ func StartChromium(t T, url string, opts ...ChromiumOption) *Chromium {
 		// with a frame counter and a beep.
 		"--use-fake-device-for-media-stream",
 		"--use-fake-ui-for-media-stream",
-		// The page plays what it receives with nobody to click.
+		// The page plays what it receives with nobody to click; without it
+		// frames are decoded but presented seconds late.
 		"--autoplay-policy=no-user-gesture-required",
 		// Tests run on loopback: gather 127.0.0.1, and show real addresses
-		// instead of mDNS names a Go peer cannot resolve.
+		// instead of mDNS names a Go peer cannot resolve. pion connects
+		// without them too (the browser's checks teach it a peer-reflexive
+		// address); a peer that only dials the candidates it was given needs
+		// them.
 		"--allow-loopback-in-peer-connection",
 		"--disable-features=WebRtcHideLocalIpsWithMdns",
 		// Nothing from outside, no keyring, no first-run work.
