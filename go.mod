@@ -47,7 +47,7 @@ require (
 	github.com/pion/mediadevices v0.9.4 // indirect
 	github.com/pion/randutil v0.1.0 // indirect
 	github.com/pion/rtcp v1.2.16
-	github.com/pion/rtp v1.8.26 // indirect
+	github.com/pion/rtp v1.8.26
 	github.com/pion/sctp v1.8.41 // indirect
 	github.com/pion/sdp/v3 v3.0.16 // indirect
 	github.com/pion/srtp/v3 v3.0.9 // indirect
