@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -269,6 +270,13 @@ func (p *Page) Stats() PageStats {
 		return PageStats{}
 	}
 	return p.stats[len(p.stats)-1]
+}
+
+// Reports lists every report of the page, in order.
+func (p *Page) Reports() []PageStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.stats)
 }
 
 // Frames lists every frame the page reported presenting, in order.
