@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages onair needs, and only those that are missing.
 #   scripts/setup.sh build   what `make run` needs: Go, cgo toolchain, FFmpeg, libsrt, GL/X11 headers
-#   scripts/setup.sh test    the above plus the real peers the tests talk to (and
+#   scripts/setup.sh test    the above plus the real peers the tests talk to (headless
+#                            Chromium is the WebRTC peer; and
 #                            node-media-server from npm, pinned by scripts/nms/package-lock.json,
 #                            into ~/.cache/onair/node-media-server)
 # Silent and quick when everything is already there.
@@ -10,7 +11,7 @@ set -euo pipefail
 build_pkgs=(pkg-config gcc libc6-dev libavcodec-dev libavformat-dev libavfilter-dev libavdevice-dev
   libswscale-dev libswresample-dev libavutil-dev libsrt-openssl-dev libgl1-mesa-dev xorg-dev)
 test_pkgs=(ffmpeg srt-tools nginx-light libnginx-mod-rtmp libnginx-mod-stream xvfb x11-utils fonts-dejavu-core
-  pulseaudio pulseaudio-utils sox desktop-file-utils dbus-daemon gnome-keyring)
+  pulseaudio pulseaudio-utils sox desktop-file-utils dbus-daemon gnome-keyring chromium)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

@@ -2,7 +2,7 @@
 # Runs every test under the race detector, with a goroutine-leak check in
 # every package's TestMain: go vet, the pure-Go packages, then everything else
 # (the end-to-end tests build onair with -race too, and start nginx-rtmp,
-# srt-live-transmit, Xvfb and ffprobe themselves). Ends with one summary
+# srt-live-transmit, Xvfb, headless Chromium and ffprobe themselves). Ends with one summary
 # line; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,6 +1,7 @@
 // Package testpeer starts the real servers onair's tests talk to — nginx with
-// the RTMP module, srt-live-transmit — on free loopback ports, stops them by
-// PID, and reads what arrived with ffprobe.
+// the RTMP module, srt-live-transmit, headless Chromium as the WebRTC peer —
+// on free loopback ports, stops them by PID, and reads what arrived with
+// ffprobe.
 package testpeer
 
 import (
