@@ -122,8 +122,8 @@ func (b *Broadcast) openOpus() error {
 const opusKbps = 128
 
 // splitWebRTC gives every WebRTC destination a rendition of its own in
-// H.264 (what WebRTC peers decode): its keyframe requests reach its own
-// encoder only.
+// H.264 Constrained Baseline (what WebRTC peers decode): its keyframe
+// requests reach its own encoder only.
 func splitWebRTC(plan []Rendition, webrtc func(int) bool) []Rendition {
 	var out, own []Rendition
 	for _, r := range plan {
@@ -134,11 +134,15 @@ func splitWebRTC(plan []Rendition, webrtc func(int) bool) []Rendition {
 				kept.Destinations = append(kept.Destinations, i)
 				continue
 			}
+			// H.264 Constrained Baseline: what every WebRTC peer decodes
+			// (headless Chromium answers an offer of High alone by
+			// refusing the video).
 			v := r.Video
 			if v.Codec != encoder.H264 {
-				v.Codec, v.Encoder, v.Profile = encoder.H264, encoder.Software, ""
-				v = v.Filled()
+				v.Codec, v.Encoder = encoder.H264, encoder.Software
 			}
+			v.Profile = "baseline"
+			v = v.Filled()
 			own = append(own, Rendition{Video: v, Destinations: []int{i}})
 		}
 		if len(kept.Destinations) > 0 {

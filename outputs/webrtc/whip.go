@@ -67,6 +67,10 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 		s.Close()
 		return nil, err
 	}
+	// What was encoded while connecting is stale, and the destination skips
+	// it up to a keyframe: ask for one now rather than wait for the next
+	// regular one (seconds away) or the receiver's first PLI.
+	s.keyframeRequested()
 	return s, nil
 }
 
