@@ -23,6 +23,27 @@ type AudioEncoder struct {
 	composed time.Time
 }
 
+// opened allocates, once the codec is open, the frame the samples go into
+// and the packet, and describes the stream.
+func (e *AudioEncoder) opened(name string, format astiav.SampleFormat, codec encoder.Codec, bitrateKbps int) error {
+	cc := e.cc
+	e.frame = astiav.AllocFrame()
+	e.frame.SetNbSamples(cc.FrameSize())
+	e.frame.SetSampleFormat(format)
+	e.frame.SetChannelLayout(astiav.ChannelLayoutStereo)
+	e.frame.SetSampleRate(capture.SampleRate)
+	if err := e.frame.AllocBuffer(0); err != nil {
+		return fmt.Errorf("allocating the %s encoder's frame: %w", name, err)
+	}
+	e.pkt = astiav.AllocPacket()
+	e.stream = encoder.Stream{
+		Kind: encoder.Audio, Codec: codec, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
+		Extradata: cc.ExtraData(), BitrateKbps: bitrateKbps,
+		SampleRate: capture.SampleRate, Channels: capture.Channels, FrameSize: cc.FrameSize(),
+	}
+	return nil
+}
+
 // NewAudioEncoder opens FFmpeg's AAC encoder at bitrateKbps.
 func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
 	codec := astiav.FindEncoder(astiav.CodecIDAac)
@@ -43,23 +64,12 @@ func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
 		e.Close()
 		return nil, fmt.Errorf("opening the AAC encoder at %d kb/s: %w", bitrateKbps, err)
 	}
-	e.frame = astiav.AllocFrame()
-	e.frame.SetNbSamples(cc.FrameSize())
-	e.frame.SetSampleFormat(astiav.SampleFormatFltp)
-	e.frame.SetChannelLayout(astiav.ChannelLayoutStereo)
-	e.frame.SetSampleRate(capture.SampleRate)
-	if err := e.frame.AllocBuffer(0); err != nil {
+	if err := e.opened("AAC", astiav.SampleFormatFltp, encoder.AAC, bitrateKbps); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("allocating the AAC encoder's frame: %w", err)
+		return nil, err
 	}
-	e.pkt = astiav.AllocPacket()
-	e.stream = encoder.Stream{
-		Kind: encoder.Audio, Codec: encoder.AAC, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
-		Extradata: cc.ExtraData(), BitrateKbps: bitrateKbps,
-		SampleRate: capture.SampleRate, Channels: capture.Channels, FrameSize: cc.FrameSize(),
-		// FFmpeg's AAC encoder primes with one frame: its first packet has pts -1024.
-		Delay: time.Duration(cc.FrameSize()) * time.Second / capture.SampleRate,
-	}
+	// FFmpeg's AAC encoder primes with one frame: its first packet has pts -1024.
+	e.stream.Delay = time.Duration(cc.FrameSize()) * time.Second / capture.SampleRate
 	return e, nil
 }
 

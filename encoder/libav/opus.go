@@ -46,20 +46,9 @@ func NewOpusEncoder(bitrateKbps int) (*AudioEncoder, error) {
 		e.Close()
 		return nil, fmt.Errorf("the Opus encoder took %d-sample frames, want %d (20 ms)", cc.FrameSize(), want)
 	}
-	e.frame = astiav.AllocFrame()
-	e.frame.SetNbSamples(cc.FrameSize())
-	e.frame.SetSampleFormat(astiav.SampleFormatFlt)
-	e.frame.SetChannelLayout(astiav.ChannelLayoutStereo)
-	e.frame.SetSampleRate(capture.SampleRate)
-	if err := e.frame.AllocBuffer(0); err != nil {
+	if err := e.opened("Opus", astiav.SampleFormatFlt, encoder.Opus, bitrateKbps); err != nil {
 		e.Close()
-		return nil, fmt.Errorf("allocating the Opus encoder's frame: %w", err)
-	}
-	e.pkt = astiav.AllocPacket()
-	e.stream = encoder.Stream{
-		Kind: encoder.Audio, Codec: encoder.Opus, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},
-		Extradata: cc.ExtraData(), BitrateKbps: bitrateKbps,
-		SampleRate: capture.SampleRate, Channels: capture.Channels, FrameSize: cc.FrameSize(),
+		return nil, err
 	}
 	return e, nil
 }

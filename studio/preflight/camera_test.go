@@ -39,6 +39,27 @@ func fakeCamera(t *testing.T, label string, deliverFPS float64) (*devicetest.Cam
 	return cam, p
 }
 
+// runningSources opens p's sources and runs their studio until the test
+// ends, as the window does; ran says when the studio stopped.
+func runningSources(t *testing.T, p studio.Profile) (*wire.Sources, <-chan error) {
+	t.Helper()
+	wire.ScanDevices()
+	srcs, err := wire.NewSources(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- srcs.Studio.Run(runCtx); close(ran) }()
+	t.Cleanup(func() {
+		stop()
+		for range ran {
+		}
+		srcs.Close()
+	})
+	return srcs, ran
+}
+
 func runProgram(t *testing.T, p studio.Profile) []Result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
@@ -144,16 +165,7 @@ func TestCameraVerdict(t *testing.T) {
 // once), and the window's sources go on running after the check.
 func TestProgramOnRunningSources(t *testing.T) {
 	_, p := fakeCamera(t, "Window Cam", 0)
-	wire.ScanDevices()
-	srcs, err := wire.NewSources(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcs.Close()
-	runCtx, stop := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srcs.Studio.Run(runCtx) }()
-	defer func() { stop(); <-ran }()
+	srcs, ran := runningSources(t, p)
 
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
@@ -184,16 +196,7 @@ func TestProgramOnRunningSources(t *testing.T) {
 func TestProgramOnCameraChanged(t *testing.T) {
 	_, p := fakeCamera(t, "First Cam", 0)
 	fakeCamera(t, "Second Cam", 0)
-	wire.ScanDevices()
-	srcs, err := wire.NewSources(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcs.Close()
-	runCtx, stop := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srcs.Studio.Run(runCtx) }()
-	defer func() { stop(); <-ran }()
+	srcs, _ := runningSources(t, p)
 
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()

@@ -12,7 +12,6 @@ import (
 
 	"onair/capture/audio"
 	"onair/internal/testpeer"
-	"onair/internal/wire"
 	"onair/studio"
 )
 
@@ -251,16 +250,7 @@ func TestProgramWithMic(t *testing.T) {
 	// The window's own sources: "Check my mic" pressed while the pre-flight
 	// checks the same microphone — an input records for one check at a
 	// time, so the second waits, and both are judged.
-	wire.ScanDevices()
-	srcs, err := wire.NewSources(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srcs.Close()
-	runCtx, stop := context.WithCancel(context.Background())
-	ran := make(chan error, 1)
-	go func() { ran <- srcs.Studio.Run(runCtx) }()
-	defer func() { stop(); <-ran }()
+	srcs, _ := runningSources(t, p)
 	type checked struct {
 		rep audio.MicReport
 		err error
