@@ -23,6 +23,21 @@ type AudioEncoder struct {
 	composed time.Time
 }
 
+// newAudioEncoder sets codec up for the studio's sound (48 kHz stereo) in
+// format at bitrateKbps; the caller opens it.
+func newAudioEncoder(name string, codec *astiav.Codec, format astiav.SampleFormat, bitrateKbps int) *AudioEncoder {
+	e := &AudioEncoder{}
+	e.codec = newCodec(name, codec, func(int64) time.Time { return e.composed })
+	cc := e.cc
+	cc.SetSampleFormat(format)
+	cc.SetSampleRate(capture.SampleRate)
+	cc.SetChannelLayout(astiav.ChannelLayoutStereo)
+	cc.SetChannels(capture.Channels)
+	cc.SetBitRate(int64(bitrateKbps) * 1000)
+	cc.SetTimeBase(astiav.NewRational(1, capture.SampleRate))
+	return e
+}
+
 // opened allocates, once the codec is open, the frame the samples go into
 // and the packet, and describes the stream.
 func (e *AudioEncoder) opened(name string, format astiav.SampleFormat, codec encoder.Codec, bitrateKbps int) error {
@@ -50,15 +65,8 @@ func NewAudioEncoder(bitrateKbps int) (*AudioEncoder, error) {
 	if codec == nil {
 		return nil, errors.New("the AAC encoder is missing from this FFmpeg build")
 	}
-	e := &AudioEncoder{}
-	e.codec = newCodec("AAC", codec, func(int64) time.Time { return e.composed })
+	e := newAudioEncoder("AAC", codec, astiav.SampleFormatFltp, bitrateKbps)
 	cc := e.cc
-	cc.SetSampleFormat(astiav.SampleFormatFltp)
-	cc.SetSampleRate(capture.SampleRate)
-	cc.SetChannelLayout(astiav.ChannelLayoutStereo)
-	cc.SetChannels(capture.Channels)
-	cc.SetBitRate(int64(bitrateKbps) * 1000)
-	cc.SetTimeBase(astiav.NewRational(1, capture.SampleRate))
 	cc.SetFlags(cc.Flags().Add(astiav.CodecContextFlagGlobalHeader))
 	if err := cc.Open(codec, nil); err != nil {
 		e.Close()

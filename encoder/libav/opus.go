@@ -22,16 +22,9 @@ func NewOpusEncoder(bitrateKbps int) (*AudioEncoder, error) {
 	if codec == nil {
 		return nil, errors.New("the Opus encoder (libopus) is missing from this FFmpeg build")
 	}
-	e := &AudioEncoder{}
-	e.codec = newCodec("Opus", codec, func(int64) time.Time { return e.composed })
-	cc := e.cc
 	// libopus takes interleaved float; copySamples interleaves our planes.
-	cc.SetSampleFormat(astiav.SampleFormatFlt)
-	cc.SetSampleRate(capture.SampleRate)
-	cc.SetChannelLayout(astiav.ChannelLayoutStereo)
-	cc.SetChannels(capture.Channels)
-	cc.SetBitRate(int64(bitrateKbps) * 1000)
-	cc.SetTimeBase(astiav.NewRational(1, capture.SampleRate))
+	e := newAudioEncoder("Opus", codec, astiav.SampleFormatFlt, bitrateKbps)
+	cc := e.cc
 	d := astiav.NewDictionary()
 	defer d.Free()
 	if err := d.Set("frame_duration", "20", 0); err != nil {
