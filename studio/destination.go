@@ -60,7 +60,11 @@ type resolved struct {
 
 // adaptive says whether its rate follows its link: dynamic bitrate on, and
 // not a recording (a file takes whatever rate comes).
-func (r resolved) adaptive() bool { return r.DynamicBitrate && r.target.Protocol != outputs.File }
+// (Not WHIP yet: over UDP its queue never backs up, so without the
+// receiver's congestion feedback the rate could only climb.)
+func (r resolved) adaptive() bool {
+	return r.DynamicBitrate && r.target.Protocol != outputs.File && r.target.Protocol != outputs.WHIP
+}
 
 // webrtc says whether it is a WebRTC destination: a rendition of its own
 // (H.264, so its keyframe requests touch nobody else) with Opus sound.

@@ -137,8 +137,10 @@ func splitWebRTC(plan []Rendition, webrtc func(int) bool) []Rendition {
 			// H.264 Constrained Baseline: what every WebRTC peer decodes
 			// (headless Chromium answers an offer of High alone by
 			// refusing the video).
+			// VAAPI and QSV are not given a profile (they encode High):
+			// x264 then.
 			v := r.Video
-			if v.Codec != encoder.H264 {
+			if v.Codec != encoder.H264 || (v.Encoder != encoder.Software && v.Encoder != encoder.NVENC) {
 				v.Codec, v.Encoder = encoder.H264, encoder.Software
 			}
 			v.Profile = "baseline"

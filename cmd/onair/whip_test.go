@@ -57,14 +57,15 @@ func TestWHIPToChromium(t *testing.T) {
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
-	// Keyframes every 10 s: one that comes sooner came for the page.
+	// Keyframes every 10 s: the page asks for one about 14 s in, between
+	// the regular ones at 10 and 20 s.
 	profile := filepath.Join(t.TempDir(), "profile.json")
 	if err := os.WriteFile(profile, []byte(`{"source": "testcard", "canvas": {"width": 1280, "height": 720, "fps": 30},
 		"video": {"bitrate_kbps": 2500, "preset": "veryfast", "keyframe_sec": 10}, "audio": {"bitrate_kbps": 128}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	cmd, stdout, stderr := startOnair(t, nil, "live", "--profile", profile, "--duration", "16s",
+	cmd, stdout, stderr := startOnair(t, nil, "live", "--profile", profile, "--duration", "19s",
 		"--dest", "whip+"+srv.URL+"/whip?token="+token)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -102,8 +103,11 @@ func TestWHIPToChromium(t *testing.T) {
 		t.Errorf("no sound reached the page: %+v", last.Audio)
 	}
 
-	// About 11 s into the show: the next regular keyframe is at 20 s.
-	keys := last.Video.KeyFramesDecoded
+	time.Sleep(time.Until(start.Add(14 * time.Second)))
+	now := float64(time.Now().UnixMilli())
+	keys := page.WaitStats(t, 2*time.Second, "a report after the regular keyframe", func(s testpeer.PageStats) bool {
+		return s.NowMs >= now
+	}).Video.KeyFramesDecoded
 	asked := time.Now()
 	page.RequestKeyFrame()
 	got := page.WaitStats(t, 3*time.Second, "a keyframe after the page's request", func(s testpeer.PageStats) bool {
@@ -115,8 +119,10 @@ func TestWHIPToChromium(t *testing.T) {
 	if got.Video.PLICount+got.Video.FIRCount == 0 {
 		t.Errorf("the page's keyframe request (%s) sent no PLI or FIR", got.KeyFrame)
 	}
-	if sinceStart := time.Since(start); sinceStart > 19*time.Second {
-		t.Errorf("the keyframe came %.1f s into the show: too late to tell it from the regular one", sinceStart.Seconds())
+	// onair answers a PLI in about 10 ms (outputs/webrtc's test); the rest
+	// is the page's command poll and its 500 ms reports.
+	if took > 1500*time.Millisecond {
+		t.Errorf("a keyframe decoded %.2f s after the page was asked, want well within 1.5 s", took.Seconds())
 	}
 
 	select {
@@ -127,7 +133,7 @@ func TestWHIPToChromium(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		cmd.Process.Kill()
 		<-exited
-		t.Fatalf("onair live did not end after its 16 s:\n%s", stderr)
+		t.Fatalf("onair live did not end after its 19 s:\n%s", stderr)
 	}
 	t.Logf("onair: %s", tail(stderr.String()+stdout.String(), 2500))
 	if posts.Load() != 1 || deletes.Load() != 1 || refused.Load() != 0 {

@@ -102,8 +102,8 @@ func (c *Chromium) Stop() {
 	}
 	// Children may outlive the browser for a moment; a group ID is not
 	// reused while any member is alive.
-	deadline := time.Now().Add(3 * time.Second)
-	for len(groupMembers(pgid)) > 0 {
+	deadline, giveUp := time.Now().Add(3*time.Second), time.Now().Add(10*time.Second)
+	for len(groupMembers(pgid)) > 0 && time.Now().Before(giveUp) { // (a process stuck in the kernel ignores even SIGKILL)
 		if time.Now().After(deadline) {
 			syscall.Kill(-pgid, syscall.SIGKILL)
 		}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -101,8 +102,14 @@ func startFull(t T, dir, name string, stdout *os.File, env []string, files []*os
 	if stdout != nil {
 		cmd.Stdout = stdout
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	// Pdeathsig: a test binary that dies (a -timeout panic, SIGKILL) runs
+	// no cleanups; its peers die with it. Linux ties the signal to the
+	// thread that forked, hence the thread held while starting.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	err = cmd.Start()
+	runtime.UnlockOSThread()
+	if err != nil {
 		logf.Close()
 		t.Fatalf("starting %s: %v", name, err)
 	}

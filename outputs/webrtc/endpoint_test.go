@@ -24,8 +24,10 @@ type endpoint struct {
 	t     *testing.T
 	srv   *httptest.Server
 	token string
-	// answer, when set, replaces the real answer (a broken server).
-	answer string
+	// answer, when set, replaces the real answer (a broken server);
+	// rewrite, when set, changes the real one.
+	answer  string
+	rewrite func(string) string
 
 	mu      sync.Mutex
 	pcs     []*pion.PeerConnection
@@ -171,7 +173,11 @@ func (e *endpoint) offer(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/whip/session/1")
 	w.Header().Set("Content-Type", "application/sdp")
 	w.WriteHeader(http.StatusCreated)
-	io.WriteString(w, pc.LocalDescription().SDP)
+	sdp := pc.LocalDescription().SDP
+	if e.rewrite != nil {
+		sdp = e.rewrite(sdp)
+	}
+	io.WriteString(w, sdp)
 }
 
 // pli asks the sender for a keyframe, as a browser does when it cannot decode.

@@ -36,6 +36,11 @@ type sink struct {
 	keyMu   sync.Mutex
 	lastKey time.Time
 
+	// connectedAt is when the media path came up; fresh says a keyframe
+	// composed after it has been sent (the destination's goroutine only).
+	connectedAt time.Time
+	fresh       bool
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -61,6 +66,17 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 	case <-s.lost:
 		return 0, fmt.Errorf("%s: %w", s.target, ErrConnectionLost)
 	default:
+	}
+	// What the queue kept while we connected is stale: skip it, pictures up
+	// to the keyframe asked for on connecting (a burst of old pictures
+	// would only fill the receiver's jitter buffer).
+	if !s.fresh && !p.Composed.IsZero() {
+		if p.Composed.Before(s.connectedAt) || (p.Kind == encoder.Video && !p.Key) {
+			return len(p.Data), nil
+		}
+		if p.Kind == encoder.Video {
+			s.fresh = true
+		}
 	}
 	w := s.video
 	if p.Kind == encoder.Audio {

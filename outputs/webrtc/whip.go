@@ -16,6 +16,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/sdp/v3"
 	pion "github.com/pion/webrtc/v4"
 
 	"onair/encoder"
@@ -70,7 +71,11 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	// What was encoded while connecting is stale, and the destination skips
 	// it up to a keyframe: ask for one now rather than wait for the next
 	// regular one (seconds away) or the receiver's first PLI.
+	s.connectedAt = time.Now()
 	s.keyframeRequested()
+	if s.video == nil {
+		s.fresh = true // sound alone: nothing to wait for
+	}
 	return s, nil
 }
 
@@ -146,6 +151,15 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 	}
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
 		return fmt.Errorf("the WHIP server's answer is not a usable SDP answer: %w", s.redacted(err))
+	}
+	// A media line the server refused would send nothing while the
+	// destination looked live.
+	if kind := refusedMedia(answer); kind != "" {
+		what := "sound (Opus)"
+		if kind == "video" {
+			what = "pictures (H.264)"
+		}
+		return outputs.Permanent(fmt.Errorf("the WHIP server refused our %s: it takes other codecs than onair sends", what))
 	}
 	select {
 	case <-connected:
@@ -262,4 +276,19 @@ func inWords(d time.Duration) string {
 func (c Connector) WithKeyframeRequests(ask func()) outputs.Connector {
 	c.OnKeyframeRequest = ask
 	return c
+}
+
+// refusedMedia is the kind ("video", "audio") of the first media line the
+// answer refused (port 0, or inactive), or "".
+func refusedMedia(answer string) string {
+	var d sdp.SessionDescription
+	if err := d.UnmarshalString(answer); err != nil {
+		return ""
+	}
+	for _, m := range d.MediaDescriptions {
+		if _, inactive := m.Attribute("inactive"); m.MediaName.Port.Value == 0 || inactive {
+			return m.MediaName.Media
+		}
+	}
+	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -89,9 +90,45 @@ func send(t *testing.T, s outputs.Sink, pr program) {
 		if d := time.Until(start.Add(p.PTSTime())); d > 0 {
 			time.Sleep(d) // pacing a live stream, not waiting for a condition
 		}
-		if _, err := s.Write(p); err != nil {
+		q := *p
+		q.Composed = time.Now() // encoded ahead, sent as if live
+		if _, err := s.Write(&q); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A session skips what was composed before it connected (the queue's
+// backlog), pictures up to the first keyframe composed after: no burst of
+// stale pictures reaches the receiver.
+func TestWHIPSkipsTheBacklog(t *testing.T) {
+	ep := newEndpoint(t, "tok-b")
+	pr := encodeProgram(t, 2) // keyframes every second: 0 and 30
+	s, err := connect(t, Connector{}, ep.url("tok-b"), pr.streams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	live := false
+	for _, p := range pr.packets {
+		// Up to the second keyframe: the backlog kept while connecting.
+		// From it: the keyframe asked for on connecting, and what follows.
+		if p.Kind == encoder.Video && p.Key && p.PTS > 0 {
+			live = true
+		}
+		q := *p
+		q.Composed = time.Now().Add(-time.Minute)
+		if live {
+			q.Composed = time.Now()
+		}
+		if _, err := s.Write(&q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 3*time.Second, "the pictures from the second keyframe on", func() bool { return ep.frames.Load() >= int64(pr.frames/2)-1 })
+	time.Sleep(200 * time.Millisecond)
+	if n := ep.frames.Load(); n > int64(pr.frames/2) {
+		t.Errorf("%d pictures arrived, want the %d from the fresh keyframe on (the backlog skipped)", n, pr.frames/2)
 	}
 }
 
@@ -217,6 +254,23 @@ func TestWHIPMalformedAnswer(t *testing.T) {
 				t.Errorf("DELETEs %q, want the half-made session ended", got)
 			}
 		})
+	}
+}
+
+// A server whose answer refuses the video line (a codec it does not take)
+// is an error that says so, not a destination live with no picture.
+func TestWHIPRefusedVideo(t *testing.T) {
+	ep := newEndpoint(t, "tok-v")
+	ep.rewrite = func(answer string) string {
+		return regexp.MustCompile(`(?m)^m=video \d+`).ReplaceAllString(answer, "m=video 0")
+	}
+	pr := encodeProgram(t, 1)
+	_, err := connect(t, Connector{Timeout: 3 * time.Second}, ep.url("tok-v"), pr.streams)
+	if err == nil || !strings.Contains(err.Error(), "the WHIP server refused our pictures (H.264)") {
+		t.Fatalf("a refused video line: %v", err)
+	}
+	if got := ep.deletes(); len(got) != 1 {
+		t.Errorf("DELETEs %q, want the session ended", got)
 	}
 }
 
