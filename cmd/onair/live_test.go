@@ -34,8 +34,10 @@ func TestLiveToTwoRTMPAndOneSRT(t *testing.T) {
 	}
 	// Every slot accounted for: encoded once for all, or — when the machine
 	// stalls (a busy CI runner) — counted as missed or skipped, a few at most.
+	// (The compositor's count is the whole session's: a slot it missed
+	// while the encoders were still opening leaves the show's 600 whole.)
 	lost := sum["compositor_missed"] + sum["encoder_skipped"]
-	if sum["frames_encoded"]+lost != 600 || lost > 3 {
+	if enc := sum["frames_encoded"]; lost > 3 || (enc != 600 && enc+lost != 600) {
 		t.Errorf("summary %v: want 600 frames encoded once for all destinations (a few missed under load)", sum)
 	}
 	if n := strings.Count(r.stdout, "\n"); n < 15 {
