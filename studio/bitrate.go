@@ -77,31 +77,41 @@ func (c *bitrateControl) second(congestion float64, dropped bool, sentKbps float
 // destination. Only libx264 can change its rate while running: others keep
 // their rendition, and a notice says so.
 func splitAdaptive(plan []Rendition, adaptive func(int) bool, name func(int) string) ([]Rendition, []string) {
-	var out []Rendition
 	var notices []string
-	var own []Rendition
+	out := splitOwn(plan, func(i int, v encoder.VideoConfig) (encoder.VideoConfig, bool) {
+		if !adaptive(i) {
+			return v, false
+		}
+		if v.Codec != encoder.H264 || v.Encoder != encoder.Software {
+			notices = append(notices, fmt.Sprintf("destination %s: dynamic bitrate needs the software H.264 encoder (libx264); it keeps a fixed %d kb/s", name(i), v.BitrateKbps))
+			return v, false
+		}
+		v.Adaptive = true
+		return v, true
+	})
+	return out, notices
+}
+
+// splitOwn takes out of plan's renditions every destination own says needs
+// an encoder of its own (in the settings it returns), and gives it one,
+// after the shared renditions; a rendition left with no destination goes.
+func splitOwn(plan []Rendition, own func(i int, v encoder.VideoConfig) (encoder.VideoConfig, bool)) []Rendition {
+	var out, alone []Rendition
 	for _, r := range plan {
 		kept := r
 		kept.Destinations = nil
 		for _, i := range r.Destinations {
-			if !adaptive(i) {
+			if v, ok := own(i, r.Video); ok {
+				alone = append(alone, Rendition{Video: v, Destinations: []int{i}})
+			} else {
 				kept.Destinations = append(kept.Destinations, i)
-				continue
 			}
-			if r.Video.Codec != encoder.H264 || r.Video.Encoder != encoder.Software {
-				notices = append(notices, fmt.Sprintf("destination %s: dynamic bitrate needs the software H.264 encoder (libx264); it keeps a fixed %d kb/s", name(i), r.Video.BitrateKbps))
-				kept.Destinations = append(kept.Destinations, i)
-				continue
-			}
-			v := r.Video
-			v.Adaptive = true
-			own = append(own, Rendition{Video: v, Destinations: []int{i}})
 		}
 		if len(kept.Destinations) > 0 {
 			out = append(out, kept)
 		}
 	}
-	return append(out, own...), notices
+	return append(out, alone...)
 }
 
 // adapt runs the dynamic bitrate of adaptive renditions, those added while

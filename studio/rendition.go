@@ -125,33 +125,20 @@ const opusKbps = 128
 // H.264 Constrained Baseline (what WebRTC peers decode): its keyframe
 // requests reach its own encoder only.
 func splitWebRTC(plan []Rendition, webrtc func(int) bool) []Rendition {
-	var out, own []Rendition
-	for _, r := range plan {
-		kept := r
-		kept.Destinations = nil
-		for _, i := range r.Destinations {
-			if !webrtc(i) {
-				kept.Destinations = append(kept.Destinations, i)
-				continue
-			}
-			// H.264 Constrained Baseline: what every WebRTC peer decodes
-			// (headless Chromium answers an offer of High alone by
-			// refusing the video).
-			// VAAPI and QSV are not given a profile (they encode High):
-			// x264 then.
-			v := r.Video
-			if v.Codec != encoder.H264 || (v.Encoder != encoder.Software && v.Encoder != encoder.NVENC) {
-				v.Codec, v.Encoder = encoder.H264, encoder.Software
-			}
-			v.Profile = "baseline"
-			v = v.Filled()
-			own = append(own, Rendition{Video: v, Destinations: []int{i}})
+	return splitOwn(plan, func(i int, v encoder.VideoConfig) (encoder.VideoConfig, bool) {
+		if !webrtc(i) {
+			return v, false
 		}
-		if len(kept.Destinations) > 0 {
-			out = append(out, kept)
+		// H.264 Constrained Baseline: what every WebRTC peer decodes
+		// (headless Chromium answers an offer of High alone by refusing
+		// the video). VAAPI and QSV are not given a profile (they encode
+		// High): x264 then.
+		if v.Codec != encoder.H264 || (v.Encoder != encoder.Software && v.Encoder != encoder.NVENC) {
+			v.Codec, v.Encoder = encoder.H264, encoder.Software
 		}
-	}
-	return append(out, own...)
+		v.Profile = "baseline"
+		return v.Filled(), true
+	})
 }
 
 // newDestination makes d's loop, fed by r.
