@@ -37,13 +37,21 @@ func h264Fmtp(extradata []byte) string {
 // mediaEngine knows exactly the two codecs we send.
 func mediaEngine(video, audio *encoder.Stream) (*pion.MediaEngine, error) {
 	m := &pion.MediaEngine{}
+	if err := registerCodecs(m, video, audio); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// registerCodecs puts our H.264 (as its SPS says) and Opus into m.
+func registerCodecs(m *pion.MediaEngine, video, audio *encoder.Stream) error {
 	if video != nil {
 		fb := []pion.RTCPFeedback{{Type: "ccm", Parameter: "fir"}}
 		if err := m.RegisterCodec(pion.RTPCodecParameters{
 			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtp(video.Extradata), RTCPFeedback: fb},
 			PayloadType:        videoPT,
 		}, pion.RTPCodecTypeVideo); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if audio != nil {
@@ -51,10 +59,10 @@ func mediaEngine(video, audio *encoder.Stream) (*pion.MediaEngine, error) {
 			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1;stereo=1"},
 			PayloadType:        audioPT,
 		}, pion.RTPCodecTypeAudio); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // pickStreams finds the H.264 video and Opus audio WHIP can carry.

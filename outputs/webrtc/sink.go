@@ -27,14 +27,11 @@ type sink struct {
 	resource string // the session's URL, to DELETE
 	video    *trackWriter
 	audio    *trackWriter
-	onKey    func()
+	keys     keyLimiter
 	// lost is closed when the connection fails or closes.
 	lost chan struct{}
 	// wg counts the RTCP readers; pc.Close ends them.
 	wg sync.WaitGroup
-
-	keyMu   sync.Mutex
-	lastKey time.Time
 
 	// connectedAt is when the media path came up; fresh says a keyframe
 	// composed after it has been sent (the destination's goroutine only).
@@ -144,19 +141,29 @@ func (s *sink) readRTCP(w *trackWriter) {
 	}
 }
 
-func (s *sink) keyframeRequested() {
-	if s.onKey == nil {
+func (s *sink) keyframeRequested() { s.keys.request() }
+
+// keyLimiter passes keyframe requests on to ask at most once per
+// keyframeEvery.
+type keyLimiter struct {
+	ask  func()
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (k *keyLimiter) request() {
+	if k.ask == nil {
 		return
 	}
-	s.keyMu.Lock()
+	k.mu.Lock()
 	now := time.Now()
-	due := s.lastKey.IsZero() || now.Sub(s.lastKey) >= keyframeEvery
+	due := k.last.IsZero() || now.Sub(k.last) >= keyframeEvery
 	if due {
-		s.lastKey = now
+		k.last = now
 	}
-	s.keyMu.Unlock()
+	k.mu.Unlock()
 	if due {
-		s.onKey()
+		k.ask()
 	}
 }
 
@@ -175,7 +182,9 @@ func newTrackWriter(st encoder.Stream, clockRate int64) *trackWriter {
 	return &trackWriter{stream: st, clockRate: clockRate}
 }
 
-func (w *trackWriter) add(pc *pion.PeerConnection) error {
+// newTrack makes the writer's track and packetizer; the track may then be
+// bound to any number of PeerConnections.
+func (w *trackWriter) newTrack() error {
 	var err error
 	var payloader rtp.Payloader = &codecs.OpusPayloader{}
 	capab := pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2}
@@ -187,14 +196,22 @@ func (w *trackWriter) add(pc *pion.PeerConnection) error {
 	if err != nil {
 		return err
 	}
+	// Payload type and SSRC are the track's to set per binding.
+	w.packetize = rtp.NewPacketizer(mtu, 0, 0, payloader, rtp.NewRandomSequencer(), uint32(w.clockRate))
+	w.base = uint32(time.Now().UnixNano())
+	return nil
+}
+
+// add makes the track and sends it on a transceiver of its own (an offer).
+func (w *trackWriter) add(pc *pion.PeerConnection) error {
+	if err := w.newTrack(); err != nil {
+		return err
+	}
 	tr, err := pc.AddTransceiverFromTrack(w.track, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendonly})
 	if err != nil {
 		return err
 	}
 	w.sender = tr.Sender()
-	// Payload type and SSRC are the track's to set per binding.
-	w.packetize = rtp.NewPacketizer(mtu, 0, 0, payloader, rtp.NewRandomSequencer(), uint32(w.clockRate))
-	w.base = uint32(time.Now().UnixNano())
 	return nil
 }
 

@@ -55,7 +55,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	}
 	red := outputs.NewRedactor(t)
 	s := &sink{
-		target: t, red: red, onKey: c.OnKeyframeRequest, lost: make(chan struct{}),
+		target: t, red: red, keys: keyLimiter{ask: c.OnKeyframeRequest}, lost: make(chan struct{}),
 		http: &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
 	}
 	if video != nil {
