@@ -63,12 +63,16 @@ type resolved struct {
 // (Not WHIP yet: over UDP its queue never backs up, so without the
 // receiver's congestion feedback the rate could only climb.)
 func (r resolved) adaptive() bool {
-	return r.DynamicBitrate && r.target.Protocol != outputs.File && r.target.Protocol != outputs.WHIP
+	return r.DynamicBitrate && r.target.Protocol != outputs.File && !r.webrtc()
 }
 
 // webrtc says whether it is a WebRTC destination: a rendition of its own
 // (H.264, so its keyframe requests touch nobody else) with Opus sound.
-func (r resolved) webrtc() bool { return r.target.Protocol == outputs.WHIP }
+// onair's own viewers (outputs.Viewers) are one such destination: the phone
+// monitor's viewers and the private show's share its rendition.
+func (r resolved) webrtc() bool {
+	return r.target.Protocol == outputs.WHIP || r.target.Protocol == outputs.Viewers
+}
 
 func (d Destination) resolve(fps int) (resolved, error) {
 	r := resolved{Destination: d}

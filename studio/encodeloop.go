@@ -21,6 +21,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	b.mu.Lock()
 	b.skipped = skipped
 	rends := slices.Clone(b.rends) // renditions added while live join between pictures
+	oenc := b.oenc                 // and the Opus encoder opened for the first WebRTC one
 	b.mu.Unlock()
 
 	fps := int64(b.cfg.Video.FPS)
@@ -71,6 +72,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			if b.rendsChanged.Swap(false) {
 				b.mu.Lock()
 				rends = slices.Clone(b.rends)
+				oenc = b.oenc
 				b.mu.Unlock()
 			}
 			if f.Seq < seq0 || videoDone {
@@ -117,8 +119,8 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
 			}
 			err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound)
-			if err == nil && b.oenc != nil {
-				err = b.oenc.Encode(part, from-s0, clock.Wall(c.At()), publishOpus)
+			if err == nil && oenc != nil {
+				err = oenc.Encode(part, from-s0, clock.Wall(c.At()), publishOpus)
 			}
 			c.Release() // Encode copied the samples
 			if err != nil {
@@ -131,8 +133,8 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			return err
 		}
 	}
-	if b.oenc != nil {
-		if err := b.oenc.Flush(publishOpus); err != nil {
+	if oenc != nil {
+		if err := oenc.Flush(publishOpus); err != nil {
 			return err
 		}
 	}

@@ -113,3 +113,62 @@ func TestBroadcastWHIPHasItsOwnRendition(t *testing.T) {
 		t.Errorf("WHIP got %d keyframes, RTMP %d: want one more for the request", whipKeys, rtmpKeys)
 	}
 }
+
+// onair's own viewers added to a show that started without any WebRTC
+// destination: the Opus encoder opens then, the destination gets its own
+// H.264 rendition and Opus sound from the next picture, and the RTMP
+// destination keeps its AAC.
+func TestBroadcastAddsViewersWhileLive(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	viewers := &whipFake{mem: mem}
+	encs := &fakeEncoders{}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:        encoder.VideoConfig{Codec: encoder.HEVC, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500},
+		Destinations: dests("rtmp://h/one/k1"),
+		Duration:     3 * time.Second,
+		Encoders:     encs,
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem, outputs.Viewers: viewers},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := encs.stillOpen(); n != 2 {
+		t.Errorf("%d encoders open before, want 2 (HEVC, AAC)", n)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(500 * time.Millisecond)
+	if _, err := b.AddDestination(Destination{Name: "phone", URL: outputs.ViewersURL}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := encs.stillOpen(); n != 0 || err != nil {
+		t.Errorf("%d encoders still open after the broadcast (%v)", n, err)
+	}
+	if len(mem.whipSeen) != 2 || mem.whipSeen[0].Codec != encoder.H264 || mem.whipSeen[1].Codec != encoder.Opus {
+		t.Fatalf("viewers' streams %+v, want H.264 and Opus", mem.whipSeen)
+	}
+	var pictures, opus int
+	for _, p := range mem.got["whip"] {
+		switch {
+		case p.Kind == encoder.Video:
+			pictures++
+		case p.Data[0] == 2:
+			opus++
+		default:
+			t.Fatalf("the viewers got sound %d, want only Opus (2)", p.Data[0])
+		}
+	}
+	// 2.5 s of the show after joining: most of 75 pictures, 125 Opus frames.
+	if pictures < 45 || opus < 60 {
+		t.Errorf("the viewers got %d pictures and %d Opus packets in 2.5 s", pictures, opus)
+	}
+	for _, p := range mem.got["one"] {
+		if p.Kind == encoder.Audio && p.Data[0] != 1 {
+			t.Fatalf("RTMP got sound %d, want AAC (1)", p.Data[0])
+		}
+	}
+}
