@@ -28,7 +28,6 @@ const (
 // ViewersURL is the destination URL of onair's own WebRTC viewers.
 const ViewersURL = "viewers:"
 
-
 func (p Protocol) String() string {
 	switch p {
 	case RTMP:

@@ -59,11 +59,17 @@ type resolved struct {
 }
 
 // adaptive says whether its rate follows its link: dynamic bitrate on, and
-// not a recording (a file takes whatever rate comes).
-// (Not WHIP yet: over UDP its queue never backs up, so without the
-// receiver's congestion feedback the rate could only climb.)
+// not a recording (a file takes whatever rate comes). A WHIP destination
+// always follows its receiver's congestion feedback, as WebRTC senders do;
+// onair's own viewers share one rendition and stay at its rate.
 func (r resolved) adaptive() bool {
-	return r.DynamicBitrate && r.target.Protocol != outputs.File && !r.webrtc()
+	switch r.target.Protocol {
+	case outputs.File, outputs.Viewers:
+		return false
+	case outputs.WHIP:
+		return true
+	}
+	return r.DynamicBitrate
 }
 
 // webrtc says whether it is a WebRTC destination: a rendition of its own

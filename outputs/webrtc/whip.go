@@ -91,6 +91,10 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 	if err := pion.ConfigureRTCPReports(ir); err != nil {
 		return fmt.Errorf("preparing WebRTC reports: %w", err)
 	}
+	estimators, err := congestionControl(m, ir, video, audio)
+	if err != nil {
+		return fmt.Errorf("preparing WebRTC congestion control: %w", err)
+	}
 	var se pion.SettingEngine
 	// No mDNS names: the server needs addresses, and an mDNS responder
 	// would outlive nothing of ours but hold a socket while live.
@@ -106,6 +110,10 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 		return fmt.Errorf("starting WebRTC: %w", err)
 	}
 	s.pc = pc
+	select {
+	case s.bwe = <-estimators: // made with the PeerConnection
+	default:
+	}
 	connected := make(chan struct{})
 	var connectedOnce, lostOnce sync.Once
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
