@@ -55,6 +55,9 @@ type Profile struct {
 	// Chat is the platforms' chats read beside the show (and sent to), and
 	// the studio's moderation of them.
 	Chat chat.Config `json:"chat,omitzero"`
+	// WebRTC is the phone monitor, the local server's port and the ICE
+	// (STUN/TURN) servers.
+	WebRTC WebRTCSettings `json:"webrtc,omitzero"`
 }
 
 // ProfileFormat is the profile layout this onair reads and writes.
@@ -268,6 +271,9 @@ func (p Profile) Validate() error {
 		return err
 	}
 	if err := p.Chat.Validate(); err != nil {
+		return err
+	}
+	if err := p.WebRTC.Validate(); err != nil {
 		return err
 	}
 	if err := overlay.ValidateScenes(p.Scenes); err != nil {

@@ -31,6 +31,9 @@ type Connector struct {
 	// Timeout bounds each step of connecting: the answer to our offer, then
 	// ICE and DTLS. Default 10 s.
 	Timeout time.Duration
+	// ICEServers are the STUN and TURN servers to gather candidates from
+	// (none: host candidates only).
+	ICEServers []pion.ICEServer
 }
 
 // defaultTimeout is how long a WHIP server has to answer, and ICE to connect.
@@ -64,7 +67,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	if audio != nil {
 		s.audio = newTrackWriter(*audio, 48000)
 	}
-	if err := s.open(ctx, t, video, audio, timeout); err != nil {
+	if err := s.open(ctx, t, video, audio, timeout, c.ICEServers); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -79,7 +82,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	return s, nil
 }
 
-func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder.Stream, timeout time.Duration) error {
+func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder.Stream, timeout time.Duration, iceServers []pion.ICEServer) error {
 	m, err := mediaEngine(video, audio)
 	if err != nil {
 		return fmt.Errorf("preparing WebRTC codecs: %w", err)
@@ -105,7 +108,7 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 		se.SetIncludeLoopbackCandidate(true)
 	}
 	api := pion.NewAPI(pion.WithMediaEngine(m), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(pion.Configuration{})
+	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: iceServers})
 	if err != nil {
 		return fmt.Errorf("starting WebRTC: %w", err)
 	}
