@@ -12,7 +12,7 @@ require (
 	golang.org/x/image v0.24.0
 )
 
-require github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e // indirect
+require github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 
 require (
 	fyne.io/systray v1.12.0 // indirect
