@@ -2,6 +2,7 @@ package studio
 
 import (
 	"fmt"
+	"net"
 
 	"onair/outputs"
 )
@@ -78,6 +79,22 @@ func (r resolved) adaptive() bool {
 // monitor's viewers and the private show's share its rendition.
 func (r resolved) webrtc() bool {
 	return r.target.Protocol == outputs.WHIP || r.target.Protocol == outputs.Viewers
+}
+
+// clearTokenNotice warns of a WHIP token sent over plain HTTP beyond this
+// computer's own network: anyone on the way can read it.
+func (r resolved) clearTokenNotice() string {
+	t := r.target
+	if t.Protocol != outputs.WHIP || t.TLS || t.Token == "" {
+		return ""
+	}
+	if ip := net.ParseIP(t.Host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
+		return ""
+	}
+	if t.Host == "localhost" {
+		return ""
+	}
+	return fmt.Sprintf("destination %s: its WHIP token travels over plain HTTP to %s, readable by anyone on the way — use whip+https:// unless that server is on your own network", r.Label(), t.Host)
 }
 
 func (d Destination) resolve(fps int) (resolved, error) {

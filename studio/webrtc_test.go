@@ -2,6 +2,7 @@ package studio
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -169,6 +170,72 @@ func TestBroadcastAddsViewersWhileLive(t *testing.T) {
 	for _, p := range mem.got["one"] {
 		if p.Kind == encoder.Audio && p.Data[0] != 1 {
 			t.Fatalf("RTMP got sound %d, want AAC (1)", p.Data[0])
+		}
+	}
+}
+
+// An Opus encoder that breaks mid-show stops the WebRTC sound alone, with a
+// notice: the show goes on to the end for everyone, pictures included.
+func TestBroadcastOpusFailureIsNotTheShows(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	whip := &whipFake{mem: mem}
+	var mu sync.Mutex
+	var notices []string
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:        encoder.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500},
+		Destinations: dests("rtmp://h/one/k1", "whip+http://127.0.0.1:1/whip?token=tok"),
+		Duration:     2 * time.Second,
+		Encoders:     &fakeEncoders{opusFailAfter: 20},
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem, outputs.WHIP: whip},
+		OnNotice:     func(n string) { mu.Lock(); notices = append(notices, n); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx); err != nil {
+		t.Fatalf("the show ended with %v, want it to go on without the WebRTC sound", err)
+	}
+	var pictures, aac int
+	for _, p := range mem.got["whip"] {
+		if p.Kind == encoder.Video {
+			pictures++
+		}
+	}
+	for _, p := range mem.got["one"] {
+		if p.Kind == encoder.Audio {
+			aac++
+		}
+	}
+	if pictures < 50 || aac < 80 {
+		t.Errorf("WHIP got %d pictures, RTMP %d AAC packets over 2 s", pictures, aac)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notices) != 1 || !strings.Contains(notices[0], "the WebRTC sound (Opus) stopped: fake: the encoder broke") {
+		t.Errorf("notices %q", notices)
+	}
+}
+
+// A WHIP token over plain HTTP to a server beyond the local network is
+// warned of (once, in words, without the token); on loopback or a LAN, or
+// over HTTPS, not.
+func TestWHIPClearTokenNotice(t *testing.T) {
+	for url, warn := range map[string]bool{
+		"whip+http://whip.example.net/whip?token=tok9":  true,
+		"whip+http://203.0.113.7:8080/whip?token=tok9":  true,
+		"whip+https://whip.example.net/whip?token=tok9": false,
+		"whip+http://192.168.1.4/whip?token=tok9":       false,
+		"whip+http://127.0.0.1:8889/whip?token=tok9":    false,
+		"whip+http://whip.example.net/whip":             false,
+	} {
+		rd, err := Destination{URL: url}.resolve(30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := rd.clearTokenNotice()
+		if (n != "") != warn || strings.Contains(n, "tok9") {
+			t.Errorf("%s: notice %q, want one: %v", url, n, warn)
 		}
 	}
 }

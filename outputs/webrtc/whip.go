@@ -227,7 +227,12 @@ func (s *sink) post(ctx context.Context, offer string, timeout time.Duration) (s
 	if loc == "" {
 		return "", errors.New("the WHIP server made a session but gave no Location to end it by: not a WHIP server?")
 	}
-	res, err := endpoint.Parse(loc)
+	// Relative to where the offer landed: a redirect may have moved it.
+	base := endpoint
+	if resp.Request != nil && resp.Request.URL != nil {
+		base = resp.Request.URL
+	}
+	res, err := base.Parse(loc)
 	if err != nil {
 		return "", errors.New("the WHIP server's Location for the session is not a URL")
 	}
