@@ -23,7 +23,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,29 +35,10 @@ import (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 3, "rounds (medians are reported)")
-	seconds := flag.Int("seconds", 20, "seconds measured in each run")
-	warm := flag.Int("warm", 6, "seconds before measuring (the encoders and connections settle)")
-	out := flag.String("out", filepath.Join("bench", "webrtc.json"), "where to write the results")
-	flag.Parse()
-	if *rounds < 1 || *seconds < 1 || *warm < 1 {
-		fmt.Fprintln(os.Stderr, "bench/webrtc: -rounds, -seconds and -warm must be at least 1")
-		os.Exit(2)
-	}
-	p, err := testpeer.NewProgram("onair-bench-webrtc-", false, func(msg string) {
-		fmt.Fprintln(os.Stderr, "bench/webrtc:", msg)
-		os.Exit(1)
+	f := benchrun.RoundFlags("bench/webrtc", 3, 20, 6, filepath.Join("bench", "webrtc.json"))
+	testpeer.RunProgram("bench/webrtc", func(p *testpeer.Program) error {
+		return run(p, f.Rounds, f.Seconds, f.Warm, f.Out)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/webrtc:", err)
-		os.Exit(1)
-	}
-	err = run(p, *rounds, time.Duration(*seconds)*time.Second, time.Duration(*warm)*time.Second, *out)
-	p.Close()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/webrtc:", err)
-		os.Exit(1)
-	}
 }
 
 type sample struct {

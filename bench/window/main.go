@@ -16,7 +16,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -29,29 +28,10 @@ import (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 3, "rounds (medians are reported)")
-	seconds := flag.Int("seconds", 20, "seconds measured in each run")
-	warm := flag.Int("warm", 8, "seconds before measuring (the window opens, the encoder settles)")
-	out := flag.String("out", filepath.Join("bench", "window.json"), "where to write the results")
-	flag.Parse()
-	if *rounds < 1 || *seconds < 1 || *warm < 1 {
-		fmt.Fprintln(os.Stderr, "bench/window: -rounds, -seconds and -warm must be at least 1")
-		os.Exit(2)
-	}
-	p, err := testpeer.NewProgram("onair-bench-window-", false, func(msg string) {
-		fmt.Fprintln(os.Stderr, "bench/window:", msg)
-		os.Exit(1)
+	f := benchrun.RoundFlags("bench/window", 3, 20, 8, filepath.Join("bench", "window.json"))
+	testpeer.RunProgram("bench/window", func(p *testpeer.Program) error {
+		return run(p, f.Rounds, f.Seconds, f.Warm, f.Out)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/window:", err)
-		os.Exit(1)
-	}
-	err = run(p, *rounds, time.Duration(*seconds)*time.Second, time.Duration(*warm)*time.Second, *out)
-	p.Close()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/window:", err)
-		os.Exit(1)
-	}
 }
 
 // sample is one run's cost over the measured stretch.

@@ -1,7 +1,9 @@
 package benchrun
 
 import (
+	"flag"
 	"fmt"
+	"os"
 	"os/exec"
 	"slices"
 	"syscall"
@@ -82,4 +84,26 @@ func Median(v []float64) float64 {
 		return v[len(v)/2]
 	}
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// Rounds are the flags of a benchmark run in rounds of steady stretches.
+type Rounds struct {
+	Rounds        int
+	Seconds, Warm time.Duration
+	Out           string
+}
+
+// RoundFlags reads -rounds, -seconds, -warm and -out (defaults given);
+// a value below 1 exits with status 2.
+func RoundFlags(name string, rounds, seconds, warm int, out string) Rounds {
+	r := flag.Int("rounds", rounds, "rounds (medians are reported)")
+	s := flag.Int("seconds", seconds, "seconds measured in each run")
+	w := flag.Int("warm", warm, "seconds before measuring (the program starts, the encoders settle)")
+	o := flag.String("out", out, "where to write the results")
+	flag.Parse()
+	if *r < 1 || *s < 1 || *w < 1 {
+		fmt.Fprintln(os.Stderr, name+": -rounds, -seconds and -warm must be at least 1")
+		os.Exit(2)
+	}
+	return Rounds{Rounds: *r, Seconds: time.Duration(*s) * time.Second, Warm: time.Duration(*w) * time.Second, Out: *o}
 }
