@@ -322,10 +322,10 @@ type call struct {
 	ws       *websocket.Conn
 	loopback bool // the browser is on this machine: loopback candidates too
 
-	hangup, lost, connected       chan struct{}
+	hangup, lost, connected      chan struct{}
 	hangOnce, lostOnce, connOnce sync.Once
-	in                            chan message  // from the reader
-	stop                          chan struct{} // closed when run ends: the reader gives up sending
+	in                           chan message  // from the reader
+	stop                         chan struct{} // closed when run ends: the reader gives up sending
 
 	mu      sync.Mutex
 	closing bool

@@ -154,7 +154,9 @@ func receiveVideo(pc *pion.PeerConnection, track *pion.TrackRemote, newDecoder f
 // audio-level header extension (RFC 6464) the browser adds to each packet:
 // no decoding. Playing it is the window's (a monitor output) to do.
 func receiveAudio(track *pion.TrackRemote, levelExt int, c *receiveCounters) {
-	c.update(func(s *ReceiveStats) { s.AudioCodec = strings.TrimPrefix(strings.ToLower(track.Codec().MimeType), "audio/") })
+	c.update(func(s *ReceiveStats) {
+		s.AudioCodec = strings.TrimPrefix(strings.ToLower(track.Codec().MimeType), "audio/")
+	})
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
@@ -187,4 +189,3 @@ func drain(track *pion.TrackRemote) {
 		}
 	}
 }
-
