@@ -570,7 +570,8 @@ func (c *call) answer(f *Feed, offer string) (string, error) {
 	}
 	gathered := pion.GatheringCompletePromise(pc)
 	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", fmt.Errorf("onair could not answer: %w", err)
+		c.s.cfg.Logf("private show: answering: %v", err)
+		return "", errors.New("onair could not answer your browser — reload the page")
 	}
 	select {
 	case <-gathered:
