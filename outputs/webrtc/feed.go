@@ -78,7 +78,7 @@ func (f *Feed) RegisterCodecs(m *pion.MediaEngine) error {
 func (f *Feed) videoCodec() pion.RTPCodecParameters {
 	return pion.RTPCodecParameters{
 		RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeH264, ClockRate: 90000,
-			SDPFmtpLine: feedFmtp(f.video.stream.Extradata),
+			SDPFmtpLine:  feedFmtp(f.video.stream.Extradata),
 			RTCPFeedback: []pion.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}},
 		PayloadType: videoPT,
 	}
