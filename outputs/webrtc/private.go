@@ -532,6 +532,13 @@ func (c *call) answer(f *Feed, offer string) (string, error) {
 			c.lostOnce.Do(func() { close(c.lost) })
 		}
 	})
+	// A browser closing its connection says so (DTLS close_notify): the
+	// call ends at once rather than after the ICE timeouts.
+	pc.SCTP().Transport().OnStateChange(func(st pion.DTLSTransportState) {
+		if st == pion.DTLSTransportStateClosed || st == pion.DTLSTransportStateFailed {
+			c.lostOnce.Do(func() { close(c.lost) })
+		}
+	})
 	pc.OnTrack(func(t *pion.TrackRemote, r *pion.RTPReceiver) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
