@@ -124,7 +124,9 @@ func (s *PrivateShow) Open() string {
 	rand.Read(b) // never fails (crypto/rand)
 	s.mu.Lock()
 	if s.call != nil {
+		// The old link's call ends on its own; it no longer speaks for the show.
 		s.call.end()
+		s.call = nil
 	}
 	s.token = base64.RawURLEncoding.EncodeToString(b)
 	s.state, s.ended, s.viewer, s.recv = ShowWaiting, "", ViewerReport{}, &receiveCounters{}
@@ -223,6 +225,8 @@ func (s *PrivateShow) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case sub == "" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Write(privatePage)
 	case sub == "ws":
 		s.serveSignalling(w, r, token)
@@ -524,19 +528,31 @@ func (c *call) answer(f *Feed, offer string) (string, error) {
 			}
 		}
 	}()
+	// Only the call's own PeerConnection speaks for it: one from an offer
+	// that failed closes without ending the call.
+	mine := func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.pc == pc
+	}
+	lost := func() {
+		if mine() {
+			c.lostOnce.Do(func() { close(c.lost) })
+		}
+	}
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
 		switch st {
 		case pion.PeerConnectionStateConnected:
 			c.connOnce.Do(func() { close(c.connected) })
 		case pion.PeerConnectionStateFailed:
-			c.lostOnce.Do(func() { close(c.lost) })
+			lost()
 		}
 	})
 	// A browser closing its connection says so (DTLS close_notify): the
 	// call ends at once rather than after the ICE timeouts.
 	pc.SCTP().Transport().OnStateChange(func(st pion.DTLSTransportState) {
 		if st == pion.DTLSTransportStateClosed || st == pion.DTLSTransportStateFailed {
-			c.lostOnce.Do(func() { close(c.lost) })
+			lost()
 		}
 	})
 	pc.OnTrack(func(t *pion.TrackRemote, r *pion.RTPReceiver) {

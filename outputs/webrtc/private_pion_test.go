@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,25 +72,32 @@ func vp8Frames(t *testing.T, n int) [][]byte {
 	return frames
 }
 
-// A viewer that sends VP8 (a Go peer here, so the test chooses what it
-// sends): pictures that cannot be decoded (the first keyframe withheld)
-// ask the viewer for a keyframe once, not once per picture; from the next
-// keyframe on onair decodes their 640x480 VP8. Then the viewer's network
-// vanishes with the signalling still open: the ICE timeouts end the call.
-func TestPrivateShowPionViewerVP8(t *testing.T) {
-	frames := vp8Frames(t, 60)
-	p := &Program{}
-	onAir(t, p)
-	show, srv := privateShow(t, PrivateConfig{Program: p})
-	tok := show.Open()
+// goViewer is a viewer's page played by pion: the test chooses what it
+// sends (VP8) and can cut its network with no goodbye.
+type goViewer struct {
+	t              *testing.T
+	ws             *websocket.Conn
+	pc             *pion.PeerConnection
+	cam            *pion.TrackLocalStaticSample
+	hole           *holeConn
+	plis           atomic.Int64
+	programPackets atomic.Int64
+	wg             sync.WaitGroup
+	stopReports    context.CancelFunc
+}
 
+// joinAsGoViewer connects to the link's signalling and sends an offer
+// (VP8 camera, receiving video and sound); it returns once the answer is
+// applied. Everything ends with the test.
+func joinAsGoViewer(t *testing.T, srv *httptest.Server, tok string) *goViewer {
+	t.Helper()
+	v := &goViewer{t: t}
 	d := websocket.Dialer{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	ws, _, err := d.Dial("wss"+strings.TrimPrefix(srv.URL, "https")+"/show/"+tok+"/ws", http.Header{"Origin": {srv.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
-
+	v.ws = ws
 	m := &pion.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -98,9 +106,8 @@ func TestPrivateShowPionViewerVP8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hole := &holeConn{PacketConn: udp}
-	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: hole})
-	defer mux.Close()
+	v.hole = &holeConn{PacketConn: udp}
+	mux := ice.NewUDPMuxDefault(ice.UDPMuxParams{UDPConn: v.hole})
 	var se pion.SettingEngine
 	se.SetICEUDPMux(mux)
 	se.SetIncludeLoopbackCandidate(true)
@@ -109,24 +116,30 @@ func TestPrivateShowPionViewerVP8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer pc.Close()
-	cam, err := pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000}, "video", "viewer")
+	v.pc = pc
+	ctx, cancel := context.WithCancel(context.Background())
+	v.stopReports = cancel
+	t.Cleanup(func() {
+		cancel()
+		ws.Close()
+		pc.Close()
+		v.wg.Wait()
+		mux.Close()
+	})
+	v.cam, err = pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000}, "video", "viewer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := pc.AddTransceiverFromTrack(cam, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendrecv})
+	tr, err := pc.AddTransceiverFromTrack(v.cam, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendrecv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeAudio, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
-	var plis, programPackets atomic.Int64
-	wg.Add(1)
+	v.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer v.wg.Done()
 		for {
 			pkts, _, err := tr.Sender().ReadRTCP()
 			if err != nil {
@@ -134,35 +147,26 @@ func TestPrivateShowPionViewerVP8(t *testing.T) {
 			}
 			for _, p := range pkts {
 				if _, ok := p.(*rtcp.PictureLossIndication); ok {
-					plis.Add(1)
+					v.plis.Add(1)
 				}
 			}
 		}
 	}()
 	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
-		wg.Add(1)
+		v.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer v.wg.Done()
 			for {
 				if _, _, err := tr.ReadRTP(); err != nil {
 					return
 				}
 				if tr.Kind() == pion.RTPCodecTypeVideo {
-					programPackets.Add(1)
+					v.programPackets.Add(1)
 				}
 			}
 		}()
 	})
-	read := func() message {
-		t.Helper()
-		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-		var m message
-		if err := ws.ReadJSON(&m); err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
-	if m := read(); m.Type != "config" {
+	if m := v.read(); m.Type != "config" {
 		t.Fatalf("first message %+v", m)
 	}
 	offer, err := pc.CreateOffer(nil)
@@ -177,22 +181,18 @@ func TestPrivateShowPionViewerVP8(t *testing.T) {
 	if err := ws.WriteJSON(message{Type: "offer", SDP: pc.LocalDescription().SDP}); err != nil {
 		t.Fatal(err)
 	}
-	answer := read()
+	answer := v.read()
 	if answer.Type != "answer" {
 		t.Fatalf("got %+v, want the answer", answer)
 	}
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer.SDP}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the call connects", func() bool { return show.State() == ShowInCall })
-
-	// The page's reports keep the signalling alive (a page sends one a
-	// second); only this goroutine writes to ws from here.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	wg.Add(1)
+	// A page reports once a second, which keeps the signalling alive; only
+	// this goroutine writes to ws from here.
+	v.wg.Add(1)
 	go func() {
-		defer wg.Done()
+		defer v.wg.Done()
 		tick := time.NewTicker(500 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -204,12 +204,37 @@ func TestPrivateShowPionViewerVP8(t *testing.T) {
 			}
 		}
 	}()
+	return v
+}
 
+// read is the next signalling message to the viewer.
+func (v *goViewer) read() message {
+	v.t.Helper()
+	v.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var m message
+	if err := v.ws.ReadJSON(&m); err != nil {
+		v.t.Fatal(err)
+	}
+	return m
+}
+
+// A viewer that sends VP8 (a Go peer here, so the test chooses what it
+// sends): pictures that cannot be decoded (the first keyframe withheld)
+// ask the viewer for a keyframe once, not once per picture; from the next
+// keyframe on onair decodes their 640x480 VP8. Then the viewer's network
+// vanishes with the signalling still open: the ICE timeouts end the call.
+func TestPrivateShowPionViewerVP8(t *testing.T) {
+	frames := vp8Frames(t, 60)
+	p := &Program{}
+	onAir(t, p)
+	show, srv := privateShow(t, PrivateConfig{Program: p})
+	v := joinAsGoViewer(t, srv, show.Open())
+	eventually(t, 10*time.Second, "the call connects", func() bool { return show.State() == ShowInCall })
 	for i, f := range frames {
 		if i == 0 {
 			continue // the keyframe withheld: what follows cannot be decoded
 		}
-		if err := cam.WriteSample(media.Sample{Data: f, Duration: time.Second / 30}); err != nil {
+		if err := v.cam.WriteSample(media.Sample{Data: f, Duration: time.Second / 30}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Second / 30) // pacing a live camera
@@ -218,26 +243,81 @@ func TestPrivateShowPionViewerVP8(t *testing.T) {
 		return show.Stats().Received.FramesDecoded >= 49
 	})
 	st := show.Stats().Received
-	t.Logf("onair received: %+v; the viewer got %d PLIs and %d RTP packets of the program", st, plis.Load(), programPackets.Load())
+	t.Logf("onair received: %+v; the viewer got %d PLIs and %d RTP packets of the program", st, v.plis.Load(), v.programPackets.Load())
 	if st.VideoCodec != "VP8" || st.Width != 640 || st.Height != 480 {
 		t.Errorf("received %s at %dx%d, want VP8 at 640x480", st.VideoCodec, st.Width, st.Height)
 	}
-	if st.DecodeErrors < 1 || st.KeyframeAsks != 1 || plis.Load() != 1 {
-		t.Errorf("%d decode errors made %d keyframe asks (%d PLIs arrived), want some errors and 1 ask (1 a second at most)", st.DecodeErrors, st.KeyframeAsks, plis.Load())
+	if st.DecodeErrors < 1 || st.KeyframeAsks != 1 || v.plis.Load() != 1 {
+		t.Errorf("%d decode errors made %d keyframe asks (%d PLIs arrived), want some errors and 1 ask (1 a second at most)", st.DecodeErrors, st.KeyframeAsks, v.plis.Load())
 	}
-	if programPackets.Load() == 0 {
+	if v.programPackets.Load() == 0 {
 		t.Error("the viewer received none of the program")
 	}
 
 	lost := time.Now()
-	hole.dead.Store(true)
+	v.hole.dead.Store(true)
 	eventually(t, 8*time.Second, "a viewer whose network vanished ends the call", func() bool { return show.State() == ShowEnded })
 	t.Logf("network gone → ended after %v (%s)", time.Since(lost).Round(time.Millisecond), show.Stats().Ended)
 	if why := show.Stats().Ended; why != "the connection to the viewer was lost" {
 		t.Errorf("ended because %q", why)
 	}
-	if m := read(); m.Type != "bye" || m.Text != "The connection was lost." {
+	if m := v.read(); m.Type != "bye" || m.Text != "The connection was lost." {
 		t.Errorf("the page was told %+v", m)
 	}
-	cancel()
+}
+
+// The show going off air mid-call ends the call, and the viewer is told.
+func TestPrivateShowGoesOffAir(t *testing.T) {
+	p := &Program{}
+	offAir := onAir(t, p)
+	show, srv := privateShow(t, PrivateConfig{Program: p})
+	v := joinAsGoViewer(t, srv, show.Open())
+	eventually(t, 10*time.Second, "the call connects and the program flows", func() bool {
+		return show.State() == ShowInCall && v.programPackets.Load() > 0
+	})
+	offAir()
+	eventually(t, 2*time.Second, "off air ends the call", func() bool { return show.State() == ShowEnded })
+	if why := show.Stats().Ended; why != "the show went off air" {
+		t.Errorf("ended because %q", why)
+	}
+	if m := v.read(); m.Type != "bye" || m.Text != "The show has ended." {
+		t.Errorf("the viewer was told %+v", m)
+	}
+}
+
+// A new link ends the old link's call and makes the old link invalid;
+// the new one waits for its viewer.
+func TestPrivateShowNewLink(t *testing.T) {
+	p := &Program{}
+	onAir(t, p)
+	show, srv := privateShow(t, PrivateConfig{Program: p})
+	old := show.Open()
+	v := joinAsGoViewer(t, srv, old)
+	eventually(t, 10*time.Second, "the call connects", func() bool { return show.State() == ShowInCall })
+	tok := show.Open()
+	if tok == old {
+		t.Fatal("Open gave the same token twice")
+	}
+	if m := v.read(); m.Type != "bye" || m.Text != "The performer ended the show." {
+		t.Errorf("the old viewer was told %+v", m)
+	}
+	time.Sleep(300 * time.Millisecond) // the old call's end must not touch the new link
+	if st := show.Stats(); st.State != ShowWaiting {
+		t.Errorf("the new link is %v (%s), want waiting", st.State, st.Ended)
+	}
+	resp, err := srv.Client().Get(srv.URL + "/show/" + old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the old link: %d, want 403", resp.StatusCode)
+	}
+	v2 := joinAsGoViewer(t, srv, tok)
+	eventually(t, 10*time.Second, "the new link's viewer connects", func() bool { return show.State() == ShowInCall })
+	show.HangUp()
+	if m := v2.read(); m.Type != "bye" {
+		t.Errorf("the new viewer was told %+v", m)
+	}
+	eventually(t, 2*time.Second, "hung up", func() bool { return show.State() == ShowEnded })
 }
