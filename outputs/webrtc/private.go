@@ -72,7 +72,7 @@ type PrivateConfig struct {
 // ViewerReport is what the viewer's page says it receives (once a second):
 // how onair knows the viewer sees the show.
 type ViewerReport struct {
-	At            time.Time // when it arrived; zero before the first
+	At            time.Time `json:"-"`          // when it arrived; zero before the first
 	Connection    string    `json:"connection"` // the page's RTCPeerConnection.connectionState
 	FramesDecoded int       `json:"framesDecoded"`
 	Width         int       `json:"width"`
@@ -93,6 +93,13 @@ type PrivateStats struct {
 // (a token), one viewer opens it in a browser, and the two exchange video
 // and sound directly. The viewer receives the program; onair receives the
 // viewer's camera and microphone. It is an http.Handler for "/show/".
+//
+// Only the signalling (offer, answer, the page's reports) passes through
+// onair's HTTPS server; media goes browser to onair over DTLS-SRTP, relayed
+// only if the performer configures a TURN server. One link, one viewer,
+// one call: when it ends the link is used up, and Open makes a new one.
+// Close it before the HTTP server (its WebSockets are hijacked connections
+// the server does not wait for).
 type PrivateShow struct {
 	cfg PrivateConfig
 
@@ -269,9 +276,11 @@ func (s *PrivateShow) serveSignalling(w http.ResponseWriter, r *http.Request, to
 	defer s.wg.Done()
 
 	ws, err := upgrader.Upgrade(w, r, nil)
-	if err != nil { // the upgrader has answered
+	if err != nil { // the upgrader has answered; the link is free again
 		s.mu.Lock()
-		s.call = nil
+		if s.call == c {
+			s.call = nil
+		}
 		s.mu.Unlock()
 		return
 	}
