@@ -2,6 +2,24 @@ package libav
 
 // #cgo pkg-config: libavutil
 // #include <libavutil/frame.h>
+//
+// // A decoded frame's sound as Go floats: planar or interleaved float,
+// // mono copied to both sides.
+// static int onair_frame_stereo(const AVFrame *f, float *l, float *r) {
+//     int n = f->nb_samples, ch = f->ch_layout.nb_channels;
+//     if (ch < 1) return -1;
+//     if (f->format == AV_SAMPLE_FMT_FLTP) {
+//         const float *a = (const float *)f->data[0], *b = ch > 1 ? (const float *)f->data[1] : a;
+//         for (int i = 0; i < n; i++) { l[i] = a[i]; r[i] = b[i]; }
+//         return n;
+//     }
+//     if (f->format == AV_SAMPLE_FMT_FLT) {
+//         const float *a = (const float *)f->data[0];
+//         for (int i = 0; i < n; i++) { l[i] = a[i * ch]; r[i] = a[i * ch + (ch > 1)]; }
+//         return n;
+//     }
+//     return -2;
+// }
 import "C"
 
 import (
@@ -148,6 +166,94 @@ func copyPlane(dst []byte, dstStride int, src *C.uint8_t, srcStride, w, h int) {
 
 // Close frees the decoder; it is safe to call more than once.
 func (d *VideoDecoder) Close() {
+	if d.pkt != nil {
+		d.pkt.Free()
+		d.pkt = nil
+	}
+	if d.frame != nil {
+		d.frame.Free()
+		d.frame = nil
+	}
+	if d.cc != nil {
+		d.cc.Free()
+		d.cc = nil
+	}
+}
+
+// OpusDecoder decodes the Opus a browser sends (a viewer's microphone) into
+// 48 kHz stereo float samples in Go memory.
+type OpusDecoder struct {
+	cc    *astiav.CodecContext
+	frame *astiav.Frame
+	pkt   *astiav.Packet
+}
+
+// NewOpusDecoder opens FFmpeg's Opus decoder for 48 kHz stereo.
+func NewOpusDecoder() (*OpusDecoder, error) {
+	c := astiav.FindDecoder(astiav.CodecIDOpus)
+	if c == nil {
+		return nil, errors.New("the Opus decoder is missing from this FFmpeg build")
+	}
+	d := &OpusDecoder{cc: astiav.AllocCodecContext(c)}
+	if d.cc == nil {
+		return nil, errors.New("allocating the Opus decoder failed")
+	}
+	// RTP carries no OpusHead: say what we want out.
+	d.cc.SetSampleRate(48000)
+	d.cc.SetChannelLayout(astiav.ChannelLayoutStereo)
+	if err := d.cc.Open(c, nil); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("opening the Opus decoder: %w", err)
+	}
+	d.frame = astiav.AllocFrame()
+	d.pkt = astiav.AllocPacket()
+	return d, nil
+}
+
+// Decode decodes one Opus packet into left and right samples (48 kHz).
+// A packet it cannot decode is an error; the decoder stays usable.
+func (d *OpusDecoder) Decode(pkt []byte) (l, r []float32, err error) {
+	if d.cc == nil {
+		return nil, nil, ErrDecoderClosed
+	}
+	if len(pkt) == 0 {
+		return nil, nil, nil
+	}
+	padded := make([]byte, len(pkt)+inputPadding)
+	copy(padded, pkt)
+	if err := d.pkt.FromData(padded); err != nil {
+		return nil, nil, fmt.Errorf("the Opus decoder's packet: %w", err)
+	}
+	d.pkt.SetSize(len(pkt))
+	err = d.cc.SendPacket(d.pkt)
+	d.pkt.Unref()
+	if err != nil && !errors.Is(err, astiav.ErrEagain) {
+		return nil, nil, fmt.Errorf("the Opus decoder refused a packet: %w", err)
+	}
+	for {
+		err := d.cc.ReceiveFrame(d.frame)
+		if errors.Is(err, astiav.ErrEagain) || errors.Is(err, astiav.ErrEof) {
+			return l, r, nil
+		}
+		if err != nil {
+			return l, r, fmt.Errorf("the Opus decoder failed: %w", err)
+		}
+		n := d.frame.NbSamples()
+		if n > 0 {
+			fl, fr := make([]float32, n), make([]float32, n)
+			got := C.onair_frame_stereo((*C.AVFrame)(d.frame.UnsafePointer()), (*C.float)(unsafe.Pointer(&fl[0])), (*C.float)(unsafe.Pointer(&fr[0])))
+			if got < 0 {
+				d.frame.Unref()
+				return l, r, fmt.Errorf("the Opus decoder gave %s samples, only float is handled", d.frame.SampleFormat())
+			}
+			l, r = append(l, fl...), append(r, fr...)
+		}
+		d.frame.Unref()
+	}
+}
+
+// Close frees the decoder; it is safe to call more than once.
+func (d *OpusDecoder) Close() {
 	if d.pkt != nil {
 		d.pkt.Free()
 		d.pkt = nil

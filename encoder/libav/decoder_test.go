@@ -2,6 +2,7 @@ package libav
 
 import (
 	"encoding/binary"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -166,5 +167,60 @@ func TestDecoderGarbage(t *testing.T) {
 		}
 		t.Logf("%s: %d of %d garbage inputs were errors, the rest gave nothing", codec, errs, len(junk))
 		d.Close()
+	}
+}
+
+// Our Opus encoder's tone comes back out of the Opus decoder: 20 ms a
+// packet, both sides, at about the level it went in; garbage is an error.
+func TestDecoderOpus(t *testing.T) {
+	e, err := NewOpusEncoder(64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var pkts [][]byte
+	emit := func(p *encoder.Packet) { pkts = append(pkts, p.Data) }
+	for start := int64(0); start < capture.SampleRate/2; start += 960 {
+		c := &capture.AudioChunk{Start: start}
+		for ch := range c.Samples {
+			c.Samples[ch] = make([]float32, 960)
+			for i := range c.Samples[ch] {
+				c.Samples[ch][i] = float32(0.5 * math.Sin(2*math.Pi*440*float64(start+int64(i))/capture.SampleRate))
+			}
+		}
+		if err := e.Encode(c, start, time.Now(), emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := NewOpusDecoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var n int
+	var peak float64
+	for i, p := range pkts {
+		l, r, err := d.Decode(p)
+		if err != nil {
+			t.Fatalf("packet %d: %v", i, err)
+		}
+		if len(l) != 960 || len(r) != 960 {
+			t.Fatalf("packet %d gave %d+%d samples, want 960 a side", i, len(l), len(r))
+		}
+		n += len(l)
+		if i > 5 {
+			for j := range l {
+				peak = math.Max(peak, math.Abs(float64(l[j])))
+			}
+		}
+	}
+	if n != len(pkts)*960 || peak < 0.4 || peak > 0.6 {
+		t.Errorf("%d samples from %d packets, peak %.2f: want 960 a packet and about 0.5", n, len(pkts), peak)
+	}
+	if _, _, err := d.Decode([]byte{0xff, 0xff, 0xff}); err == nil {
+		t.Error("garbage decoded without an error")
+	}
+	if l, _, err := d.Decode(pkts[3]); err != nil || len(l) != 960 {
+		t.Errorf("after garbage: %d samples, %v", len(l), err)
 	}
 }
