@@ -59,6 +59,13 @@ type PrivateConfig struct {
 	// NewDecoder decodes the viewer's camera (libav's VideoDecoder); nil:
 	// their pictures are counted, not decoded.
 	NewDecoder func(codec string) (VideoDecoder, error)
+	// NewAudioDecoder decodes the viewer's microphone (libav's
+	// OpusDecoder); nil: their sound is counted and its level read from
+	// the packets' headers, not decoded.
+	NewAudioDecoder func() (AudioDecoder, error)
+	// OnViewerAudio gets the viewer's sound, 48 kHz stereo, a packet
+	// (usually 20 ms) at a time. It must not block.
+	OnViewerAudio func(l, r []float32)
 	// OnViewerFrame gets each picture of the viewer's camera. It must not
 	// block (the window's tile keeps the newest).
 	OnViewerFrame func(*image.YCbCr)
@@ -583,7 +590,7 @@ func (c *call) answer(f *Feed, offer string) (string, error) {
 					ext = h.ID
 				}
 			}
-			receiveAudio(t, ext, c.recv)
+			receiveAudio(t, ext, c.s.cfg.NewAudioDecoder, c.s.cfg.OnViewerAudio, c.recv, c.s.cfg.Logf)
 		}()
 	})
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {

@@ -112,6 +112,9 @@ func privateShow(t *testing.T, cfg PrivateConfig) (*PrivateShow, *httptest.Serve
 	if cfg.NewDecoder == nil {
 		cfg.NewDecoder = func(codec string) (VideoDecoder, error) { return libav.NewVideoDecoder(codec) }
 	}
+	if cfg.NewAudioDecoder == nil {
+		cfg.NewAudioDecoder = func() (AudioDecoder, error) { return libav.NewOpusDecoder() }
+	}
 	cfg.Logf = t.Logf
 	show := NewPrivateShow(cfg)
 	mux := http.NewServeMux()
@@ -167,8 +170,9 @@ func TestPrivateShowCall(t *testing.T) {
 	p := &Program{}
 	onAir(t, p)
 	var tile atomic.Pointer[image.YCbCr]
-	var changes atomic.Int64
+	var changes, samples atomic.Int64
 	show, srv := privateShow(t, PrivateConfig{Program: p,
+		OnViewerAudio: func(l, r []float32) { samples.Add(int64(len(l))) },
 		OnViewerFrame: func(img *image.YCbCr) { tile.Store(img) },
 		OnChange:      func() { changes.Add(1) }})
 	if s := show.State(); s != ShowNoLink {
@@ -197,10 +201,12 @@ func TestPrivateShowCall(t *testing.T) {
 	if st.Viewer.Width != 640 || st.Viewer.Height != 360 {
 		t.Errorf("the viewer decodes the program at %dx%d, want 640x360", st.Viewer.Width, st.Viewer.Height)
 	}
-	eventually(t, 5*time.Second, "the viewer's sound arrives, and the program's sound reaches them", func() bool {
+	eventually(t, 5*time.Second, "the viewer's sound arrives and decodes, and the program's sound reaches them", func() bool {
 		st := show.Stats()
-		return st.Received.AudioPackets > 50 && st.Viewer.AudioEnergy > 0
+		return st.Received.AudioDecoded > 50 && st.Viewer.AudioEnergy > 0 && samples.Load() >= 50*960
 	})
+	// Chromium's fake microphone beeps: the meter shows it.
+	eventually(t, 3*time.Second, "the viewer's beep moves the meter", func() bool { return show.Stats().Received.AudioPeak > 0.05 })
 	if pg := page(t, chrome); pg.State != "incall" || pg.Stats == nil || pg.Stats.FramesDecoded < 60 {
 		t.Errorf("the page: %+v", pg)
 	}

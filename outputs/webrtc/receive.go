@@ -2,6 +2,7 @@ package webrtc
 
 import (
 	"image"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +22,13 @@ type VideoDecoder interface {
 	Close()
 }
 
+// AudioDecoder turns a received Opus packet into 48 kHz stereo samples
+// (libav's OpusDecoder is one).
+type AudioDecoder interface {
+	Decode(pkt []byte) (l, r []float32, err error)
+	Close()
+}
+
 // ReceiveStats is what arrived from the viewer so far.
 type ReceiveStats struct {
 	VideoCodec     string // "H264", "VP8"; empty until their camera arrives
@@ -32,7 +40,9 @@ type ReceiveStats struct {
 	KeyframeAsks   int64 // PLIs (and FIRs) sent to the viewer
 	AudioCodec     string
 	AudioPackets   int64
-	AudioLevelDBov int // the viewer's voice, -127 (silence) … 0, from their audio-level header; 0 before any
+	AudioLevelDBov int     // the viewer's voice, -127 (silence) … 0, from their audio-level header; 0 before any
+	AudioDecoded   int64   // packets decoded to samples (with an AudioDecoder)
+	AudioPeak      float64 // the decoded sound's peak, 0…1, falling 20 dB in about 0.4 s like a meter's
 }
 
 // receiveCounters is ReceiveStats under a lock: written by the receiving
@@ -151,12 +161,24 @@ func receiveVideo(pc *pion.PeerConnection, track *pion.TrackRemote, newDecoder f
 }
 
 // receiveAudio counts the viewer's sound and reads its level from the
-// audio-level header extension (RFC 6464) the browser adds to each packet:
-// no decoding. Playing it is the window's (a monitor output) to do.
-func receiveAudio(track *pion.TrackRemote, levelExt int, c *receiveCounters) {
+// audio-level header extension (RFC 6464) the browser adds to each packet.
+// With a decoder it also decodes it, keeps a peak meter, and hands the
+// samples to onAudio (which must not block; playing them on a monitor
+// output is the window's to do).
+func receiveAudio(track *pion.TrackRemote, levelExt int, newDecoder func() (AudioDecoder, error), onAudio func(l, r []float32), c *receiveCounters, logf func(string, ...any)) {
 	c.update(func(s *ReceiveStats) {
 		s.AudioCodec = strings.TrimPrefix(strings.ToLower(track.Codec().MimeType), "audio/")
 	})
+	var dec AudioDecoder
+	if newDecoder != nil && strings.EqualFold(track.Codec().MimeType, pion.MimeTypeOpus) {
+		d, err := newDecoder()
+		if err != nil {
+			logf("private show: %v", err)
+		} else {
+			dec = d
+			defer dec.Close()
+		}
+	}
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
@@ -171,12 +193,30 @@ func receiveAudio(track *pion.TrackRemote, levelExt int, c *receiveCounters) {
 				}
 			}
 		}
+		var l, r []float32
+		decoded := false
+		if dec != nil {
+			if l, r, err = dec.Decode(pkt.Payload); err == nil && len(l) > 0 {
+				decoded = true
+			}
+		}
+		var peak float64
+		for i := range l {
+			peak = max(peak, math.Abs(float64(l[i])), math.Abs(float64(r[i])))
+		}
 		c.update(func(s *ReceiveStats) {
 			s.AudioPackets++
 			if ok {
 				s.AudioLevelDBov = level
 			}
+			if decoded {
+				s.AudioDecoded++
+				s.AudioPeak = max(s.AudioPeak*0.9, peak) // 0.9 a 20 ms packet
+			}
 		})
+		if decoded && onAudio != nil {
+			onAudio(l, r)
+		}
 	}
 }
 
