@@ -357,8 +357,11 @@ type call struct {
 // end asks the call to hang up (the performer's side).
 func (c *call) end() { c.hangOnce.Do(func() { close(c.hangup) }) }
 
-// readTimeout is how long a page may say nothing: it reports every second.
-const readTimeout = 10 * time.Second
+// signallingTimeout is how long a page's WebSocket may stay silent: onair
+// pings it four times as often, and a browser answers pings by itself
+// (even while its person is still deciding to allow the camera), so only a
+// browser that vanished without closing its connection stays silent.
+var signallingTimeout = 10 * time.Second
 
 // run carries the call from the page's offer to its end, and says why it
 // ended. Everything it started has stopped when it returns.
@@ -371,6 +374,9 @@ func (c *call) run() string {
 	}
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	ping := time.NewTicker(signallingTimeout / 4)
+	defer ping.Stop()
+	connected := c.connected
 	var offer string
 	var feedDone <-chan struct{}
 	waitSent := false
@@ -425,8 +431,10 @@ func (c *call) run() string {
 			if offer != "" && c.pc == nil {
 				tryAnswer()
 			}
-		case <-c.connected:
-			c.connected = nil
+		case <-ping.C:
+			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
+		case <-connected:
+			connected = nil
 			c.s.mu.Lock()
 			if c.s.call == c {
 				c.s.state = ShowInCall
@@ -460,8 +468,9 @@ func (c *call) read() {
 	defer c.wg.Done()
 	defer close(c.in)
 	c.ws.SetReadLimit(1 << 20) // an offer is a few kB
+	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(signallingTimeout)) })
 	for {
-		c.ws.SetReadDeadline(time.Now().Add(readTimeout))
+		c.ws.SetReadDeadline(time.Now().Add(signallingTimeout))
 		var m message
 		if err := c.ws.ReadJSON(&m); err != nil {
 			var syn *json.SyntaxError

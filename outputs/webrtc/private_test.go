@@ -397,3 +397,40 @@ func TestPrivateShowBadInput(t *testing.T) {
 		t.Errorf("the log shows the token:\n%s", logs.String())
 	}
 }
+
+// A page whose person has not yet allowed the camera says nothing for a
+// while: its browser's answers to our pings keep the link. A browser gone
+// silent (not even pongs: its machine vanished) ends the call.
+func TestPrivateShowSilentViewer(t *testing.T) {
+	was := signallingTimeout
+	t.Cleanup(func() { signallingTimeout = was }) // after the show's Close
+	signallingTimeout = 400 * time.Millisecond
+	show, srv := privateShow(t, PrivateConfig{Program: &Program{}})
+	tok := show.Open()
+	d := websocket.Dialer{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	ws, _, err := d.Dial("wss"+strings.TrimPrefix(srv.URL, "https")+"/show/"+tok+"/ws", http.Header{"Origin": {srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	// Reading answers pings (gorilla's default handler), as a browser does.
+	pongs := make(chan struct{})
+	go func() {
+		defer close(pongs)
+		ws.SetReadDeadline(time.Now().Add(1500 * time.Millisecond))
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	<-pongs // 1.5 s of silence but pongs: almost 4 timeouts
+	if st := show.Stats(); st.State != ShowWaiting {
+		t.Fatalf("a silent page answering pings: %v (%s)", st.State, st.Ended)
+	}
+	// Now not even pongs.
+	eventually(t, 2*time.Second, "a page gone silent ends the call", func() bool { return show.State() == ShowEnded })
+	if why := show.Stats().Ended; why != "the viewer left" {
+		t.Errorf("ended because %q", why)
+	}
+}
