@@ -2,8 +2,10 @@ package webrtc
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -42,6 +44,10 @@ func NewFeed(streams []encoder.Stream, ask func()) (*Feed, error) {
 		if err := f.video.newTrack(); err != nil {
 			return nil, err
 		}
+		// The track's codec as the browsers name it (feedFmtp).
+		if f.video.track, err = pion.NewTrackLocalStaticRTP(f.videoCodec().RTPCodecCapability, "video", "onair"); err != nil {
+			return nil, err
+		}
 	}
 	if audio != nil {
 		f.audio = newTrackWriter(*audio, 48000)
@@ -55,14 +61,46 @@ func NewFeed(streams []encoder.Stream, ask func()) (*Feed, error) {
 // RegisterCodecs puts the feed's codecs into a MediaEngine, for a
 // PeerConnection that answers a browser's offer with the feed.
 func (f *Feed) RegisterCodecs(m *pion.MediaEngine) error {
-	var video, audio *encoder.Stream
+	var audio *encoder.Stream
 	if f.video != nil {
-		video = &f.video.stream
+		if err := m.RegisterCodec(f.videoCodec(), pion.RTPCodecTypeVideo); err != nil {
+			return err
+		}
 	}
 	if f.audio != nil {
 		audio = &f.audio.stream
 	}
-	return registerCodecs(m, video, audio)
+	return registerCodecs(m, nil, audio)
+}
+
+// videoCodec is the feed's H.264 as an answerer registers it: with the
+// profile-level-id browsers offer (feedFmtp), and PLI as well as FIR.
+func (f *Feed) videoCodec() pion.RTPCodecParameters {
+	return pion.RTPCodecParameters{
+		RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeH264, ClockRate: 90000,
+			SDPFmtpLine:  feedFmtp(f.video.stream.Extradata),
+			RTCPFeedback: []pion.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}},
+		PayloadType: videoPT,
+	}
+}
+
+// feedFmtp is h264Fmtp as browsers write it. An answering PeerConnection
+// matches the offer's H.264 lines by the first two bytes of
+// profile-level-id, and browsers name Constrained Baseline 42e0…, where
+// x264's SPS says 42c0… (the same profile: constraint_set1 is what makes
+// it constrained). Without this the browser's offer has no H.264 we match.
+func feedFmtp(extradata []byte) string {
+	f := h264Fmtp(extradata)
+	const key = "profile-level-id="
+	i := strings.Index(f, key)
+	if i < 0 {
+		return f
+	}
+	id := f[i+len(key):]
+	if b, err := hex.DecodeString(id); err == nil && len(b) == 3 && b[0] == 0x42 && b[1]&0x40 != 0 {
+		return f[:i+len(key)] + "42e0" + id[4:]
+	}
+	return f
 }
 
 // Write sends one packet to every peer bound to the feed. One peer's
