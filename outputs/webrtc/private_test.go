@@ -26,7 +26,8 @@ import (
 )
 
 // onAir puts a live program on p: a goroutine encodes the test card (30
-// fps, 640x360 H.264 Constrained Baseline) and a tone (Opus) in real time
+// fps, 640x360 H.264 Constrained Baseline, its clock strip on) and a tone
+// (Opus) in real time
 // and writes them to the program's feed, as the broadcast does. Keyframe
 // requests from viewers reach the encoder. It stops (the feed ends, off
 // air) with the returned function or the test.
@@ -46,6 +47,7 @@ func onAir(t *testing.T, p *Program) (offAir func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	card.Clock = true // the wall clock in its top rows: glass-to-glass latency
 	conn := p.Connector().(interface {
 		WithKeyframeRequests(func()) outputs.Connector
 	}).WithKeyframeRequests(ve.RequestKeyframe)
