@@ -19,13 +19,15 @@ test: setup-test
 
 # make bench: Go micro-benchmarks of the hot paths, then onair against the
 # ffmpeg command line (bench/results.json; the scene: bench/scene.json; the
-# camera path: bench/camera.json). QUICK=1: one short case of each kind.
+# camera path: bench/camera.json; the window: bench/window.json; a WebRTC
+# output: bench/webrtc.json). QUICK=1: one short case of each kind.
 bench: setup-test
 	go test -run '^$$' -bench . -benchmem $(if $(QUICK),-benchtime 200ms,) ./capture/... ./overlay ./encoder/... ./outputs/... ./studio/ui ./studio/chat
 	go run ./bench $(if $(QUICK),-quick,)
 	go run ./bench/scene $(if $(QUICK),-rounds 1 -seconds 5,)
 	go run ./bench/camera $(if $(QUICK),-rounds 1 -seconds 5,)
 	go run ./bench/window $(if $(QUICK),-rounds 1 -seconds 5 -warm 4,)
+	go run ./bench/webrtc $(if $(QUICK),-rounds 1 -seconds 5 -warm 4,)
 
 # make soak: onair live for an hour to three destinations (one server killed
 # every 2 minutes, one on a thin link), sampled every 10 s: bench/soak.json and

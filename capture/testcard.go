@@ -22,7 +22,18 @@ type TestCard struct {
 	text      *image.Gray
 	drawer    font.Drawer
 	scale     int
+	// Clock burns the wall clock into the top 16 rows as ClockBits cells,
+	// for a receiver to read back (glass-to-glass latency); see ClockCode.
+	Clock bool
 }
+
+// ClockBits is how many cells the clock strip has: the wall clock in
+// milliseconds modulo 2^24 (4.6 hours), bit k in the k-th cell from the
+// left, light (Y 235) for 1, dark (Y 16) for 0.
+const ClockBits = 24
+
+// ClockCode is the number the clock strip of a picture made at t holds.
+func ClockCode(t time.Time) uint32 { return uint32(t.UnixMilli()) & (1<<ClockBits - 1) }
 
 // NewTestCard makes a w×h card for a canvas running at fps.
 func NewTestCard(w, h, fps int) (*TestCard, error) {
@@ -103,7 +114,27 @@ func (c *TestCard) Latest(at time.Duration) (*Frame, error) {
 	}
 
 	c.drawLabel(p, seq, at)
+	if c.Clock {
+		c.drawClock(p, ClockCode(time.Now()))
+	}
 	return f, nil
+}
+
+// drawClock paints code across the top 16 rows (cells of even width, so
+// chroma lines up; the last cell takes what is left).
+func (c *TestCard) drawClock(p *image.YCbCr, code uint32) {
+	cell := c.w / ClockBits &^ 1
+	for k := range ClockBits {
+		y := uint8(16)
+		if code>>k&1 == 1 {
+			y = 235
+		}
+		w := cell
+		if k == ClockBits-1 {
+			w = c.w - k*cell
+		}
+		fillRect(p, k*cell, 0, w, min(16, c.h), y, 128, 128)
+	}
 }
 
 func (c *TestCard) drawLabel(p *image.YCbCr, seq int64, at time.Duration) {

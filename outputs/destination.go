@@ -49,6 +49,12 @@ type Sink interface {
 	Close() error
 }
 
+// LinkEstimator is a sink that knows what its link carries now, from the
+// receiver's congestion feedback (WebRTC); found by type assertion.
+type LinkEstimator interface {
+	LinkKbps() int // 0: no estimate yet
+}
+
 // Connector opens a connection to a target for the given streams.
 type Connector interface {
 	Connect(ctx context.Context, t Target, streams []encoder.Stream) (Sink, error)
@@ -133,6 +139,7 @@ type Destination struct {
 	attempts   int
 	everLive   bool
 	retryAt    time.Time
+	link       LinkEstimator   // the live sink, when it estimates its link
 	latencies  []time.Duration // ring of the last compose→wire latencies
 	latNext    int
 	firstTried chan struct{}
@@ -232,7 +239,14 @@ func (d *Destination) Run(ctx context.Context) error {
 			d.setState(Live, nil, 0)
 			tried()
 			attempt = 0
+			le, _ := sink.(LinkEstimator)
+			d.mu.Lock()
+			d.link = le
+			d.mu.Unlock()
 			err = d.pump(ctx, sink)
+			d.mu.Lock()
+			d.link = nil
+			d.mu.Unlock()
 			cerr := sink.Close()
 			if errors.Is(err, encoder.ErrQueueClosed) {
 				if cerr != nil {
@@ -387,6 +401,9 @@ type DestinationStats struct {
 	// Latency from compose to the last byte on the wire, over recent video
 	// packets composed from a second after the destination went live.
 	LatencyP50, LatencyP99, LatencyMax time.Duration
+	// LinkKbps is what the receiver's congestion feedback says the link
+	// carries (WebRTC), 0 when unknown.
+	LinkKbps int
 }
 
 // Stats returns a snapshot.
@@ -400,7 +417,11 @@ func (d *Destination) Stats() DestinationStats {
 		s.RetryIn = max(0, time.Until(d.retryAt))
 	}
 	lat := slices.Clone(d.latencies)
+	link := d.link
 	d.mu.Unlock()
+	if link != nil {
+		s.LinkKbps = link.LinkKbps()
+	}
 	s.Queue = d.queue.Stats()
 	if len(lat) > 0 {
 		slices.Sort(lat)

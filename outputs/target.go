@@ -20,7 +20,13 @@ const (
 	SRT
 	File // a local recording
 	WHIP // WebRTC ingest (RFC 9725) over HTTP or HTTPS
+	// Viewers is onair's own WebRTC viewers (the phone monitor, the private
+	// show's viewer), served from its LAN HTTPS server: "viewers:".
+	Viewers
 )
+
+// ViewersURL is the destination URL of onair's own WebRTC viewers.
+const ViewersURL = "viewers:"
 
 func (p Protocol) String() string {
 	switch p {
@@ -34,6 +40,8 @@ func (p Protocol) String() string {
 		return "file"
 	case WHIP:
 		return "whip"
+	case Viewers:
+		return "viewers"
 	}
 	return "invalid"
 }
@@ -77,6 +85,9 @@ func ParseTarget(raw string) (Target, error) {
 	}
 	if rest, ok := strings.CutPrefix(raw, "file://"); ok {
 		return parseFile(raw, rest)
+	}
+	if raw == ViewersURL {
+		return Target{Protocol: Viewers, raw: raw}, nil
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -271,6 +282,8 @@ func (t Target) String() string {
 		return fmt.Sprintf("%s://%s/%s/%s", t.Protocol, t.Address(), t.App, mask)
 	case File:
 		return "file://" + printable(t.Path)
+	case Viewers:
+		return ViewersURL
 	case SRT:
 		var q []string
 		if t.StreamID != "" {

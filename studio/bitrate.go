@@ -72,6 +72,29 @@ func (c *bitrateControl) second(congestion float64, dropped bool, sentKbps float
 	return c.cur
 }
 
+// follow takes one second of a WebRTC destination's link estimate (what
+// the receiver's congestion feedback says the link carries, kb/s) and
+// returns the bitrate to encode at: at once below the estimate, less the
+// sound and a margin, when the estimate falls under the current rate; back
+// up towards it after calmSeconds of room. The estimator already smooths.
+func (c *bitrateControl) follow(linkKbps int, live bool) int {
+	room := linkKbps*9/10 - c.audioKbps
+	switch {
+	case !live:
+		c.hot, c.calm = 0, 0
+	case room < c.cur:
+		c.cur, c.calm = max(c.floor, room), 0
+	case room > c.cur && c.cur < c.target:
+		c.calm++
+		if c.calm >= calmSeconds {
+			c.cur, c.calm = min(c.target, room, c.cur+max(c.target/10, 100)), 0
+		}
+	default:
+		c.calm = 0
+	}
+	return c.cur
+}
+
 // splitAdaptive gives every destination with dynamic bitrate (adaptive(i))
 // an encoder of its own, so stepping its rate down never touches a healthy
 // destination. Only libx264 can change its rate while running: others keep
@@ -167,12 +190,19 @@ func (b *Broadcast) adaptSecond(d *destination, dt float64) {
 	drops := st.Queue.DroppedVideo > r.dropped
 	r.dropped = st.Queue.DroppedVideo
 	before := r.ctl.cur
-	k := r.ctl.second(st.Queue.Congestion, drops, kbps, st.State == outputs.Live)
+	var k int
+	why := fmt.Sprintf("congested (%.0f kb/s got through)", kbps)
+	if st.LinkKbps > 0 {
+		// WebRTC: the receiver says what the link carries.
+		k = r.ctl.follow(st.LinkKbps, st.State == outputs.Live)
+		why = fmt.Sprintf("the receiver reports %d kb/s of room", st.LinkKbps)
+	} else {
+		k = r.ctl.second(st.Queue.Congestion, drops, kbps, st.State == outputs.Live)
+	}
 	if k == before {
 		return
 	}
 	r.want.Store(int64(k))
-	why := fmt.Sprintf("congested (%.0f kb/s got through)", kbps)
 	if k > before {
 		why = "clear again"
 	}

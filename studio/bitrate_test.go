@@ -54,3 +54,37 @@ func TestBitrateControl(t *testing.T) {
 		t.Fatalf("middling congestion changed the rate: %d", c.cur)
 	}
 }
+
+// A WebRTC destination's rate follows its receiver's estimate: down at
+// once under it (less sound and a 10 % margin), never under the floor, up
+// again only after ten seconds with room, and never above the estimate or
+// the target.
+func TestBitrateControlFollowsTheLinkEstimate(t *testing.T) {
+	c := newBitrateControl(2500, 128)
+	if k := c.follow(4000, true); k != 2500 {
+		t.Fatalf("room above the target: %d, want 2500", k)
+	}
+	if k := c.follow(1500, true); k != 1500*9/10-128 {
+		t.Fatalf("estimate 1500: %d, want %d", k, 1500*9/10-128)
+	}
+	if k := c.follow(200, true); k != 500 {
+		t.Fatalf("estimate 200: %d, want the floor 500", k)
+	}
+	if k := c.follow(100, false); k != 500 {
+		t.Fatalf("not live: %d, want unchanged", k)
+	}
+	for s := 1; s < calmSeconds; s++ {
+		if k := c.follow(1000, true); k != 500 {
+			t.Fatalf("second %d with room: %d, want 500 until %d s", s, k, calmSeconds)
+		}
+	}
+	if k := c.follow(1000, true); k != 500+250 {
+		t.Fatalf("after %d s of room: %d, want one step of 250", calmSeconds, k)
+	}
+	for range 10 * calmSeconds {
+		c.follow(1000, true)
+	}
+	if c.cur != 1000*9/10-128 {
+		t.Fatalf("climbed to %d, want no more than the room 772", c.cur)
+	}
+}

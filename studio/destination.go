@@ -2,6 +2,7 @@ package studio
 
 import (
 	"fmt"
+	"net"
 
 	"onair/outputs"
 )
@@ -59,16 +60,42 @@ type resolved struct {
 }
 
 // adaptive says whether its rate follows its link: dynamic bitrate on, and
-// not a recording (a file takes whatever rate comes).
-// (Not WHIP yet: over UDP its queue never backs up, so without the
-// receiver's congestion feedback the rate could only climb.)
+// not a recording (a file takes whatever rate comes). A WHIP destination
+// always follows its receiver's congestion feedback, as WebRTC senders do;
+// onair's own viewers share one rendition and stay at its rate.
 func (r resolved) adaptive() bool {
-	return r.DynamicBitrate && r.target.Protocol != outputs.File && r.target.Protocol != outputs.WHIP
+	switch r.target.Protocol {
+	case outputs.File, outputs.Viewers:
+		return false
+	case outputs.WHIP:
+		return true
+	}
+	return r.DynamicBitrate
 }
 
 // webrtc says whether it is a WebRTC destination: a rendition of its own
 // (H.264, so its keyframe requests touch nobody else) with Opus sound.
-func (r resolved) webrtc() bool { return r.target.Protocol == outputs.WHIP }
+// onair's own viewers (outputs.Viewers) are one such destination: the phone
+// monitor's viewers and the private show's share its rendition.
+func (r resolved) webrtc() bool {
+	return r.target.Protocol == outputs.WHIP || r.target.Protocol == outputs.Viewers
+}
+
+// clearTokenNotice warns of a WHIP token sent over plain HTTP beyond this
+// computer's own network: anyone on the way can read it.
+func (r resolved) clearTokenNotice() string {
+	t := r.target
+	if t.Protocol != outputs.WHIP || t.TLS || t.Token == "" {
+		return ""
+	}
+	if ip := net.ParseIP(t.Host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast()) {
+		return ""
+	}
+	if t.Host == "localhost" {
+		return ""
+	}
+	return fmt.Sprintf("destination %s: its WHIP token travels over plain HTTP to %s, readable by anyone on the way — use whip+https:// unless that server is on your own network", r.Label(), t.Host)
+}
 
 func (d Destination) resolve(fps int) (resolved, error) {
 	r := resolved{Destination: d}

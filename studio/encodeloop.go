@@ -21,6 +21,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 	b.mu.Lock()
 	b.skipped = skipped
 	rends := slices.Clone(b.rends) // renditions added while live join between pictures
+	oenc := b.oenc                 // and the Opus encoder opened for the first WebRTC one
 	b.mu.Unlock()
 
 	fps := int64(b.cfg.Video.FPS)
@@ -36,6 +37,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 		endSample = s0 + int64(b.cfg.Duration)*capture.SampleRate/int64(time.Second)
 	}
 	videoDone, audioDone := false, false
+	opusFailed := false
 	// Packets go out in one batch per picture: the sound encoded since the last
 	// picture rides with it, so each destination wakes once a frame, not once
 	// a packet (audio waits at most one frame interval). Sound is encoded once
@@ -71,6 +73,7 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			if b.rendsChanged.Swap(false) {
 				b.mu.Lock()
 				rends = slices.Clone(b.rends)
+				oenc = b.oenc
 				b.mu.Unlock()
 			}
 			if f.Seq < seq0 || videoDone {
@@ -117,8 +120,13 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 				part.Samples[ch] = c.Samples[ch][from-lo : hi-lo]
 			}
 			err := b.aenc.Encode(part, from-s0, clock.Wall(c.At()), publishSound)
-			if err == nil && b.oenc != nil {
-				err = b.oenc.Encode(part, from-s0, clock.Wall(c.At()), publishOpus)
+			if err == nil && oenc != nil && !opusFailed {
+				if oerr := oenc.Encode(part, from-s0, clock.Wall(c.At()), publishOpus); oerr != nil {
+					// The WebRTC sound alone stops: the other
+					// destinations' show goes on.
+					opusFailed = true
+					b.notify(fmt.Sprintf("the WebRTC sound (Opus) stopped: %v; WebRTC viewers get pictures only until the next show", oerr))
+				}
 			}
 			c.Release() // Encode copied the samples
 			if err != nil {
@@ -131,9 +139,9 @@ func (b *Broadcast) encode(ctx context.Context, abort <-chan struct{}) error {
 			return err
 		}
 	}
-	if b.oenc != nil {
-		if err := b.oenc.Flush(publishOpus); err != nil {
-			return err
+	if oenc != nil && !opusFailed {
+		if err := oenc.Flush(publishOpus); err != nil {
+			b.notify(fmt.Sprintf("the WebRTC sound's last packets were lost: %v", err))
 		}
 	}
 	return b.aenc.Flush(publishSound)

@@ -15,14 +15,15 @@ import (
 // every KeyframeSec) and one per 1024 samples, and counts what is open: the
 // broadcast's logic without x264's CPU.
 type fakeEncoders struct {
-	mu        sync.Mutex
-	open      int           // encoders open now, video and audio
-	failVideo int           // the n-th OpenVideo fails (from 1; 0: never)
-	delay     time.Duration // each picture takes this long to encode
-	stallAt   int64         // picture number (from 1) that takes stallFor
-	stallFor  time.Duration
-	opened    int   // OpenVideo calls so far
-	closed2   error // set when an encoder was closed twice
+	mu            sync.Mutex
+	open          int           // encoders open now, video and audio
+	failVideo     int           // the n-th OpenVideo fails (from 1; 0: never)
+	delay         time.Duration // each picture takes this long to encode
+	stallAt       int64         // picture number (from 1) that takes stallFor
+	stallFor      time.Duration
+	opusFailAfter int   // the Opus encoder fails after this many chunks (0: never)
+	opened        int   // OpenVideo calls so far
+	closed2       error // set when an encoder was closed twice
 }
 
 func (f *fakeEncoders) OpenVideo(c encoder.VideoConfig) (VideoEncoder, string, error) {
@@ -42,7 +43,7 @@ func (f *fakeEncoders) OpenOpus(kbps int) (AudioEncoder, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.open++
-	return &fakeAudio{f: f, kbps: kbps, opus: true}, nil
+	return &fakeAudio{f: f, kbps: kbps, opus: true, failAfter: f.opusFailAfter}, nil
 }
 
 func (f *fakeEncoders) OpenAudio(kbps int) (AudioEncoder, error) {
@@ -133,11 +134,16 @@ type fakeAudio struct {
 	next    int64 // pts of the next packet
 	closed  bool
 	opus    bool
+	// failAfter: Encode fails from this chunk on (0: never); chunks counts.
+	failAfter, chunks int
 }
 
 func (e *fakeAudio) Encode(c *capture.AudioChunk, _ int64, composed time.Time, emit func(*encoder.Packet)) error {
 	if e.closed {
 		return errors.New("fake: encoding after Close")
+	}
+	if e.chunks++; e.failAfter > 0 && e.chunks > e.failAfter {
+		return errors.New("fake: the encoder broke")
 	}
 	for e.pending += len(c.Samples[0]); e.pending >= 1024; e.pending -= 1024 {
 		emit(&encoder.Packet{Kind: encoder.Audio, Key: true, PTS: e.next, DTS: e.next, TimeBase: encoder.Rational{Num: 1, Den: capture.SampleRate},

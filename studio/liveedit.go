@@ -30,12 +30,8 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 	var notices []string // about the destination, whatever rendition it joins
 	if rd.webrtc() {
 		want = splitWebRTC([]Rendition{{Video: want, Destinations: []int{0}}}, func(int) bool { return true })[0].Video
-		b.mu.Lock()
-		noOpus := b.oenc == nil
-		b.mu.Unlock()
-		if noOpus {
-			// The sound encoders run on the encoding goroutine from Go Live.
-			return 0, fmt.Errorf("destination %s: a WHIP destination cannot join a broadcast that started without one yet — add it before going live", d.Label())
+		if err := b.openOpusLive(); err != nil {
+			return 0, fmt.Errorf("destination %s: %w", d.Label(), err)
 		}
 	}
 	if rd.adaptive() {
@@ -104,6 +100,36 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 		b.notifyAll(notices)
 		return i, nil
 	}
+}
+
+// openOpusLive opens the Opus encoder for the first WebRTC destination added
+// while live; the encoding goroutine takes it with the next rendition change
+// (the destination's rendition is added after it), so its sound starts at
+// the next picture.
+func (b *Broadcast) openOpusLive() error {
+	b.mu.Lock()
+	have := b.oenc != nil
+	b.mu.Unlock()
+	if have {
+		return nil
+	}
+	o, ok := b.cfg.Encoders.(OpusOpener)
+	if !ok {
+		return errors.New("WebRTC needs the Opus encoder, which this build lacks")
+	}
+	enc, err := o.OpenOpus(opusKbps) // not under the lock: opening takes a moment
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.oenc != nil || b.state != running {
+		enc.Close() // another caller was first, or the show ended meanwhile
+		return nil
+	}
+	b.oenc = enc
+	b.rendsChanged.Store(true)
+	return nil
 }
 
 // joinLocked makes d's loop on r and starts it; what the performer should

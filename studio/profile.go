@@ -28,7 +28,8 @@ type Profile struct {
 	// Format is the file's layout version (ProfileFormat when saved; files
 	// without it are format 1). A newer format is refused, never half-read.
 	Format int `json:"format,omitempty"`
-	// Source is the program's picture: "testcard", "file:PATH" (a media file
+	// Source is the program's picture: "testcard" ("testcard:clock" adds a
+	// strip with the wall clock, for measuring latency), "file:PATH" (a media file
 	// played in a loop) or "camera" / "camera:LABEL" (the first camera, or
 	// the one with that label as `onair devices` lists it).
 	Source string `json:"source"`
@@ -54,6 +55,9 @@ type Profile struct {
 	// Chat is the platforms' chats read beside the show (and sent to), and
 	// the studio's moderation of them.
 	Chat chat.Config `json:"chat,omitzero"`
+	// WebRTC is the phone monitor, the local server's port and the ICE
+	// (STUN/TURN) servers.
+	WebRTC WebRTCSettings `json:"webrtc,omitzero"`
 }
 
 // ProfileFormat is the profile layout this onair reads and writes.
@@ -243,7 +247,7 @@ func redactJSONError(err error) string {
 func (p Profile) Validate() error {
 	c := p.Canvas
 	switch {
-	case p.Source != "testcard" && p.Source != "camera" && (!hasValue(p.Source, "file:") && !hasValue(p.Source, "camera:")):
+	case p.Source != "testcard" && p.Source != "testcard:clock" && p.Source != "camera" && (!hasValue(p.Source, "file:") && !hasValue(p.Source, "camera:")):
 		return fmt.Errorf("source %q is not available (use \"testcard\", \"file:PATH\", \"camera\" or \"camera:LABEL\")", p.Source)
 	case c.Width < 64 || c.Height < 64 || c.Width > 4096 || c.Height > 2304 || c.Width%2 != 0 || c.Height%2 != 0:
 		return fmt.Errorf("canvas %dx%d: width and height must be even, 64 to 4096x2304", c.Width, c.Height)
@@ -267,6 +271,9 @@ func (p Profile) Validate() error {
 		return err
 	}
 	if err := p.Chat.Validate(); err != nil {
+		return err
+	}
+	if err := p.WebRTC.Validate(); err != nil {
 		return err
 	}
 	if err := overlay.ValidateScenes(p.Scenes); err != nil {

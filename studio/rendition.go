@@ -62,6 +62,11 @@ func (b *Broadcast) openRenditions(ds []resolved) error {
 	plan = splitWebRTC(plan, func(i int) bool { return ds[i].webrtc() })
 	plan, notices := splitAdaptive(plan, func(i int) bool { return ds[i].adaptive() }, func(i int) string { return ds[i].Label() })
 	b.notices = append(b.notices, notices...)
+	for _, d := range ds {
+		if n := d.clearTokenNotice(); n != "" {
+			b.notices = append(b.notices, n)
+		}
+	}
 	if b.aenc, err = b.cfg.Encoders.OpenAudio(b.cfg.AudioBitrateKbps); err != nil {
 		return err
 	}

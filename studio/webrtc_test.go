@@ -2,6 +2,7 @@ package studio
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -111,5 +112,130 @@ func TestBroadcastWHIPHasItsOwnRendition(t *testing.T) {
 	_, whipKeys := split("whip", 2)
 	if whipKeys != rtmpKeys+1 {
 		t.Errorf("WHIP got %d keyframes, RTMP %d: want one more for the request", whipKeys, rtmpKeys)
+	}
+}
+
+// onair's own viewers added to a show that started without any WebRTC
+// destination: the Opus encoder opens then, the destination gets its own
+// H.264 rendition and Opus sound from the next picture, and the RTMP
+// destination keeps its AAC.
+func TestBroadcastAddsViewersWhileLive(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	viewers := &whipFake{mem: mem}
+	encs := &fakeEncoders{}
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:        encoder.VideoConfig{Codec: encoder.HEVC, Width: 320, Height: 180, FPS: 30, BitrateKbps: 500},
+		Destinations: dests("rtmp://h/one/k1"),
+		Duration:     3 * time.Second,
+		Encoders:     encs,
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem, outputs.Viewers: viewers},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := encs.stillOpen(); n != 2 {
+		t.Errorf("%d encoders open before, want 2 (HEVC, AAC)", n)
+	}
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(500 * time.Millisecond)
+	if _, err := b.AddDestination(Destination{Name: "phone", URL: outputs.ViewersURL}); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n, err := encs.stillOpen(); n != 0 || err != nil {
+		t.Errorf("%d encoders still open after the broadcast (%v)", n, err)
+	}
+	if len(mem.whipSeen) != 2 || mem.whipSeen[0].Codec != encoder.H264 || mem.whipSeen[1].Codec != encoder.Opus {
+		t.Fatalf("viewers' streams %+v, want H.264 and Opus", mem.whipSeen)
+	}
+	var pictures, opus int
+	for _, p := range mem.got["whip"] {
+		switch {
+		case p.Kind == encoder.Video:
+			pictures++
+		case p.Data[0] == 2:
+			opus++
+		default:
+			t.Fatalf("the viewers got sound %d, want only Opus (2)", p.Data[0])
+		}
+	}
+	// 2.5 s of the show after joining: most of 75 pictures, 125 Opus frames.
+	if pictures < 45 || opus < 60 {
+		t.Errorf("the viewers got %d pictures and %d Opus packets in 2.5 s", pictures, opus)
+	}
+	for _, p := range mem.got["one"] {
+		if p.Kind == encoder.Audio && p.Data[0] != 1 {
+			t.Fatalf("RTMP got sound %d, want AAC (1)", p.Data[0])
+		}
+	}
+}
+
+// An Opus encoder that breaks mid-show stops the WebRTC sound alone, with a
+// notice: the show goes on to the end for everyone, pictures included.
+func TestBroadcastOpusFailureIsNotTheShows(t *testing.T) {
+	st, ctx := runningStudio(t)
+	mem := &memConnector{got: map[string][]*encoder.Packet{}}
+	whip := &whipFake{mem: mem}
+	var mu sync.Mutex
+	var notices []string
+	b, err := NewBroadcast(st, BroadcastConfig{
+		Video:        encoder.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500},
+		Destinations: dests("rtmp://h/one/k1", "whip+http://127.0.0.1:1/whip?token=tok"),
+		Duration:     2 * time.Second,
+		Encoders:     &fakeEncoders{opusFailAfter: 20},
+		Connectors:   map[outputs.Protocol]outputs.Connector{outputs.RTMP: mem, outputs.WHIP: whip},
+		OnNotice:     func(n string) { mu.Lock(); notices = append(notices, n); mu.Unlock() },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Run(ctx); err != nil {
+		t.Fatalf("the show ended with %v, want it to go on without the WebRTC sound", err)
+	}
+	var pictures, aac int
+	for _, p := range mem.got["whip"] {
+		if p.Kind == encoder.Video {
+			pictures++
+		}
+	}
+	for _, p := range mem.got["one"] {
+		if p.Kind == encoder.Audio {
+			aac++
+		}
+	}
+	if pictures < 50 || aac < 80 {
+		t.Errorf("WHIP got %d pictures, RTMP %d AAC packets over 2 s", pictures, aac)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(notices) != 1 || !strings.Contains(notices[0], "the WebRTC sound (Opus) stopped: fake: the encoder broke") {
+		t.Errorf("notices %q", notices)
+	}
+}
+
+// A WHIP token over plain HTTP to a server beyond the local network is
+// warned of (once, in words, without the token); on loopback or a LAN, or
+// over HTTPS, not.
+func TestWHIPClearTokenNotice(t *testing.T) {
+	for url, warn := range map[string]bool{
+		"whip+http://whip.example.net/whip?token=tok9":  true,
+		"whip+http://203.0.113.7:8080/whip?token=tok9":  true,
+		"whip+https://whip.example.net/whip?token=tok9": false,
+		"whip+http://192.168.1.4/whip?token=tok9":       false,
+		"whip+http://127.0.0.1:8889/whip?token=tok9":    false,
+		"whip+http://whip.example.net/whip":             false,
+	} {
+		rd, err := Destination{URL: url}.resolve(30)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := rd.clearTokenNotice()
+		if (n != "") != warn || strings.Contains(n, "tok9") {
+			t.Errorf("%s: notice %q, want one: %v", url, n, warn)
+		}
 	}
 }

@@ -16,13 +16,10 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"syscall"
 	"time"
 
 	"onair/internal/benchrun"
@@ -31,29 +28,10 @@ import (
 )
 
 func main() {
-	rounds := flag.Int("rounds", 3, "rounds (medians are reported)")
-	seconds := flag.Int("seconds", 20, "seconds measured in each run")
-	warm := flag.Int("warm", 8, "seconds before measuring (the window opens, the encoder settles)")
-	out := flag.String("out", filepath.Join("bench", "window.json"), "where to write the results")
-	flag.Parse()
-	if *rounds < 1 || *seconds < 1 || *warm < 1 {
-		fmt.Fprintln(os.Stderr, "bench/window: -rounds, -seconds and -warm must be at least 1")
-		os.Exit(2)
-	}
-	p, err := testpeer.NewProgram("onair-bench-window-", false, func(msg string) {
-		fmt.Fprintln(os.Stderr, "bench/window:", msg)
-		os.Exit(1)
+	f := benchrun.RoundFlags("bench/window", 3, 20, 8, filepath.Join("bench", "window.json"))
+	testpeer.RunProgram("bench/window", func(p *testpeer.Program) error {
+		return run(p, f.Rounds, f.Seconds, f.Warm, f.Out)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/window:", err)
-		os.Exit(1)
-	}
-	err = run(p, *rounds, time.Duration(*seconds)*time.Second, time.Duration(*warm)*time.Second, *out)
-	p.Close()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "bench/window:", err)
-		os.Exit(1)
-	}
 }
 
 // sample is one run's cost over the measured stretch.
@@ -175,60 +153,16 @@ func run(p *testpeer.Program, rounds int, seconds, warm time.Duration, outPath s
 	return benchrun.WriteJSON(outPath, rep)
 }
 
-// measure starts cmd, waits warm, measures its CPU over d, then stops it.
+// measure runs cmd over a steady stretch, its llvmpipe threads apart.
 func measure(cmd *exec.Cmd, warm, d time.Duration) (sample, error) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return sample{}, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	stop := func() {
-		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	}
-	pid := cmd.Process.Pid
-	select {
-	case err := <-done:
-		return sample{}, fmt.Errorf("ended during the warm-up: %v", err)
-	case <-time.After(warm):
-	}
-	t0, g0, err := benchrun.ThreadCPU(pid, "llvmpipe-")
-	start := time.Now()
-	if err != nil {
-		stop()
-		return sample{}, err
-	}
-	select {
-	case err := <-done:
-		return sample{}, fmt.Errorf("ended while measured: %v", err)
-	case <-time.After(d):
-	}
-	t1, g1, err := benchrun.ThreadCPU(pid, "llvmpipe-")
-	wall := time.Since(start)
-	rss := benchrun.RSSKB(pid)
-	stop()
+	st, err := benchrun.MeasureSteady(cmd, warm, d, "llvmpipe-", nil)
 	if err != nil {
 		return sample{}, err
 	}
-	s := sample{Cores: (t1 - t0).Seconds() / wall.Seconds(), GLCores: (g1 - g0).Seconds() / wall.Seconds(), RSSMB: float64(rss) / 1024, Measured: wall.Seconds()}
-	s.OwnCores = s.Cores - s.GLCores
-	return s, nil
+	return sample{Cores: st.Cores, GLCores: st.Matching, OwnCores: st.Cores - st.Matching, RSSMB: st.RSSMB, Measured: st.Measured}, nil
 }
 
-func median(v []float64) float64 {
-	v = slices.Clone(v)
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
+func median(v []float64) float64 { return benchrun.Median(v) }
 
 func medianOf(ss []sample) sample {
 	med := func(f func(sample) float64) float64 {

@@ -14,15 +14,15 @@ const clockTick = 10 * time.Millisecond
 
 // ThreadCPU is a process's CPU time (user + sys) so far, in total and for
 // its threads whose name starts with prefix (Mesa's "llvmpipe-" threads:
-// work a GPU does on a performer's machine).
+// work a GPU does on a performer's machine); prefix "" matches none.
 func ThreadCPU(pid int, prefix string) (total, matching time.Duration, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, 0, err
 	}
 	_, total, err = parseStat(string(b))
-	if err != nil {
-		return 0, 0, err
+	if err != nil || prefix == "" {
+		return total, 0, err
 	}
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
 	for _, t := range tasks {

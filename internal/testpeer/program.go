@@ -103,3 +103,23 @@ func Machine() string {
 	}
 	return fmt.Sprintf("%d cores (%s), %s, %s", runtime.NumCPU(), cpu, ff, runtime.Version())
 }
+
+// RunProgram is a benchmark's main: run with a Program (its peers stopped
+// and its directory removed after), every failure one line on stderr and
+// exit status 1.
+func RunProgram(name string, run func(p *Program) error) {
+	p, err := NewProgram("onair-"+strings.ReplaceAll(name, "/", "-")+"-", false, func(msg string) {
+		fmt.Fprintln(os.Stderr, name+":", msg)
+		os.Exit(1)
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+	err = run(p)
+	p.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
+}

@@ -141,11 +141,12 @@ func (s *Sources) openVideo(p studio.Profile) (video capture.VideoSource, sound 
 		return cam, nil, "", notice, nil
 	}
 	switch {
-	case p.Source == "testcard":
+	case p.Source == "testcard" || p.Source == "testcard:clock":
 		tc, err := capture.NewTestCard(c.Width, c.Height, c.FPS)
 		if err != nil {
 			return nil, nil, "", "", err
 		}
+		tc.Clock = p.Source == "testcard:clock"
 		return tc, capture.Tone{}, testToneName, "", nil
 	case strings.HasPrefix(p.Source, "file:"):
 		var f *media.File
@@ -160,7 +161,7 @@ func (s *Sources) openVideo(p studio.Profile) (video capture.VideoSource, sound 
 		}
 		return f, f, "Media file", "", nil
 	}
-	return nil, nil, "", "", fmt.Errorf("source %q is not available (use testcard, file:PATH or camera[:LABEL])", p.Source)
+	return nil, nil, "", "", fmt.Errorf("source %q is not available (use testcard, testcard:clock, file:PATH or camera[:LABEL])", p.Source)
 }
 
 // openCamera opens camera label ("" for the first one) in mode for the canvas.

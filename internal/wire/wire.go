@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 
+	pion "github.com/pion/webrtc/v4"
+
 	"onair/encoder"
 	"onair/encoder/libav"
 	"onair/outputs"
@@ -17,13 +19,23 @@ import (
 	"onair/studio"
 )
 
-// Connectors wires each protocol to its implementation.
-func Connectors() map[outputs.Protocol]outputs.Connector {
+// Connectors wires each protocol to its implementation; WebRTC's use the
+// profile's ICE servers.
+func Connectors(ice []studio.ICEServer) map[outputs.Protocol]outputs.Connector {
 	r := rtmp.Connector{}
 	return map[outputs.Protocol]outputs.Connector{
 		outputs.RTMP: r, outputs.RTMPS: r, outputs.SRT: srt.Connector{}, outputs.File: record.Connector{},
-		outputs.WHIP: webrtc.Connector{},
+		outputs.WHIP: webrtc.Connector{ICEServers: ICEServers(ice)},
 	}
+}
+
+// ICEServers turns the profile's STUN and TURN servers into pion's.
+func ICEServers(ice []studio.ICEServer) []pion.ICEServer {
+	var out []pion.ICEServer
+	for _, s := range ice {
+		out = append(out, pion.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
 }
 
 // BroadcastConfig turns a profile into Go Live settings for its enabled
@@ -44,7 +56,7 @@ func BroadcastConfig(p studio.Profile) studio.BroadcastConfig {
 		AudioBitrateKbps: p.Audio.BitrateKbps,
 		Destinations:     p.Enabled(),
 		Encoders:         Encoders{},
-		Connectors:       Connectors(),
+		Connectors:       Connectors(p.WebRTC.ICEServers),
 		Backoff:          p.Backoff(),
 	}
 }

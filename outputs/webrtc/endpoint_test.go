@@ -11,6 +11,7 @@ import (
 
 	"github.com/asticode/go-astiav"
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
@@ -107,7 +108,13 @@ func (e *endpoint) offer(w http.ResponseWriter, r *http.Request) {
 		e.t.Error(err)
 		return
 	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(m), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	// NACKs, reports and transport-wide congestion feedback, as a browser sends.
+	ir := &interceptor.Registry{}
+	if err := pion.RegisterDefaultInterceptors(m, ir); err != nil {
+		e.t.Error(err)
+		return
+	}
+	pc, err := pion.NewAPI(pion.WithMediaEngine(m), pion.WithSettingEngine(se), pion.WithInterceptorRegistry(ir)).NewPeerConnection(pion.Configuration{})
 	if err != nil {
 		e.t.Error(err)
 		return

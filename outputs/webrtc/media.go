@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/pion/interceptor"
+	"github.com/pion/interceptor/pkg/cc"
+	"github.com/pion/interceptor/pkg/gcc"
 	pion "github.com/pion/webrtc/v4"
 
 	"onair/encoder"
@@ -46,7 +49,7 @@ func mediaEngine(video, audio *encoder.Stream) (*pion.MediaEngine, error) {
 // registerCodecs puts our H.264 (as its SPS says) and Opus into m.
 func registerCodecs(m *pion.MediaEngine, video, audio *encoder.Stream) error {
 	if video != nil {
-		fb := []pion.RTCPFeedback{{Type: "ccm", Parameter: "fir"}}
+		fb := []pion.RTCPFeedback{{Type: "ccm", Parameter: "fir"}, {Type: pion.TypeRTCPFBTransportCC}}
 		if err := m.RegisterCodec(pion.RTPCodecParameters{
 			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: h264Fmtp(video.Extradata), RTCPFeedback: fb},
 			PayloadType:        videoPT,
@@ -56,13 +59,47 @@ func registerCodecs(m *pion.MediaEngine, video, audio *encoder.Stream) error {
 	}
 	if audio != nil {
 		if err := m.RegisterCodec(pion.RTPCodecParameters{
-			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1;stereo=1"},
-			PayloadType:        audioPT,
+			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2, SDPFmtpLine: "minptime=10;useinbandfec=1;stereo=1",
+				RTCPFeedback: []pion.RTCPFeedback{{Type: pion.TypeRTCPFBTransportCC}}},
+			PayloadType: audioPT,
 		}, pion.RTPCodecTypeAudio); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// congestionControl numbers every packet for the receiver's transport-wide
+// feedback and estimates the link from it (Google congestion control, no
+// pacing: the encoder's rate is what changes). The estimator comes on the
+// channel when the PeerConnection is made.
+func congestionControl(m *pion.MediaEngine, ir *interceptor.Registry, video, audio *encoder.Stream) (<-chan cc.BandwidthEstimator, error) {
+	most := 0
+	for _, s := range []*encoder.Stream{video, audio} {
+		if s != nil {
+			most += s.BitrateKbps
+		}
+	}
+	most = max(most, 500) * 1000 * 5 / 4 // room above the rendition's rate: a link that carries it shows it
+	f, err := cc.NewInterceptor(func() (cc.BandwidthEstimator, error) {
+		return gcc.NewSendSideBWE(gcc.SendSideBWEInitialBitrate(most), gcc.SendSideBWEMaxBitrate(most),
+			gcc.SendSideBWEMinBitrate(100_000), gcc.SendSideBWEPacer(gcc.NewNoOpPacer()))
+	})
+	if err != nil {
+		return nil, err
+	}
+	ch := make(chan cc.BandwidthEstimator, 1)
+	f.OnNewPeerConnection(func(_ string, e cc.BandwidthEstimator) {
+		select {
+		case ch <- e:
+		default:
+		}
+	})
+	ir.Add(f)
+	if err := pion.ConfigureTWCCHeaderExtensionSender(m, ir); err != nil {
+		return nil, err
+	}
+	return ch, nil
 }
 
 // pickStreams finds the H.264 video and Opus audio WHIP can carry.

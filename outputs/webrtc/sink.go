@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor/pkg/cc"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
@@ -28,6 +29,9 @@ type sink struct {
 	video    *trackWriter
 	audio    *trackWriter
 	keys     keyLimiter
+	// bwe estimates what the link carries from the receiver's
+	// transport-wide feedback (Google congestion control).
+	bwe cc.BandwidthEstimator
 	// lost is closed when the connection fails or closes.
 	lost chan struct{}
 	// wg counts the RTCP readers; pc.Close ends them.
@@ -83,6 +87,16 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 		return 0, nil
 	}
 	return w.write(p)
+}
+
+// LinkKbps is what the receiver's congestion feedback says the link
+// carries now, in kb/s (before any feedback, the rendition's rate and a
+// quarter): the studio's dynamic bitrate follows it.
+func (s *sink) LinkKbps() int {
+	if s.bwe == nil {
+		return 0
+	}
+	return s.bwe.GetTargetBitrate() / 1000
 }
 
 // Close ends the session: DELETE on its resource, then the PeerConnection,

@@ -31,6 +31,9 @@ type Connector struct {
 	// Timeout bounds each step of connecting: the answer to our offer, then
 	// ICE and DTLS. Default 10 s.
 	Timeout time.Duration
+	// ICEServers are the STUN and TURN servers to gather candidates from
+	// (none: host candidates only).
+	ICEServers []pion.ICEServer
 }
 
 // defaultTimeout is how long a WHIP server has to answer, and ICE to connect.
@@ -64,7 +67,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	if audio != nil {
 		s.audio = newTrackWriter(*audio, 48000)
 	}
-	if err := s.open(ctx, t, video, audio, timeout); err != nil {
+	if err := s.open(ctx, t, video, audio, timeout, c.ICEServers); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -79,7 +82,7 @@ func (c Connector) Connect(ctx context.Context, t outputs.Target, streams []enco
 	return s, nil
 }
 
-func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder.Stream, timeout time.Duration) error {
+func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder.Stream, timeout time.Duration, iceServers []pion.ICEServer) error {
 	m, err := mediaEngine(video, audio)
 	if err != nil {
 		return fmt.Errorf("preparing WebRTC codecs: %w", err)
@@ -91,6 +94,10 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 	if err := pion.ConfigureRTCPReports(ir); err != nil {
 		return fmt.Errorf("preparing WebRTC reports: %w", err)
 	}
+	estimators, err := congestionControl(m, ir, video, audio)
+	if err != nil {
+		return fmt.Errorf("preparing WebRTC congestion control: %w", err)
+	}
 	var se pion.SettingEngine
 	// No mDNS names: the server needs addresses, and an mDNS responder
 	// would outlive nothing of ours but hold a socket while live.
@@ -101,11 +108,15 @@ func (s *sink) open(ctx context.Context, t outputs.Target, video, audio *encoder
 		se.SetIncludeLoopbackCandidate(true)
 	}
 	api := pion.NewAPI(pion.WithMediaEngine(m), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(pion.Configuration{})
+	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: iceServers})
 	if err != nil {
 		return fmt.Errorf("starting WebRTC: %w", err)
 	}
 	s.pc = pc
+	select {
+	case s.bwe = <-estimators: // made with the PeerConnection
+	default:
+	}
 	connected := make(chan struct{})
 	var connectedOnce, lostOnce sync.Once
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
@@ -216,7 +227,12 @@ func (s *sink) post(ctx context.Context, offer string, timeout time.Duration) (s
 	if loc == "" {
 		return "", errors.New("the WHIP server made a session but gave no Location to end it by: not a WHIP server?")
 	}
-	res, err := endpoint.Parse(loc)
+	// Relative to where the offer landed: a redirect may have moved it.
+	base := endpoint
+	if resp.Request != nil && resp.Request.URL != nil {
+		base = resp.Request.URL
+	}
+	res, err := base.Parse(loc)
 	if err != nil {
 		return "", errors.New("the WHIP server's Location for the session is not a URL")
 	}

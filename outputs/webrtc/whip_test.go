@@ -175,6 +175,13 @@ func TestWHIPSendsToARealPeer(t *testing.T) {
 	eventually(t, time.Second, "90 % of the Opus packets arrive", func() bool { return ep.audioPackets.Load() >= int64(pr.audio)*9/10 })
 	t.Logf("sent %d pictures and %d Opus packets; received %d pictures (%d RTP packets, %d with SPS), %d decoded at %dx%d, and %d Opus packets",
 		pr.frames, pr.audio, ep.frames.Load(), ep.videoPackets.Load(), ep.paramSets.Load(), ep.decoded.Load(), ep.width.Load(), ep.height.Load(), ep.audioPackets.Load())
+	// The receiver's transport-wide feedback reaches the estimator: it
+	// holds a figure the studio's dynamic bitrate follows.
+	if k := s.(outputs.LinkEstimator).LinkKbps(); k < 100 || k > (500+64)*5/4 {
+		t.Errorf("link estimate %d kb/s, want 100 to the rendition's rate and a quarter", k)
+	} else {
+		t.Logf("link estimate %d kb/s", k)
+	}
 	if ep.paramSets.Load() < 3 {
 		t.Errorf("%d RTP packets carried an SPS, want one per keyframe (3)", ep.paramSets.Load())
 	}

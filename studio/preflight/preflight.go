@@ -152,6 +152,8 @@ func checkDestination(ctx context.Context, cfg Config, d studio.Destination, kbp
 		return checkSRT(ctx, label, t), nil
 	case outputs.WHIP:
 		return checkWHIP(ctx, label, t), nil
+	case outputs.Viewers:
+		return nil, nil // onair's own server: nothing out there to check
 	default:
 		return checkRTMP(ctx, cfg, label, t, kbps)
 	}

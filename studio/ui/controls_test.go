@@ -328,7 +328,7 @@ func TestGoLiveToNginxFromTheEditor(t *testing.T) {
 			_, dests := saved.get()
 			return studio.NewBroadcast(st, studio.BroadcastConfig{
 				Video:        encoder.VideoConfig{Width: 320, Height: 180, FPS: 30, BitrateKbps: 500, KeyframeSec: 1, Preset: "ultrafast"},
-				Destinations: dests, Encoders: wire.Encoders{}, Connectors: wire.Connectors(),
+				Destinations: dests, Encoders: wire.Encoders{}, Connectors: wire.Connectors(nil),
 			})
 		},
 	})

@@ -259,7 +259,7 @@ type sourcesPanel struct {
 	mics    chooser[string]
 	shown   atomic.Pointer[[]*stripView] // strips, for the meter goroutine
 	cams    []device.Info
-	box     fyne.CanvasObject
+	box     fyne.CanvasObject // the side column scrolls it
 }
 
 // noCamera is the picker's entry for the profile's own source.
@@ -297,7 +297,7 @@ func (w *Window) newSourcesPanel(src Sources) *sourcesPanel {
 	mixTitle := widget.NewLabel("Mixer")
 	mixTitle.TextStyle.Bold = true
 	rows = append(rows, widget.NewSeparator(), mixTitle, p.mixer)
-	p.box = container.NewVScroll(container.NewVBox(rows...))
+	p.box = container.NewVBox(rows...)
 	p.rebuildStrips()
 	return p
 }

@@ -74,6 +74,8 @@ type Config struct {
 	// Preflight, when set, adds Check: it proves every destination and the
 	// program without going live (studio/preflight), within 15 s.
 	Preflight func(ctx context.Context) []CheckLine
+	// Viewers, when set, adds the phone monitor and the private show.
+	Viewers Viewers
 }
 
 // Show is what the window's keys drive in the show (*studio.Studio).
@@ -111,6 +113,7 @@ type Window struct {
 	preview *preview
 	paints  *paintQueue   // periodic updates, shown with the preview's pictures
 	sources *sourcesPanel // nil without Config.Sources
+	viewers *viewersPanel // nil without Config.Viewers
 	button  *widget.Button
 	status  *widget.Label // off air / live with elapsed time and frames
 	addDest *widget.Button
@@ -191,13 +194,24 @@ func NewWindow(a fyne.App, cfg Config) *Window {
 	w.bar = newStatusBar()
 	bottom := container.NewVBox(bar, w.message, container.NewBorder(nil, nil, dests, w.addDest), w.destBox, widget.NewSeparator(), w.bar.box)
 	var side fyne.CanvasObject
+	column := container.NewVBox()
 	if cfg.Sources != nil {
 		w.sources = w.newSourcesPanel(*cfg.Sources)
+		column.Add(w.sources.box)
+	}
+	if cfg.Viewers != nil {
+		w.viewers = w.newViewersPanel(cfg.Viewers)
+		if len(column.Objects) > 0 {
+			column.Add(widget.NewSeparator())
+		}
+		column.Add(w.viewers.box)
+	}
+	if len(column.Objects) > 0 {
 		// 300 wide, as tall as the window lets it (it scrolls): a fixed
 		// height made the window taller than a 1280x800 screen.
 		width := canvas.NewRectangle(color.Transparent)
 		width.SetMinSize(fyne.NewSize(300, 160))
-		side = container.NewStack(width, w.sources.box)
+		side = container.NewStack(width, container.NewVScroll(column))
 	}
 	// The lead's chat panel goes on the left (SetSidePanel).
 	w.side = container.NewStack()
