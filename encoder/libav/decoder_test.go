@@ -224,3 +224,38 @@ func TestDecoderOpus(t *testing.T) {
 		t.Errorf("after garbage: %d samples, %v", len(l), err)
 	}
 }
+
+// What decoding a viewer's camera costs: 640x480 H.264 from x264, one
+// picture per op (a second of it is 30 ops).
+func BenchmarkDecoderH264At640x480(b *testing.B) {
+	const w, h = 640, 480
+	e, err := NewVideoEncoder(encoder.VideoConfig{Width: w, Height: h, FPS: 30, BitrateKbps: 1000, KeyframeSec: 2, Preset: "ultrafast", Profile: "baseline"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	var aus [][]byte
+	emit := func(p *encoder.Packet) { aus = append(aus, p.Data) }
+	card, _ := capture.NewTestCard(w, h, 30)
+	for i := int64(0); i < 60; i++ {
+		f, _ := card.Latest(time.Duration(i) * time.Second / 30)
+		if err := e.Encode(f, i, time.Now(), emit); err != nil {
+			b.Fatal(err)
+		}
+		f.Release()
+	}
+	e.Flush(emit)
+	aus[0] = append(append([]byte{}, e.Stream().Extradata...), aus[0]...)
+	d, err := NewVideoDecoder("H264")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer d.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Round and round: the first picture is an IDR with its SPS.
+		if _, err := d.Decode(aus[i%len(aus)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

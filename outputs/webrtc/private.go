@@ -276,7 +276,7 @@ func (s *PrivateShow) serveSignalling(w http.ResponseWriter, r *http.Request, to
 		return
 	}
 	c := &call{s: s, recv: s.recv, hangup: make(chan struct{}), lost: make(chan struct{}), connected: make(chan struct{}),
-		in: make(chan message, 16), stop: make(chan struct{}), loopback: isLoopbackAddr(r.RemoteAddr)}
+		in: make(chan message, 16), stop: make(chan struct{}), readDone: make(chan struct{}), loopback: isLoopbackAddr(r.RemoteAddr)}
 	s.call = c
 	s.wg.Add(1)
 	s.mu.Unlock()
@@ -346,6 +346,7 @@ type call struct {
 	hangOnce, lostOnce, connOnce sync.Once
 	in                           chan message  // from the reader
 	stop                         chan struct{} // closed when run ends: the reader gives up sending
+	readDone                     chan struct{} // closed when the reader has stopped
 
 	mu      sync.Mutex
 	closing bool
@@ -448,11 +449,32 @@ func (c *call) run() string {
 			c.send(message{Type: "bye", Text: "The performer ended the show."})
 			return "onair closed the show"
 		case <-c.lost:
+			if c.byeWithin(300 * time.Millisecond) {
+				return "the viewer hung up"
+			}
 			c.send(message{Type: "bye", Text: "The connection was lost."})
 			return "the connection to the viewer was lost"
 		case <-feedDone:
 			c.send(message{Type: "bye", Text: "The show has ended."})
 			return "the show went off air"
+		}
+	}
+}
+
+// byeWithin says whether the page's bye arrives within d: a page that hangs
+// up says bye and closes its connection at once, and the closing may be
+// seen first.
+func (c *call) byeWithin(d time.Duration) bool {
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	for {
+		select {
+		case m, ok := <-c.in:
+			if !ok || m.Type == "bye" {
+				return ok
+			}
+		case <-timeout.C:
+			return false
 		}
 	}
 }
@@ -466,23 +488,25 @@ func (c *call) send(m message) error {
 // the page falls silent.
 func (c *call) read() {
 	defer c.wg.Done()
+	defer close(c.readDone)
 	defer close(c.in)
 	c.ws.SetReadLimit(1 << 20) // an offer is a few kB
 	c.ws.SetPongHandler(func(string) error { return c.ws.SetReadDeadline(time.Now().Add(signallingTimeout)) })
 	for {
 		c.ws.SetReadDeadline(time.Now().Add(signallingTimeout))
-		var m message
-		if err := c.ws.ReadJSON(&m); err != nil {
-			var syn *json.SyntaxError
-			if errors.As(err, &syn) {
-				continue // not JSON: ignored, the connection stays
-			}
+		_, b, err := c.ws.ReadMessage()
+		if err != nil {
 			return
+		}
+		var m message
+		if json.Unmarshal(b, &m) != nil {
+			continue // not a message of ours: ignored, the connection stays
 		}
 		select {
 		case c.in <- m:
 		case <-c.stop:
-			return
+			// Ending: read on until the page answers our close (the
+			// closing handshake), so our bye is not lost to a reset.
 		}
 	}
 }
@@ -492,7 +516,12 @@ func (c *call) read() {
 func (c *call) cleanup() {
 	close(c.stop)
 	c.ws.SetWriteDeadline(time.Now().Add(time.Second))
-	c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	if c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")) == nil {
+		select { // the page's answer to our close, or a second
+		case <-c.readDone:
+		case <-time.After(time.Second):
+		}
+	}
 	c.ws.Close()
 	c.mu.Lock()
 	c.closing = true

@@ -84,6 +84,7 @@ type goViewer struct {
 	programPackets atomic.Int64
 	wg             sync.WaitGroup
 	stopReports    context.CancelFunc
+	msgs           chan message // what the page is told, read as it comes (as a browser does: pings answered)
 }
 
 // joinAsGoViewer connects to the link's signalling and sends an offer
@@ -98,6 +99,19 @@ func joinAsGoViewer(t *testing.T, srv *httptest.Server, tok string) *goViewer {
 		t.Fatal(err)
 	}
 	v.ws = ws
+	v.msgs = make(chan message, 64)
+	v.wg.Add(1)
+	go func() {
+		defer v.wg.Done()
+		defer close(v.msgs)
+		for {
+			var m message
+			if err := ws.ReadJSON(&m); err != nil {
+				return
+			}
+			v.msgs <- m
+		}
+	}()
 	m := &pion.MediaEngine{}
 	if err := m.RegisterDefaultCodecs(); err != nil {
 		t.Fatal(err)
@@ -210,12 +224,16 @@ func joinAsGoViewer(t *testing.T, srv *httptest.Server, tok string) *goViewer {
 // read is the next signalling message to the viewer.
 func (v *goViewer) read() message {
 	v.t.Helper()
-	v.ws.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var m message
-	if err := v.ws.ReadJSON(&m); err != nil {
-		v.t.Fatal(err)
+	select {
+	case m, ok := <-v.msgs:
+		if !ok {
+			v.t.Fatal("the signalling closed")
+		}
+		return m
+	case <-time.After(10 * time.Second):
+		v.t.Fatal("no message in 10 s")
 	}
-	return m
+	return message{}
 }
 
 // A viewer that sends VP8 (a Go peer here, so the test chooses what it

@@ -379,6 +379,9 @@ func TestPrivateShowBadInput(t *testing.T) {
 		t.Logf("offer %q → %q", bad, m.Text)
 	}
 	ws.WriteMessage(websocket.TextMessage, []byte("{not json"))
+	ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"stats","stats":{"width":"wide"}}`))
+	ws.WriteMessage(websocket.BinaryMessage, []byte{0, 1, 2})
+	time.Sleep(100 * time.Millisecond) // the messages are read (nothing to wait on: they change nothing)
 	if s := show.State(); s != ShowWaiting {
 		t.Errorf("after bad offers the show is %v, want still waiting", s)
 	}
