@@ -76,3 +76,22 @@ func (w WebRTCSettings) Validate() error {
 	}
 	return nil
 }
+
+// ViewersState is the phone monitor's and the private show's state, as
+// the window shows it.
+type ViewersState struct {
+	Monitor bool   // the phone monitor is on
+	Link    string // its link, token included ("" when off)
+	// Fingerprint is the local server's certificate's SHA-256, which the
+	// phone's certificate warning shows too.
+	Fingerprint string
+	Watching    int // phones watching the monitor
+
+	Private     bool   // a private show link is open
+	PrivateLink string // its link, token included
+	// Call is the private show in words: "waiting for your viewer", "in a
+	// call", "the viewer hung up", …
+	Call   string
+	InCall bool
+	Err    string // the last thing that went wrong, in words
+}

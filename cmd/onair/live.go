@@ -72,6 +72,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		statsFile   = fs.String("stats-file", "", "write the final statistics as JSON to this file (for benchmarks and scripts)")
 		retryMax    = fs.Duration("reconnect-max", 0, "longest wait between reconnect attempts, 5s to 1h (default 60s, or the profile's reconnect_max_sec)")
 		debugAddr   = fs.String("debug-addr", os.Getenv("ONAIR_DEBUG_ADDR"), "serve /debug/pprof/ and /debug/stats on this loopback address, e.g. 127.0.0.1:6060 (or set ONAIR_DEBUG_ADDR)")
+		monitor     = fs.Bool("monitor", false, "serve the phone monitor on the local network (prints its link, a key to the show: keep it to yourself)")
+		private     = fs.Bool("private", false, "open a private one-to-one show (prints its link for your one viewer)")
+		webrtcPort  = fs.Int("webrtc-port", 0, "the local HTTPS server's port for the phone monitor and private shows (default 8443)")
 		show        showFlags
 	)
 	show.define(fs)
@@ -152,6 +155,16 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 			p.Destinations[i].DynamicBitrate = !strings.HasPrefix(p.Destinations[i].URL, "file:")
 		}
 	}
+	if *monitor {
+		p.WebRTC.Monitor = true
+	}
+	if given["webrtc-port"] {
+		if *webrtcPort == 0 {
+			fmt.Fprintln(stderr, "onair live: --webrtc-port 0: give a port from 1024 to 65535")
+			return 2
+		}
+		p.WebRTC.Port = *webrtcPort
+	}
 	if *recordTo {
 		p.Destinations = append(p.Destinations, studio.Destination{Name: "recording", URL: "file://" + record.DefaultPath(time.Now())})
 	}
@@ -159,8 +172,8 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
 	}
-	if len(p.Enabled()) == 0 {
-		fmt.Fprintf(stderr, "onair live: no destination: give --dest URL or add one to %s\n", path)
+	if len(p.Enabled()) == 0 && !p.WebRTC.Monitor && !*private {
+		fmt.Fprintf(stderr, "onair live: no destination: give --dest URL (or --monitor, --private) or add one to %s\n", path)
 		return 2
 	}
 	dbg, err := listenDebug(*debugAddr, stderr)
@@ -191,11 +204,24 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	cfg.Duration = *duration
 	cfg.OnEvent = func(e outputs.Event) { printEvent(stderr, e) }
 	cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
+	viewers, ok := startViewers(p.WebRTC, *private, stdout, stderr)
+	if !ok {
+		return 1
+	}
+	if viewers != nil {
+		defer viewers.Close() // after the broadcast, which ends before runLive returns
+		cfg.Connectors[outputs.Viewers] = viewers.Connector()
+		cfg.Destinations = append(cfg.Destinations, wire.ViewersDestination)
+	}
 	b, err := studio.NewBroadcast(st, cfg)
 	if err != nil {
 		// Settings an encoder refuses are bad input like any other.
 		fmt.Fprintf(stderr, "onair live: %v\n", err)
 		return 2
+	}
+	if viewers != nil {
+		viewers.GoingLive(b, len(cfg.Destinations)-1)
+		defer viewers.GoingLive(nil, -1)
 	}
 	dbg.Serve(b.Stats)
 	for _, r := range b.Renditions() {

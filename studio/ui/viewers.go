@@ -13,6 +13,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"onair/studio"
 )
 
 // Viewers is onair's own WebRTC viewers, served from its local HTTPS
@@ -33,30 +35,12 @@ type Viewers interface {
 	// ClosePrivate ends the call and the link.
 	ClosePrivate()
 	// State is what there is to show.
-	State() ViewersState
+	State() studio.ViewersState
 	// ViewerPicture is the private show viewer's newest camera picture
 	// (nil: none).
 	ViewerPicture() image.Image
 	// OnChange is called, on any goroutine, when State changes.
 	OnChange(func())
-}
-
-// ViewersState is the phone monitor's and the private show's state.
-type ViewersState struct {
-	Monitor bool   // the phone monitor is on
-	Link    string // its link, token included ("" when off)
-	// Fingerprint is the local server's certificate's SHA-256, which the
-	// phone's certificate warning shows too.
-	Fingerprint string
-	Watching    int // phones watching the monitor
-
-	Private     bool   // a private show link is open
-	PrivateLink string // its link, token included
-	// Call is the private show in words: "waiting for your viewer", "in a
-	// call", "the viewer hung up", …
-	Call   string
-	InCall bool
-	Err    string // the last thing that went wrong, in words
 }
 
 // linkShownFor is how long a link and its QR code stay on screen: a link
@@ -90,9 +74,9 @@ type viewersPanel struct {
 	errLine    *widget.Label
 	box        fyne.CanvasObject
 	item       *widget.Accordion
-	shownUntil [2]time.Time // when each link hides again (UI goroutine)
-	last       ViewersState // UI goroutine
-	updating   bool         // setting the switch from the state: not the performer
+	shownUntil [2]time.Time        // when each link hides again (UI goroutine)
+	last       studio.ViewersState // UI goroutine
+	updating   bool                // setting the switch from the state: not the performer
 	// tileRunning: a goroutine redraws the tile (UI goroutine); inCall
 	// tells it when to stop.
 	tileRunning bool

@@ -10,19 +10,21 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"onair/studio"
 )
 
 // fakeViewers is the phone monitor and private show as the test sets them.
 type fakeViewers struct {
 	mu       sync.Mutex
-	s        ViewersState
+	s        studio.ViewersState
 	calls    []string
 	onChange func()
 	pic      image.Image
 	failOn   string
 }
 
-func (f *fakeViewers) change(do func(*ViewersState)) {
+func (f *fakeViewers) change(do func(*studio.ViewersState)) {
 	f.mu.Lock()
 	do(&f.s)
 	fn := f.onChange
@@ -48,38 +50,38 @@ func (f *fakeViewers) SetMonitor(on bool) error {
 		if err := f.record("monitor on"); err != nil {
 			return err
 		}
-		f.change(func(s *ViewersState) {
+		f.change(func(s *studio.ViewersState) {
 			s.Monitor, s.Link, s.Fingerprint = true, "https://192.168.1.20:8443/watch/tok1", "AB:CD:EF:01:23:45:67:89:AB:CD"
 		})
 		return nil
 	}
 	f.record("monitor off")
-	f.change(func(s *ViewersState) { s.Monitor, s.Link, s.Watching = false, "", 0 })
+	f.change(func(s *studio.ViewersState) { s.Monitor, s.Link, s.Watching = false, "", 0 })
 	return nil
 }
 
 func (f *fakeViewers) RotateMonitor() error {
 	f.record("rotate")
-	f.change(func(s *ViewersState) { s.Link, s.Watching = "https://192.168.1.20:8443/watch/tok2", 0 })
+	f.change(func(s *studio.ViewersState) { s.Link, s.Watching = "https://192.168.1.20:8443/watch/tok2", 0 })
 	return nil
 }
 
 func (f *fakeViewers) OpenPrivate() error {
 	f.record("open private")
-	f.change(func(s *ViewersState) {
+	f.change(func(s *studio.ViewersState) {
 		s.Private, s.PrivateLink, s.Call = true, "https://192.168.1.20:8443/show/ptok", "Waiting for your viewer."
 	})
 	return nil
 }
 func (f *fakeViewers) HangUp() {
 	f.record("hang up")
-	f.change(func(s *ViewersState) { s.InCall, s.Call = false, "You hung up." })
+	f.change(func(s *studio.ViewersState) { s.InCall, s.Call = false, "You hung up." })
 }
 func (f *fakeViewers) ClosePrivate() {
 	f.record("close private")
-	f.change(func(s *ViewersState) { s.Private, s.PrivateLink, s.InCall = false, "", false })
+	f.change(func(s *studio.ViewersState) { s.Private, s.PrivateLink, s.InCall = false, "", false })
 }
-func (f *fakeViewers) State() ViewersState {
+func (f *fakeViewers) State() studio.ViewersState {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.s
@@ -129,7 +131,7 @@ func TestViewersPanel(t *testing.T) {
 	if !strings.Contains(shownText(w), "AB:CD:EF:01:23:45:67:89…") {
 		t.Errorf("no fingerprint shown: %q", shownText(w))
 	}
-	v.change(func(s *ViewersState) { s.Watching = 2 })
+	v.change(func(s *studio.ViewersState) { s.Watching = 2 })
 	loop.until(t, 3*time.Second, "the viewer count", func() bool { return strings.Contains(shownText(w), "2 phones watching") })
 	test.Tap(p.monShow)
 	loop.until(t, 3*time.Second, "the code is shown", func() bool { return p.monQR.Visible() && p.monQR.Image != nil })
@@ -155,7 +157,7 @@ func TestViewersPanel(t *testing.T) {
 	v.mu.Lock()
 	v.pic = pic
 	v.mu.Unlock()
-	v.change(func(s *ViewersState) { s.InCall, s.Call = true, "In a call: the viewer sees you at 30 fps." })
+	v.change(func(s *studio.ViewersState) { s.InCall, s.Call = true, "In a call: the viewer sees you at 30 fps." })
 	loop.until(t, 3*time.Second, "the viewer's camera in its tile", func() bool { return p.tile.Visible() && p.tile.Image == image.Image(pic) })
 	test.Tap(p.privHang)
 	loop.until(t, 3*time.Second, "the call ends", func() bool { return !p.tile.Visible() && strings.Contains(shownText(w), "You hung up") })
