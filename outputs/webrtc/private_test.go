@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	pion "github.com/pion/webrtc/v4"
 
 	"onair/capture"
 	"onair/encoder"
@@ -305,7 +306,8 @@ func TestPrivateShowBadInput(t *testing.T) {
 	defer sink.Close()
 	var logs strings.Builder
 	var logMu sync.Mutex
-	show, srv := privateShow(t, PrivateConfig{Program: p})
+	stun := []pion.ICEServer{{URLs: []string{"stun:stun.example.net:3478"}}}
+	show, srv := privateShow(t, PrivateConfig{Program: p, ICEServers: stun})
 	show.cfg.Logf = func(f string, a ...any) {
 		logMu.Lock()
 		defer logMu.Unlock()
@@ -350,8 +352,8 @@ func TestPrivateShowBadInput(t *testing.T) {
 		}
 		return m
 	}
-	if m := read(ws); m.Type != "config" {
-		t.Fatalf("first message %+v, want config", m)
+	if m := read(ws); m.Type != "config" || len(m.ICEServers) != 1 || m.ICEServers[0].URLs[0] != stun[0].URLs[0] {
+		t.Fatalf("first message %+v, want config with the STUN server", m)
 	}
 
 	// The same link again: refused, over the WebSocket and over plain HTTP.
