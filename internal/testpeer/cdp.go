@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,4 +119,78 @@ func (c *Chromium) Eval(ctx context.Context, expr string, out any) error {
 		}
 		return json.Unmarshal(m.Result.Result.Value, out)
 	}
+}
+
+// ClockLatency is what MeasureClock read: for each frame the page decoded,
+// the age of the clock burned into it (capture.TestCard's clock strip)
+// when its last packet arrived and when it was to be shown, in ms.
+type ClockLatency struct {
+	Receive []float64 `json:"receive"`
+	Display []float64 `json:"display"`
+	Unread  int       `json:"unread"` // frames without a receive time
+}
+
+// MeasureClock watches the page's video element (a CSS selector) for d:
+// each frame it presents is drawn to a canvas, its top 16 rows read as a
+// clock strip of bits cells (the wall clock in ms modulo 2^24, bit k light
+// in the k-th cell), and its age taken against the frame's receive and
+// display times (Chromium's requestVideoFrameCallback metadata).
+func (c *Chromium) MeasureClock(ctx context.Context, selector string, bits int, d time.Duration) (ClockLatency, error) {
+	sel, _ := json.Marshal(selector)
+	probe := fmt.Sprintf(`(() => {
+		const v = document.querySelector(%s), bits = %d;
+		const c = document.createElement('canvas'), g = c.getContext('2d', {willReadFrequently: true});
+		window.clockLatency = {receive: [], display: [], unread: 0};
+		// Signed: the page's time origin may be a few ms off the test's clock.
+		const age = (t, code) => { const d = ((Math.round(t) & 0xffffff) - code + 0x1000000) %% 0x1000000; return d >= 0x800000 ? d - 0x1000000 : d; };
+		const step = (now, md) => {
+			const w = md.width; c.width = w; c.height = 16;
+			g.drawImage(v, 0, 0, w, 16, 0, 0, w, 16);
+			const px = g.getImageData(0, 0, w, 16).data, cell = (w / bits) & ~1;
+			let code = 0;
+			for (let k = 0; k < bits; k++) if (px[(8 * w + k * cell + (cell >> 1)) * 4] > 128) code |= 1 << k;
+			if (md.receiveTime) window.clockLatency.receive.push(age(performance.timeOrigin + md.receiveTime, code));
+			else window.clockLatency.unread++;
+			window.clockLatency.display.push(age(performance.timeOrigin + md.expectedDisplayTime, code));
+			v.requestVideoFrameCallback(step);
+		};
+		v.requestVideoFrameCallback(step);
+		return true;
+	})()`, sel, bits)
+	if err := c.Eval(ctx, probe, nil); err != nil {
+		return ClockLatency{}, err
+	}
+	select {
+	case <-ctx.Done():
+		return ClockLatency{}, ctx.Err()
+	case <-time.After(d):
+	}
+	var l ClockLatency
+	err := c.Eval(ctx, "window.clockLatency", &l)
+	return l, err
+}
+
+// Summary is the min, median and max of v (zeros when empty).
+func Summary(v []float64) [3]float64 {
+	if len(v) == 0 {
+		return [3]float64{}
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return [3]float64{v[0], v[len(v)/2], v[len(v)-1]}
+}
+
+// Plausible is the share of ages that read as a real one (-50 ms to 2 s):
+// a strip read wrong gives any number in 4.6 hours.
+func (l ClockLatency) Plausible() float64 {
+	if len(l.Receive) == 0 {
+		return 0
+	}
+	n := 0
+	for _, d := range l.Receive {
+		if d > -50 && d < 2000 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(l.Receive))
 }

@@ -4,13 +4,11 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -317,56 +315,22 @@ func TestMonitorInChromium(t *testing.T) {
 	if n := m.Viewers(); n != 1 {
 		t.Errorf("%d viewers counted, want 1", n)
 	}
-	// The probe: each frame Chromium decodes, its clock strip read back
-	// against when the frame arrived (receiveTime) and was to be shown.
-	probe := fmt.Sprintf(`(() => {
-		const v = document.getElementById('v'), bits = %d;
-		const c = document.createElement('canvas'), g = c.getContext('2d', {willReadFrequently: true});
-		window.latency = {receive: [], display: [], unread: 0};
-		const step = (now, md) => {
-			const w = md.width; c.width = w; c.height = 16;
-			g.drawImage(v, 0, 0, w, 16, 0, 0, w, 16);
-			const px = g.getImageData(0, 0, w, 16).data, cell = (w / bits) & ~1;
-			let code = 0;
-			for (let k = 0; k < bits; k++) if (px[(8 * w + k * cell + (cell >> 1)) * 4] > 128) code |= 1 << k;
-			// Signed: the browser's time origin may be a few ms off Go's.
-			const ms = (t) => { const d = ((Math.round(t) & 0xffffff) - code + 0x1000000) %% 0x1000000; return d >= 0x800000 ? d - 0x1000000 : d; };
-			if (md.receiveTime) window.latency.receive.push(ms(performance.timeOrigin + md.receiveTime));
-			else window.latency.unread++;
-			window.latency.display.push(ms(performance.timeOrigin + md.expectedDisplayTime));
-			v.requestVideoFrameCallback(step);
-		};
-		v.requestVideoFrameCallback(step);
-		return true;
-	})()`, capture.ClockBits)
-	if err := eval(probe, nil); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(5 * time.Second) // five seconds of frames to measure
-	var lat struct {
-		Receive []float64 `json:"receive"`
-		Display []float64 `json:"display"`
-		Unread  int       `json:"unread"`
-	}
-	if err := eval("window.latency", &lat); err != nil {
+	// Each frame Chromium decodes: its clock strip against when it
+	// arrived and when it was to be shown.
+	mctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	lat, err := c.MeasureClock(mctx, "video", capture.ClockBits, 5*time.Second)
+	cancel()
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(lat.Receive) < 100 {
 		t.Fatalf("%d frames measured in 5 s (%d without a receive time)", len(lat.Receive), lat.Unread)
 	}
-	recv, disp := summarize(lat.Receive), summarize(lat.Display)
+	recv, disp := testpeer.Summary(lat.Receive), testpeer.Summary(lat.Display)
 	t.Logf("glass-to-glass over %d frames: to receive min/median/max %.0f/%.0f/%.0f ms; to display %.0f/%.0f/%.0f ms",
 		len(lat.Receive), recv[0], recv[1], recv[2], disp[0], disp[1], disp[2])
-	// A strip read wrong gives any number in 4.6 hours: nearly every frame
-	// must read as a plausible age.
-	plausible := 0
-	for _, d := range lat.Receive {
-		if d > -50 && d < 2000 {
-			plausible++
-		}
-	}
-	if plausible*10 < len(lat.Receive)*9 {
-		t.Errorf("only %d of %d frames' clock strips read as a plausible age", plausible, len(lat.Receive))
+	if p := lat.Plausible(); p < 0.9 {
+		t.Errorf("only %.0f %% of the frames' clock strips read as a plausible age", p*100)
 	}
 	if recv[1] > 300 {
 		t.Errorf("glass-to-glass (to receive) median %.0f ms, want ≤ 300", recv[1])
@@ -387,11 +351,4 @@ func TestMonitorInChromium(t *testing.T) {
 	if n := m.Viewers(); n != 0 {
 		t.Errorf("%d viewers after the new link, want 0", n)
 	}
-}
-
-// summarize is min, median and max.
-func summarize(v []float64) [3]float64 {
-	v = slices.Clone(v)
-	slices.Sort(v)
-	return [3]float64{v[0], v[len(v)/2], v[len(v)-1]}
 }
