@@ -94,6 +94,10 @@ func runStudio(stderr io.Writer) int {
 		}
 	})
 	defer save.close()
+	// The phone monitor and private shows: the local server starts when
+	// the performer first turns one on.
+	viewers := wire.NewViewers(p.WebRTC, wire.CertDir())
+	defer viewers.Close() // after the window and its broadcast have stopped
 	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	sources := windowSources(srcs)
@@ -105,11 +109,19 @@ func runStudio(stderr io.Writer) int {
 		GoLive: func() (ui.Broadcast, error) {
 			cfg := wire.BroadcastConfig(profile())
 			cfg.OnNotice = func(n string) { fmt.Fprintln(stderr, "notice:", n) }
+			// The viewers can join later (the monitor turned on while
+			// live): their connector is always there.
+			cfg.Connectors[outputs.Viewers] = viewers.Connector()
+			index := -1
+			if viewers.Wanted() {
+				cfg.Destinations = append(cfg.Destinations, wire.ViewersDestination)
+				index = len(cfg.Destinations) - 1
+			}
 			b, err := studio.NewBroadcast(st, cfg)
 			if err != nil {
 				return nil, err
 			}
-			return b, nil
+			return &liveWithViewers{Broadcast: b, viewers: viewers, index: index}, nil
 		},
 		OnChange: func(ds []studio.Destination) {
 			mu.Lock()
@@ -126,6 +138,7 @@ func runStudio(stderr io.Writer) int {
 		},
 		Redact:      redact,
 		Sources:     sources,
+		Viewers:     viewers,
 		Show:        st,
 		Mic:         mainStrip(srcs),
 		StudioStats: st.Stats,
@@ -205,6 +218,17 @@ func runStudio(stderr io.Writer) int {
 	}()
 
 	w.Start()
+	if p.WebRTC.Monitor {
+		// The server takes a moment; the window says if it fails.
+		started := make(chan struct{})
+		go func() {
+			defer close(started)
+			if err := viewers.SetMonitor(true); err != nil {
+				fmt.Fprintln(stderr, "onair:", err)
+			}
+		}()
+		defer func() { <-started }() // before viewers.Close
+	}
 	// Scripted runs (the benchmark, make screenshot): live, the editor or
 	// the pre-flight as the window opens.
 	if os.Getenv("ONAIR_STUDIO_GO_LIVE") == "1" {
@@ -215,6 +239,10 @@ func runStudio(stderr io.Writer) int {
 		w.AddDestination()
 	case "check":
 		w.Check()
+	case "viewers":
+		w.OpenViewers(false)
+	case "viewers-code": // the link on screen: for a look, never for a picture to publish
+		w.OpenViewers(true)
 	}
 	a.Run()
 	w.LoopEnded() // Fyne may have quit on a signal by itself: GLFW is gone
@@ -293,4 +321,18 @@ func (s *saver) put(p studio.Profile) {
 func (s *saver) close() {
 	s.once.Do(func() { close(s.next) })
 	<-s.done
+}
+
+// liveWithViewers is a broadcast that tells the viewers while it runs (so
+// the monitor turned on mid-show joins it, and off stops feeding it).
+type liveWithViewers struct {
+	*studio.Broadcast
+	viewers *wire.Viewers
+	index   int // the viewers destination's, -1 without
+}
+
+func (l *liveWithViewers) Run(ctx context.Context) error {
+	l.viewers.GoingLive(l.Broadcast, l.index)
+	defer l.viewers.GoingLive(nil, -1)
+	return l.Broadcast.Run(ctx)
 }

@@ -95,7 +95,6 @@ func (w *Window) newViewersPanel(v Viewers) *viewersPanel {
 	p.monQR, p.monLink = qrImage(), linkLabel()
 	p.fingerprint = widget.NewLabel("")
 	p.fingerprint.Wrapping = fyne.TextWrapWord
-	p.fingerprint.TextStyle.Monospace = true
 
 	p.privOpen = widget.NewButtonWithIcon("New private show link", theme.ContentAddIcon(), func() {
 		p.call(func() error { return v.OpenPrivate() })
@@ -205,16 +204,19 @@ func (p *viewersPanel) refresh() {
 	p.updating = true
 	p.monitor.SetChecked(s.Monitor)
 	p.updating = false
-	if s.Link != prev.Link || s.PrivateLink != prev.PrivateLink {
-		// A new link: the old code must not stay on screen.
-		p.shownUntil = [2]time.Time{}
+	// A link replaced: its old code must not stay on screen.
+	if prev.Link != "" && s.Link != prev.Link {
+		p.shownUntil[0] = time.Time{}
+	}
+	if prev.PrivateLink != "" && s.PrivateLink != prev.PrivateLink {
+		p.shownUntil[1] = time.Time{}
 	}
 	shown := func(i int) bool { return !p.shownUntil[i].IsZero() && time.Now().Before(p.shownUntil[i]) }
 	if s.Monitor {
 		p.monLine.SetText(fmt.Sprintf("On: %s. Scan the code with your phone (same Wi-Fi).", watching(s.Watching)))
 		p.monShow.Show()
 		p.monRotate.Show()
-		p.fingerprint.SetText("Your phone will warn that the certificate is not trusted: open it if its SHA-256 fingerprint starts with " + shortFingerprint(s.Fingerprint))
+		p.fingerprint.SetText("Certificate " + shortFingerprint(s.Fingerprint) + " — your phone warns that nobody vouches for it: open the page if its SHA-256 fingerprint starts the same.")
 		p.fingerprint.Show()
 	} else {
 		p.monLine.SetText("Off: nothing is served.")
@@ -332,4 +334,21 @@ func (p *viewersPanel) runTile() {
 	if !ok {
 		p.tileRunning = false // the window is closing
 	}
+}
+
+// OpenViewers unfolds the phone monitor and private show panel (scripted
+// runs: the screenshots); reveal also shows the monitor's code.
+func (w *Window) OpenViewers(reveal bool) {
+	w.do(func() {
+		if w.viewers == nil {
+			return
+		}
+		if w.sources != nil {
+			w.sources.pickers.Close(0) // room for it
+		}
+		w.viewers.item.Open(0)
+		if reveal {
+			w.viewers.reveal(0)
+		}
+	})
 }

@@ -509,11 +509,13 @@ func (w *Window) tapGoLive() {
 	}
 	switch w.state {
 	case offAir:
-		if len(w.cfg.Destinations) == 0 || w.cfg.GoLive == nil {
+		// The phone monitor or a private show is a show on its own.
+		viewers := w.cfg.Viewers != nil && (w.viewers.last.Monitor || w.viewers.last.Private)
+		if (len(w.cfg.Destinations) == 0 && !viewers) || w.cfg.GoLive == nil {
 			w.showError(w.noDestination())
 			return
 		}
-		if w.enabledRows() == 0 {
+		if w.enabledRows() == 0 && !viewers {
 			w.showError(w.allDisabled())
 			return
 		}
