@@ -97,7 +97,7 @@ func runStudio(stderr io.Writer) int {
 	// The phone monitor and private shows: the local server starts when
 	// the performer first turns one on.
 	viewers := wire.NewViewers(p.WebRTC, wire.CertDir())
-	defer viewers.Close() // after the window and its broadcast have stopped
+	defer viewers.Close()                  // after the window and its broadcast have stopped
 	a := app.NewWithID("studio.onair.app") // as in FyneApp.toml
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	sources := windowSources(srcs)
