@@ -110,7 +110,7 @@ func (v *Viewers) serverLocked() (*webrtc.Server, error) {
 		OnViewerFrame:   func(p *image.YCbCr) { v.picture.Store(p) },
 		OnChange:        v.changed,
 	})
-	srv.Handle("/show/", v.show)
+	srv.HandleOpen("/show/", v.show) // the viewer may be anywhere
 	return srv, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -350,5 +351,37 @@ func TestMonitorInChromium(t *testing.T) {
 	})
 	if n := m.Viewers(); n != 0 {
 		t.Errorf("%d viewers after the new link, want 0", n)
+	}
+}
+
+// The monitor answers the local network only; a route served open (the
+// private show's) answers anyone.
+func TestServerLocalOnly(t *testing.T) {
+	srv, err := NewServer(ServerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	srv.Handle("/watch/", ok)
+	srv.HandleOpen("/show/", ok)
+	h := srv.guard(srv.mux)
+	for _, c := range []struct {
+		path, remote string
+		want         int
+	}{
+		{"/watch/x", "192.168.1.9:5000", http.StatusTeapot},
+		{"/watch/x", "203.0.113.9:5000", http.StatusForbidden},
+		{"/show/x", "203.0.113.9:5000", http.StatusTeapot},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, c.path, nil)
+		req.RemoteAddr = c.remote
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%s from %s: %d, want %d", c.path, c.remote, rec.Code, c.want)
+		}
+		if rec.Header().Get("Referrer-Policy") != "no-referrer" {
+			t.Errorf("%s: no referrer policy", c.path)
+		}
 	}
 }

@@ -137,8 +137,14 @@ func (s *Server) Fingerprint() string { return s.fingerprint }
 // Chromium's --ignore-certificate-errors-spki-list takes).
 func (s *Server) SPKIHash() string { return s.spki }
 
-// Handle serves h for pattern (http.ServeMux's patterns).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+// Handle serves h for pattern (http.ServeMux's patterns), to the local
+// network only.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, localOnly(h)) }
+
+// HandleOpen serves h for pattern to anyone who reaches the server: the
+// private show's viewer may be anywhere (a token of one use guards it; the
+// performer's router decides whether the server can be reached at all).
+func (s *Server) HandleOpen(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // onClose adds what Close ends (before the server shuts down).
 func (s *Server) onClose(f func()) {
@@ -181,14 +187,21 @@ func (s *Server) Close() error {
 	return err
 }
 
-// guard refuses whoever is not on the local network and keeps the pages
-// out of caches and referrers (their address holds a token).
-func (s *Server) guard(h http.Handler) http.Handler {
+// localOnly refuses whoever is not on the local network.
+func localOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !localRemote(r.RemoteAddr) {
 			http.Error(w, "onair serves its own network only", http.StatusForbidden)
 			return
 		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// guard keeps the pages out of caches and referrers (their address holds
+// a token).
+func (s *Server) guard(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
