@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"onair/capture/device"
 	"onair/encoder/libav"
 	"onair/outputs"
 	"onair/outputs/webrtc"
@@ -40,6 +41,12 @@ type Viewers struct {
 	closed    bool
 
 	picture atomic.Pointer[image.YCbCr] // the private viewer's newest camera picture
+
+	// The private viewer's voice on the performer's sound output, opened
+	// at their first sound and closed when the call ends.
+	spMu     sync.Mutex
+	speaker  *device.Speaker
+	spFailed bool // said once: no output to play on
 }
 
 // LiveBroadcast is what Viewers needs of the broadcast on air
@@ -108,10 +115,63 @@ func (v *Viewers) serverLocked() (*webrtc.Server, error) {
 		NewDecoder:      func(codec string) (webrtc.VideoDecoder, error) { return libav.NewVideoDecoder(codec) },
 		NewAudioDecoder: func() (webrtc.AudioDecoder, error) { return libav.NewOpusDecoder() },
 		OnViewerFrame:   func(p *image.YCbCr) { v.picture.Store(p) },
-		OnChange:        v.changed,
+		OnViewerAudio:   v.hear,
+		OnChange:        v.showChanged,
 	})
 	srv.HandleOpen("/show/", v.show) // the viewer may be anywhere
 	return srv, nil
+}
+
+// hear plays the private viewer's voice on the performer's sound output
+// (opened at the first sound of a call).
+func (v *Viewers) hear(l, r []float32) {
+	v.mu.Lock()
+	show := v.show
+	v.mu.Unlock()
+	if show == nil || show.State() != webrtc.ShowInCall {
+		return // the last packets of a call over: no output opened again
+	}
+	v.spMu.Lock()
+	defer v.spMu.Unlock()
+	if v.speaker == nil && !v.spFailed {
+		sp, err := device.OpenSpeaker()
+		if err != nil {
+			v.spFailed = true
+			v.mu.Lock()
+			v.err = "Your viewer's voice cannot be played: " + err.Error()
+			v.mu.Unlock()
+			v.changed()
+			return
+		}
+		v.speaker = sp
+	}
+	if v.speaker != nil {
+		v.speaker.Write(l, r)
+	}
+}
+
+// quiet closes the sound output (the call is over).
+func (v *Viewers) quiet() {
+	v.spMu.Lock()
+	sp := v.speaker
+	v.speaker, v.spFailed = nil, false
+	v.spMu.Unlock()
+	if sp != nil {
+		sp.Close()
+	}
+}
+
+// showChanged follows the private show: out of a call, the viewer's
+// picture and voice go.
+func (v *Viewers) showChanged() {
+	v.mu.Lock()
+	show := v.show
+	v.mu.Unlock()
+	if show != nil && show.State() != webrtc.ShowInCall {
+		v.picture.Store(nil)
+		v.quiet()
+	}
+	v.changed()
 }
 
 // changed tells the window.
@@ -302,6 +362,7 @@ func (v *Viewers) Close() {
 	if srv != nil {
 		srv.Close()
 	}
+	v.quiet()
 }
 
 // CertDir is where the local server's certificate is kept: beside the
