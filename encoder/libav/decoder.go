@@ -34,10 +34,8 @@ import (
 // VideoDecoder decodes H.264 (Annex B access units) or VP8 frames into
 // Go-owned pictures: what a WebRTC viewer's camera sends us.
 type VideoDecoder struct {
-	name  string
-	cc    *astiav.CodecContext
-	frame *astiav.Frame
-	pkt   *astiav.Packet
+	decoding
+	name string
 }
 
 // NewVideoDecoder opens FFmpeg's decoder for codec: "H264" or "VP8" (case
@@ -57,7 +55,7 @@ func NewVideoDecoder(codec string) (*VideoDecoder, error) {
 	if c == nil {
 		return nil, fmt.Errorf("the %s decoder is missing from this FFmpeg build", name)
 	}
-	d := &VideoDecoder{name: name, cc: astiav.AllocCodecContext(c)}
+	d := &VideoDecoder{name: name, decoding: decoding{cc: astiav.AllocCodecContext(c)}}
 	if d.cc == nil {
 		return nil, fmt.Errorf("allocating the %s decoder failed", name)
 	}
@@ -164,8 +162,15 @@ func copyPlane(dst []byte, dstStride int, src *C.uint8_t, srcStride, w, h int) {
 	}
 }
 
+// decoding is what a decoder holds in C memory, one owner each.
+type decoding struct {
+	cc    *astiav.CodecContext
+	frame *astiav.Frame
+	pkt   *astiav.Packet
+}
+
 // Close frees the decoder; it is safe to call more than once.
-func (d *VideoDecoder) Close() {
+func (d *decoding) Close() {
 	if d.pkt != nil {
 		d.pkt.Free()
 		d.pkt = nil
@@ -183,9 +188,7 @@ func (d *VideoDecoder) Close() {
 // OpusDecoder decodes the Opus a browser sends (a viewer's microphone) into
 // 48 kHz stereo float samples in Go memory.
 type OpusDecoder struct {
-	cc    *astiav.CodecContext
-	frame *astiav.Frame
-	pkt   *astiav.Packet
+	decoding
 }
 
 // NewOpusDecoder opens FFmpeg's Opus decoder for 48 kHz stereo.
@@ -194,7 +197,7 @@ func NewOpusDecoder() (*OpusDecoder, error) {
 	if c == nil {
 		return nil, errors.New("the Opus decoder is missing from this FFmpeg build")
 	}
-	d := &OpusDecoder{cc: astiav.AllocCodecContext(c)}
+	d := &OpusDecoder{decoding: decoding{cc: astiav.AllocCodecContext(c)}}
 	if d.cc == nil {
 		return nil, errors.New("allocating the Opus decoder failed")
 	}
@@ -249,21 +252,5 @@ func (d *OpusDecoder) Decode(pkt []byte) (l, r []float32, err error) {
 			l, r = append(l, fl...), append(r, fr...)
 		}
 		d.frame.Unref()
-	}
-}
-
-// Close frees the decoder; it is safe to call more than once.
-func (d *OpusDecoder) Close() {
-	if d.pkt != nil {
-		d.pkt.Free()
-		d.pkt = nil
-	}
-	if d.frame != nil {
-		d.frame.Free()
-		d.frame = nil
-	}
-	if d.cc != nil {
-		d.cc.Free()
-		d.cc = nil
 	}
 }

@@ -213,8 +213,20 @@ func (v *Viewers) feedLocked() func() {
 
 // SetMonitor turns the phone monitor on or off.
 func (v *Viewers) SetMonitor(on bool) error {
+	var mon *webrtc.Monitor
+	return v.turn(on, func() { v.monitor, mon = on, v.mon }, func() {
+		if mon != nil {
+			mon.Enable(on) // it tells of the change: not under v.mu
+		}
+	})
+}
+
+// turn starts the server when needed (start), sets what is wanted under
+// v.mu (set), then, with the lock released, does what follows (then) and
+// makes the broadcast on air feed the viewers, or stop, as now wanted.
+func (v *Viewers) turn(start bool, set, then func()) error {
 	v.mu.Lock()
-	if on {
+	if start {
 		if _, err := v.serverLocked(); err != nil {
 			v.err = err.Error()
 			v.mu.Unlock()
@@ -222,14 +234,11 @@ func (v *Viewers) SetMonitor(on bool) error {
 			return err
 		}
 	}
-	v.monitor = on
+	set()
 	v.err = ""
-	mon := v.mon
 	after := v.feedLocked()
 	v.mu.Unlock()
-	if mon != nil {
-		mon.Enable(on) // it tells of the change: not under v.mu
-	}
+	then()
 	after()
 	v.changed()
 	return nil
@@ -250,22 +259,11 @@ func (v *Viewers) RotateMonitor() error {
 
 // OpenPrivate makes a new private show link (ending a call under way).
 func (v *Viewers) OpenPrivate() error {
-	v.mu.Lock()
-	if _, err := v.serverLocked(); err != nil {
-		v.err = err.Error()
-		v.mu.Unlock()
-		v.changed()
-		return err
-	}
-	v.private = true
-	v.err = ""
-	show := v.show
-	after := v.feedLocked()
-	v.mu.Unlock()
-	show.Open()
-	after()
-	v.changed()
-	return nil
+	var show *webrtc.PrivateShow
+	return v.turn(true, func() { v.private, show = true, v.show }, func() {
+		v.quiet()
+		show.Open()
+	})
 }
 
 // HangUp ends the private call.
