@@ -138,32 +138,36 @@ func (f *Feed) Close() error {
 func (f *Feed) Done() <-chan struct{} { return f.done }
 
 // Attach binds the feed's tracks to pc (after its remote offer is set, the
-// browser's receiving transceivers take them), reads the peer's RTCP for
-// keyframe requests, and asks for a keyframe so the peer starts at once.
-// The caller owns pc: it must Close pc before calling detach, which waits
-// for the RTCP readers.
+// browser's receiving transceivers take them) and reads the peer's RTCP for
+// keyframe requests. The caller owns pc: it must Close pc before calling
+// detach, which waits for the RTCP readers. Call RequestKeyframe when the
+// peer's connection is up: a keyframe asked for now would be spent before
+// the peer can receive it, and the rate limit would then hold back the
+// peer's own request.
 func (f *Feed) Attach(pc *pion.PeerConnection) (detach func(), err error) {
 	if f.closed.Load() {
 		return nil, ErrFeedEnded
 	}
-	var wg sync.WaitGroup
+	var senders []*pion.RTPSender
 	for _, w := range []*trackWriter{f.video, f.audio} {
 		if w == nil {
 			continue
 		}
 		sender, err := pc.AddTrack(w.track)
 		if err != nil {
-			wg.Wait() // pc is not closed yet: the readers started end when it is
 			return nil, fmt.Errorf("adding the program's %s: %w", w.stream.Kind, err)
 		}
+		senders = append(senders, sender)
+	}
+	var wg sync.WaitGroup
+	for _, s := range senders {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			f.readRTCP(sender)
+			f.readRTCP(s)
 		}()
 	}
 	f.peers.Add(1)
-	f.keys.request()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
@@ -172,6 +176,10 @@ func (f *Feed) Attach(pc *pion.PeerConnection) (detach func(), err error) {
 		})
 	}, nil
 }
+
+// RequestKeyframe asks the encoder for a keyframe (rate-limited): a peer's
+// connection just came up.
+func (f *Feed) RequestKeyframe() { f.keys.request() }
 
 // readRTCP drains a sender's RTCP and passes keyframe requests on, until
 // its PeerConnection closes.

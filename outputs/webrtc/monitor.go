@@ -304,7 +304,10 @@ func (m *Monitor) answer(feed *Feed, offer string, loopback bool) (*monitorViewe
 		}
 	}()
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
-		if st == pion.PeerConnectionStateFailed || st == pion.PeerConnectionStateClosed {
+		switch st {
+		case pion.PeerConnectionStateConnected:
+			feed.RequestKeyframe() // the page starts at once
+		case pion.PeerConnectionStateFailed, pion.PeerConnectionStateClosed:
 			v.drop()
 		}
 	})

@@ -597,6 +597,7 @@ func (c *call) answer(f *Feed, offer string) (string, error) {
 	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
 		switch st {
 		case pion.PeerConnectionStateConnected:
+			f.RequestKeyframe() // the viewer starts at once
 			c.connOnce.Do(func() { close(c.connected) })
 		case pion.PeerConnectionStateFailed:
 			lost()
