@@ -26,10 +26,14 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"strconv"
 	"unsafe"
 
 	"github.com/asticode/go-astiav"
 )
+
+// MaxDecodePixels is the largest picture a VideoDecoder takes: 4096x2304.
+const MaxDecodePixels = 4096 * 2304
 
 // VideoDecoder decodes H.264 (Annex B access units) or VP8 frames into
 // Go-owned pictures: what a WebRTC viewer's camera sends us.
@@ -61,7 +65,15 @@ func NewVideoDecoder(codec string) (*VideoDecoder, error) {
 	}
 	// One picture in, one out: no frame threads (they hold pictures back).
 	d.cc.SetThreadCount(1)
-	if err := d.cc.Open(c, nil); err != nil {
+	// A stranger's browser sends these pictures: no bigger than 4K (a
+	// keyframe may claim 16000x16000 and cost gigabytes).
+	opts := astiav.NewDictionary()
+	defer opts.Free()
+	if err := opts.Set("max_pixels", strconv.Itoa(MaxDecodePixels), 0); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("limiting the %s decoder: %w", name, err)
+	}
+	if err := d.cc.Open(c, opts); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("opening the %s decoder: %w", name, err)
 	}
@@ -143,8 +155,8 @@ func (d *VideoDecoder) copyOut() (*image.YCbCr, error) {
 		return nil, fmt.Errorf("the %s decoder gave %s pictures, only 4:2:0 is handled", d.name, pf)
 	}
 	w, h := f.Width(), f.Height()
-	if w <= 0 || h <= 0 {
-		return nil, fmt.Errorf("the %s decoder gave a %dx%d picture", d.name, w, h)
+	if w <= 0 || h <= 0 || w*h > MaxDecodePixels {
+		return nil, fmt.Errorf("the %s decoder gave a %dx%d picture (at most 4096x2304 is taken)", d.name, w, h)
 	}
 	img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 	cf := (*C.AVFrame)(f.UnsafePointer())

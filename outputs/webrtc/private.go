@@ -380,7 +380,7 @@ func (c *call) run() string {
 	connected := c.connected
 	var offer string
 	var feedDone <-chan struct{}
-	waitSent := false
+	waitSent, failed := false, false
 	tryAnswer := func() {
 		f := c.s.cfg.Program.Current()
 		if f == nil {
@@ -391,10 +391,14 @@ func (c *call) run() string {
 			return
 		}
 		sdpAnswer, err := c.answer(f, offer)
+		if errors.Is(err, ErrFeedEnded) {
+			return // the show ended meanwhile: answered when the next one starts
+		}
 		offer = ""
 		if err != nil {
 			c.s.cfg.Logf("private show: %v", err)
 			c.send(message{Type: "error", Code: "offer", Text: err.Error()})
+			failed = true // the page shows it and offers no more: the link must not stay taken
 			return
 		}
 		feedDone = f.Done()
@@ -413,7 +417,9 @@ func (c *call) run() string {
 					continue
 				}
 				offer = m.SDP
-				tryAnswer()
+				if tryAnswer(); failed {
+					return "the viewer's browser could not take the show"
+				}
 			case "stats":
 				if m.Stats != nil {
 					r := *m.Stats
@@ -430,7 +436,9 @@ func (c *call) run() string {
 			}
 		case <-tick.C:
 			if offer != "" && c.pc == nil {
-				tryAnswer()
+				if tryAnswer(); failed {
+					return "the viewer's browser could not take the show"
+				}
 			}
 		case <-ping.C:
 			c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(time.Second))
@@ -637,6 +645,9 @@ func (c *call) answer(f *Feed, offer string) (string, error) {
 		return "", errors.New("onair could not read your browser's offer — reload the page, or try another browser")
 	}
 	detach, err = f.Attach(pc)
+	if errors.Is(err, ErrFeedEnded) {
+		return "", err // the show ended a moment ago: the caller waits for the next
+	}
 	if err != nil {
 		c.s.cfg.Logf("private show: binding the program: %v", err)
 		return "", errors.New("your browser cannot receive the show (H.264 video, Opus sound) — try another browser")
