@@ -40,6 +40,15 @@ type Viewers struct {
 	liveIndex int
 	closed    bool
 
+	// switching orders the switches (the monitor's state set, then told
+	// to it, one switch at a time); the feeder goroutine alone adds and
+	// removes the viewers' destination, woken by kick, until stop.
+	switching sync.Mutex
+	kick      chan struct{}
+	stop      chan struct{}
+	fed       chan struct{} // closed when the feeder has returned
+	stopOnce  sync.Once
+
 	picture atomic.Pointer[image.YCbCr] // the private viewer's newest camera picture
 
 	// The private viewer's voice on the performer's sound output, opened
@@ -63,7 +72,67 @@ var ViewersDestination = studio.Destination{Name: "Phone monitor and private sho
 // turned on or a private show opened. certDir keeps the server's
 // certificate, so the fingerprint the performer checked stays the same.
 func NewViewers(s studio.WebRTCSettings, certDir string) *Viewers {
-	return &Viewers{settings: s, certDir: certDir, liveIndex: -1}
+	v := &Viewers{settings: s, certDir: certDir, liveIndex: -1,
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), fed: make(chan struct{})}
+	go v.feeder()
+	return v
+}
+
+// feeder makes the broadcast on air feed the viewers while they are wanted
+// and stop when not (the viewers' rendition costs an encode), one change at
+// a time, until Close.
+func (v *Viewers) feeder() {
+	defer close(v.fed)
+	for {
+		select {
+		case <-v.stop:
+			return
+		case <-v.kick:
+		}
+		v.mu.Lock()
+		b, want, idx := v.live, v.wantedLocked(), v.liveIndex
+		switch {
+		case b == nil || want == (idx >= 0):
+			v.mu.Unlock()
+		case want:
+			v.mu.Unlock()
+			i, err := b.AddDestination(ViewersDestination)
+			v.mu.Lock()
+			if err != nil {
+				v.err = "The phone monitor and private show could not join the show: " + err.Error()
+			} else if v.live == b {
+				v.liveIndex = i
+				v.poke() // wanted no more meanwhile: looked at again
+			}
+			v.mu.Unlock()
+			v.changed()
+		default:
+			v.liveIndex = -1
+			v.mu.Unlock()
+			b.RemoveDestination(idx)
+		}
+	}
+}
+
+// poke wakes the feeder (never waits).
+func (v *Viewers) poke() {
+	select {
+	case v.kick <- struct{}{}:
+	default:
+	}
+}
+
+// wantedLocked: the monitor is on, or a private link waits for its viewer
+// or is in a call (a used-up link wants nothing). Called with v.mu held.
+func (v *Viewers) wantedLocked() bool {
+	if v.monitor {
+		return true
+	}
+	if !v.private || v.show == nil {
+		return false
+	}
+	st := v.show.State()
+	return st == webrtc.ShowWaiting || st == webrtc.ShowInCall
 }
 
 // Connector is the viewers destination's connector (the broadcast's
@@ -75,7 +144,7 @@ func (v *Viewers) Connector() outputs.Connector { return v.prog.Connector() }
 func (v *Viewers) Wanted() bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return v.monitor || v.private
+	return v.wantedLocked()
 }
 
 // GoingLive tells the viewers the broadcast on air (nil when it ends) and
@@ -84,6 +153,7 @@ func (v *Viewers) GoingLive(b LiveBroadcast, index int) {
 	v.mu.Lock()
 	v.live, v.liveIndex = b, index
 	v.mu.Unlock()
+	v.poke() // what was switched while the show was being prepared
 }
 
 // server starts the local HTTPS server if it is not running. Called with
@@ -123,30 +193,42 @@ func (v *Viewers) serverLocked() (*webrtc.Server, error) {
 }
 
 // hear plays the private viewer's voice on the performer's sound output
-// (opened at the first sound of a call).
+// (opened at the first sound of a call, without holding up quiet).
 func (v *Viewers) hear(l, r []float32) {
-	v.mu.Lock()
-	show := v.show
-	v.mu.Unlock()
-	if show == nil || show.State() != webrtc.ShowInCall {
+	inCall := func() bool {
+		v.mu.Lock()
+		show := v.show
+		v.mu.Unlock()
+		return show != nil && show.State() == webrtc.ShowInCall
+	}
+	if !inCall() {
 		return // the last packets of a call over: no output opened again
 	}
 	v.spMu.Lock()
-	defer v.spMu.Unlock()
-	if v.speaker == nil && !v.spFailed {
-		sp, err := device.OpenSpeaker()
-		if err != nil {
+	sp, failed := v.speaker, v.spFailed
+	v.spMu.Unlock()
+	if sp == nil && !failed {
+		opened, err := device.OpenSpeaker()
+		v.spMu.Lock()
+		switch {
+		case err != nil:
 			v.spFailed = true
+		case v.speaker == nil && inCall():
+			v.speaker, sp = opened, opened
+		default:
+			defer opened.Close() // the call ended meanwhile
+		}
+		v.spMu.Unlock()
+		if err != nil {
 			v.mu.Lock()
 			v.err = "Your viewer's voice cannot be played: " + err.Error()
 			v.mu.Unlock()
 			v.changed()
 			return
 		}
-		v.speaker = sp
 	}
-	if v.speaker != nil {
-		v.speaker.Write(l, r)
+	if sp != nil {
+		sp.Write(l, r)
 	}
 }
 
@@ -171,6 +253,7 @@ func (v *Viewers) showChanged() {
 		v.picture.Store(nil)
 		v.quiet()
 	}
+	v.poke() // a used-up link wants no feed
 	v.changed()
 }
 
@@ -184,33 +267,6 @@ func (v *Viewers) changed() {
 	}
 }
 
-// feedLocked makes sure a broadcast on air feeds the viewers when they are
-// wanted, and stops feeding them when not (its encode costs a rendition).
-// Called with v.mu held; it returns what to do once the lock is released.
-func (v *Viewers) feedLocked() func() {
-	b, want, idx := v.live, v.monitor || v.private, v.liveIndex
-	switch {
-	case b == nil:
-		return func() {}
-	case want && idx < 0:
-		return func() {
-			i, err := b.AddDestination(ViewersDestination)
-			v.mu.Lock()
-			if err != nil {
-				v.err = "The phone monitor and private show could not join the show: " + err.Error()
-			} else if v.live == b {
-				v.liveIndex = i
-			}
-			v.mu.Unlock()
-			v.changed()
-		}
-	case !want && idx >= 0:
-		v.liveIndex = -1
-		return func() { b.RemoveDestination(idx) }
-	}
-	return func() {}
-}
-
 // SetMonitor turns the phone monitor on or off.
 func (v *Viewers) SetMonitor(on bool) error {
 	var mon *webrtc.Monitor
@@ -222,9 +278,11 @@ func (v *Viewers) SetMonitor(on bool) error {
 }
 
 // turn starts the server when needed (start), sets what is wanted under
-// v.mu (set), then, with the lock released, does what follows (then) and
-// makes the broadcast on air feed the viewers, or stop, as now wanted.
+// v.mu (set), then, with the lock released, does what follows (then), and
+// has the feeder follow. One switch at a time.
 func (v *Viewers) turn(start bool, set, then func()) error {
+	v.switching.Lock()
+	defer v.switching.Unlock()
 	v.mu.Lock()
 	if start {
 		if _, err := v.serverLocked(); err != nil {
@@ -236,10 +294,9 @@ func (v *Viewers) turn(start bool, set, then func()) error {
 	}
 	set()
 	v.err = ""
-	after := v.feedLocked()
 	v.mu.Unlock()
 	then()
-	after()
+	v.poke()
 	v.changed()
 	return nil
 }
@@ -280,17 +337,13 @@ func (v *Viewers) HangUp() {
 
 // ClosePrivate ends the call and the link.
 func (v *Viewers) ClosePrivate() {
-	v.mu.Lock()
-	show := v.show
-	v.private = false
-	after := v.feedLocked()
-	v.mu.Unlock()
-	if show != nil {
-		show.HangUp() // the link is used up
-	}
-	v.picture.Store(nil)
-	after()
-	v.changed()
+	var show *webrtc.PrivateShow
+	v.turn(false, func() { v.private, show = false, v.show }, func() {
+		if show != nil {
+			show.HangUp() // the link is used up
+		}
+		v.picture.Store(nil)
+	})
 }
 
 // ViewerPicture is the private viewer's newest camera picture.
@@ -361,6 +414,8 @@ func (v *Viewers) Close() {
 		srv.Close()
 	}
 	v.quiet()
+	v.stopOnce.Do(func() { close(v.stop) })
+	<-v.fed
 }
 
 // CertDir is where the local server's certificate is kept: beside the

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"onair/outputs"
 	"onair/studio"
@@ -70,17 +71,42 @@ func TestViewersJoinAndLeaveTheShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.ClosePrivate()
-	live.mu.Lock()
-	if len(live.added) != 1 || live.added[0].URL != outputs.ViewersURL || len(live.removed) != 1 || live.removed[0] != 7 {
-		t.Errorf("added %v, removed %v; want the viewers added once, removed once when neither is wanted", live.added, live.removed)
+	fed := func() (added []studio.Destination, removed []int) {
+		live.mu.Lock()
+		defer live.mu.Unlock()
+		return append(added, live.added...), append(removed, live.removed...)
 	}
-	live.mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for a, r := fed(); len(r) == 0 && time.Now().Before(deadline); a, r = fed() {
+		_ = a
+		time.Sleep(10 * time.Millisecond)
+	}
+	if added, removed := fed(); len(added) != 1 || added[0].URL != outputs.ViewersURL || len(removed) != 1 || removed[0] != 7 {
+		t.Errorf("added %v, removed %v; want the viewers added once, removed once when neither is wanted", added, removed)
+	}
 	v.GoingLive(nil, -1)
 	if err := v.SetMonitor(true); err != nil {
 		t.Fatal(err)
 	}
-	if len(live.added) != 1 {
+	time.Sleep(100 * time.Millisecond) // nothing to wait for: nothing may happen
+	if added, _ := fed(); len(added) != 1 {
 		t.Errorf("added while off air")
+	}
+	// Switched on while the show was being prepared: going live catches up.
+	live2 := &fakeLive{}
+	v.GoingLive(live2, -1)
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		live2.mu.Lock()
+		n := len(live2.added)
+		live2.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the viewers did not join a show that went live with the monitor on")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	mu.Lock()
 	defer mu.Unlock()

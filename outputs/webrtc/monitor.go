@@ -230,17 +230,31 @@ func (m *Monitor) offer(w http.ResponseWriter, r *http.Request, token string) {
 		return
 	}
 	v, answer, err := m.answer(feed, string(offer), localRemote(r.RemoteAddr) && isLoopbackAddr(r.RemoteAddr))
+	if errors.Is(err, ErrFeedEnded) {
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, "The show is not on air yet.", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	m.mu.Lock()
-	if m.closed || !m.on || subtle.ConstantTimeCompare([]byte(token), []byte(m.token)) != 1 {
-		// Turned off or rotated while answering.
+	refuse := func(code int, msg string) {
 		m.mu.Unlock()
 		v.pc.Close()
 		v.detach()
-		http.Error(w, "This link was replaced: scan the new code in onair.", http.StatusForbidden)
+		http.Error(w, msg, code)
+	}
+	m.mu.Lock()
+	switch {
+	case m.closed || !m.on || subtle.ConstantTimeCompare([]byte(token), []byte(m.token)) != 1:
+		refuse(http.StatusForbidden, "This link was replaced: scan the new code in onair.") // while answering
+		return
+	case feed != m.prog.Current():
+		refuse(http.StatusServiceUnavailable, "The show is not on air yet.") // it ended while answering
+		return
+	case len(m.viewers) >= maxMonitorViewers:
+		refuse(http.StatusServiceUnavailable, fmt.Sprintf("Already %d viewers: close one of them first.", maxMonitorViewers))
 		return
 	}
 	m.next++
@@ -248,7 +262,7 @@ func (m *Monitor) offer(w http.ResponseWriter, r *http.Request, token string) {
 	m.viewers[id] = v
 	m.wg.Add(1)
 	m.mu.Unlock()
-	go m.watch(id, v)
+	go m.watch(id, v, feed.Done())
 	m.changed()
 	w.Header().Set("Content-Type", "application/sdp")
 	w.Header().Set("Location", "/watch/"+token+"/whep/"+id)
@@ -258,9 +272,12 @@ func (m *Monitor) offer(w http.ResponseWriter, r *http.Request, token string) {
 
 // watch holds the viewer until it is dropped, then closes its connection
 // and forgets it.
-func (m *Monitor) watch(id string, v *monitorViewer) {
+func (m *Monitor) watch(id string, v *monitorViewer, ended <-chan struct{}) {
 	defer m.wg.Done()
-	<-v.gone
+	select {
+	case <-v.gone:
+	case <-ended: // the show it watches ended (a drop may have missed it while it was being answered)
+	}
 	v.pc.Close()
 	v.detach()
 	m.mu.Lock()
@@ -321,6 +338,9 @@ func (m *Monitor) answer(feed *Feed, offer string, loopback bool) (*monitorViewe
 		return nil, "", errors.New("onair could not read the page's offer")
 	}
 	v.detach, err = feed.Attach(pc)
+	if errors.Is(err, ErrFeedEnded) {
+		return nil, "", err
+	}
 	if err != nil {
 		return nil, "", errors.New("this browser cannot receive the show (H.264 video, Opus sound)")
 	}

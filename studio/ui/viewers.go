@@ -29,8 +29,8 @@ type Viewers interface {
 	RotateMonitor() error
 	// OpenPrivate makes a new private show link (ending a call under way).
 	OpenPrivate() error
-	// HangUp ends the private call; the link stays for the viewer to call
-	// again.
+	// HangUp ends the private call (the link is used up: a new one for the
+	// next viewer).
 	HangUp()
 	// ClosePrivate ends the call and the link.
 	ClosePrivate()
@@ -81,6 +81,8 @@ type viewersPanel struct {
 	// tells it when to stop.
 	tileRunning bool
 	inCall      atomic.Bool
+	qrOf        [2]string // the links the codes drawn hold (UI goroutine)
+	callErr     string    // what the last action said went wrong (UI goroutine)
 }
 
 func (w *Window) newViewersPanel(v Viewers) *viewersPanel {
@@ -157,15 +159,14 @@ func linkLabel() *widget.Label {
 // and shows what went wrong.
 func (p *viewersPanel) call(f func() error) {
 	p.w.spawn(func() {
-		if err := f(); err != nil {
-			p.w.do(func() {
-				p.errLine.SetText(err.Error())
-				p.errLine.Show()
-				p.refresh()
-			})
-			return
-		}
-		p.w.do(func() { p.errLine.Hide(); p.refresh() })
+		err := f()
+		p.w.do(func() {
+			p.callErr = ""
+			if err != nil {
+				p.callErr = err.Error()
+			}
+			p.refresh()
+		})
 	})
 }
 
@@ -224,7 +225,7 @@ func (p *viewersPanel) refresh() {
 		p.monRotate.Hide()
 		p.fingerprint.Hide()
 	}
-	showLink(p.monQR, p.monLink, p.monShow, s.Link, s.Monitor && shown(0))
+	showLink(p.monQR, p.monLink, p.monShow, &p.qrOf[0], s.Link, s.Monitor && shown(0))
 
 	if s.Private {
 		p.privOpen.SetText("New link (ends this one)")
@@ -243,7 +244,7 @@ func (p *viewersPanel) refresh() {
 		p.privHang.Hide()
 		p.privClose.Hide()
 	}
-	showLink(p.privQR, p.privLink, p.privShow, s.PrivateLink, s.Private && shown(1))
+	showLink(p.privQR, p.privLink, p.privShow, &p.qrOf[1], s.PrivateLink, s.Private && shown(1))
 	p.inCall.Store(s.InCall)
 	if s.InCall {
 		p.tile.Show()
@@ -252,9 +253,15 @@ func (p *viewersPanel) refresh() {
 		p.tile.Image = nil
 		p.tile.Hide()
 	}
-	if s.Err != "" {
+	switch {
+	case p.callErr != "":
+		p.errLine.SetText(p.callErr)
+		p.errLine.Show()
+	case s.Err != "":
 		p.errLine.SetText(s.Err)
 		p.errLine.Show()
+	default:
+		p.errLine.Hide()
 	}
 }
 
@@ -278,22 +285,24 @@ func shortFingerprint(fp string) string {
 	return fp
 }
 
-// showLink shows link as a QR code and text when show, otherwise neither.
-func showLink(qr *canvas.Image, text *widget.Label, button *widget.Button, link string, show bool) {
+// showLink shows link as a QR code and text when show, otherwise neither;
+// of is the link the code now drawn holds (made again only for another).
+func showLink(qr *canvas.Image, text *widget.Label, button *widget.Button, of *string, link string, show bool) {
 	if !show || link == "" {
-		qr.Image = nil
+		qr.Image, *of = nil, ""
 		qr.Hide()
 		text.SetText("")
 		text.Hide()
 		button.SetText("Show the code")
 		return
 	}
-	if code, err := qrcode.New(link, qrcode.Medium); err == nil {
-		code.DisableBorder = false
-		qr.Image = code.Image(360)
-		qr.Show()
-		qr.Refresh()
+	if *of != link {
+		if code, err := qrcode.New(link, qrcode.Medium); err == nil {
+			qr.Image, *of = code.Image(360), link
+			qr.Refresh()
+		}
 	}
+	qr.Show()
 	text.SetText(link)
 	text.Show()
 	button.SetText("Shown for a minute")
