@@ -28,6 +28,9 @@ func (b *Broadcast) AddDestination(d Destination) (int, error) {
 		return 0, fmt.Errorf("destination %s: %w", d.Label(), err)
 	}
 	var notices []string // about the destination, whatever rendition it joins
+	if n := rd.clearTokenNotice(); n != "" {
+		notices = append(notices, n)
+	}
 	if rd.webrtc() {
 		want = splitWebRTC([]Rendition{{Video: want, Destinations: []int{0}}}, func(int) bool { return true })[0].Video
 		if err := b.openOpusLive(); err != nil {

@@ -330,11 +330,14 @@ func ParseCodec(name string) (encoder.Codec, error) {
 	return 0, fmt.Errorf("video codec %q is unknown (use h264 or hevc)", name)
 }
 
-// ExposedSecrets tells, for a profile file holding stream keys or chat
-// tokens, that other users of the machine can read it; the warning says how
+// ExposedSecrets tells, for a profile file holding stream keys, chat
+// tokens or a TURN credential, that other users of the machine can read it; the warning says how
 // to fix it ("" when there is nothing to say).
 func ExposedSecrets(path string, p Profile) string {
 	secrets := len(p.Chat.Secrets()) > 0
+	for _, ice := range p.WebRTC.ICEServers {
+		secrets = secrets || ice.Credential != ""
+	}
 	for _, d := range p.Destinations {
 		if !strings.HasPrefix(d.URL, "file:") {
 			secrets = true

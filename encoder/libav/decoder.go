@@ -258,8 +258,9 @@ func (d *OpusDecoder) Decode(pkt []byte) (l, r []float32, err error) {
 			fl, fr := make([]float32, n), make([]float32, n)
 			got := C.onair_frame_stereo((*C.AVFrame)(d.frame.UnsafePointer()), (*C.float)(unsafe.Pointer(&fl[0])), (*C.float)(unsafe.Pointer(&fr[0])))
 			if got < 0 {
+				format := d.frame.SampleFormat() // before the frame is let go
 				d.frame.Unref()
-				return l, r, fmt.Errorf("the Opus decoder gave %s samples, only float is handled", d.frame.SampleFormat())
+				return l, r, fmt.Errorf("the Opus decoder gave %s samples, only float is handled", format)
 			}
 			l, r = append(l, fl...), append(r, fr...)
 		}
