@@ -110,6 +110,7 @@ func (f *Feed) Write(p *encoder.Packet) (int, error) {
 	if f.closed.Load() {
 		return 0, ErrFeedEnded
 	}
+	f.keys.tick()
 	w := f.video
 	if p.Kind == encoder.Audio {
 		w = f.audio

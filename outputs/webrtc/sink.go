@@ -52,6 +52,11 @@ type sink struct {
 // costs several pictures' worth of bits.
 const keyframeEvery = time.Second
 
+// staleBacklog is how long before the connection came up a packet may have
+// been composed and still be sent: pictures the encoder held as it was asked
+// for a keyframe (a few frames), not the queue's backlog (seconds).
+const staleBacklog = 300 * time.Millisecond
+
 // ErrConnectionLost is a WHIP session whose media path failed.
 var ErrConnectionLost = errors.New("the WebRTC connection was lost")
 
@@ -72,13 +77,17 @@ func (s *sink) Write(p *encoder.Packet) (int, error) {
 	// to the keyframe asked for on connecting (a burst of old pictures
 	// would only fill the receiver's jitter buffer).
 	if !s.fresh && !p.Composed.IsZero() {
-		if p.Composed.Before(s.connectedAt) || (p.Kind == encoder.Video && !p.Key) {
+		// A keyframe composed just before the connection came up is the
+		// one asked for on connecting (the encoder had the picture in
+		// hand): fresh enough. Older is the backlog.
+		if p.Composed.Before(s.connectedAt.Add(-staleBacklog)) || (p.Kind == encoder.Video && !p.Key) {
 			return len(p.Data), nil
 		}
 		if p.Kind == encoder.Video {
 			s.fresh = true
 		}
 	}
+	s.keys.tick()
 	w := s.video
 	if p.Kind == encoder.Audio {
 		w = s.audio
@@ -158,11 +167,14 @@ func (s *sink) readRTCP(w *trackWriter) {
 func (s *sink) keyframeRequested() { s.keys.request() }
 
 // keyLimiter passes keyframe requests on to ask at most once per
-// keyframeEvery.
+// keyframeEvery. A request inside the interval is not lost: it is passed on
+// when the interval is over, by the next packet's tick (a PLI soon after
+// the keyframe asked on connecting would otherwise go unanswered).
 type keyLimiter struct {
-	ask  func()
-	mu   sync.Mutex
-	last time.Time
+	ask     func()
+	mu      sync.Mutex
+	last    time.Time
+	pending atomic.Bool
 }
 
 func (k *keyLimiter) request() {
@@ -174,6 +186,26 @@ func (k *keyLimiter) request() {
 	due := k.last.IsZero() || now.Sub(k.last) >= keyframeEvery
 	if due {
 		k.last = now
+		k.pending.Store(false)
+	} else {
+		k.pending.Store(true)
+	}
+	k.mu.Unlock()
+	if due {
+		k.ask()
+	}
+}
+
+// tick passes on a request held back, once its interval is over. It is
+// called for every packet sent: cheap when nothing waits.
+func (k *keyLimiter) tick() {
+	if !k.pending.Load() {
+		return
+	}
+	k.mu.Lock()
+	due := time.Since(k.last) >= keyframeEvery && k.pending.Swap(false)
+	if due {
+		k.last = time.Now()
 	}
 	k.mu.Unlock()
 	if due {
