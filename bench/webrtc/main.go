@@ -127,6 +127,9 @@ func run(p *testpeer.Program, rounds int, seconds, warm time.Duration, outPath s
 			fmt.Printf("  round %d/%d %-10s …", rd+1, rounds, r.name)
 			cmd := exec.Command(filepath.Join(dir, "onair"), "live", "--profile", r.profile, "--quiet")
 			cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+			if pd := os.Getenv("ONAIR_BENCH_PPROF"); pd != "" && r.webrtc { // where the WebRTC run's profiles go
+				cmd.Env = append(cmd.Env, "ONAIR_PPROF="+pd)
+			}
 			var f0 int64
 			var t0 time.Time
 			ready := func() error {
