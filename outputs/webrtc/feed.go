@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	pion "github.com/pion/webrtc/v4"
 
@@ -137,6 +139,40 @@ func (f *Feed) Close() error {
 
 // Done is closed when the feed ends (the show ended).
 func (f *Feed) Done() <-chan struct{} { return f.done }
+
+// newAnswerer makes a PeerConnection to answer a browser's offer with the
+// feed: the feed's codecs (and what extra registers: a viewer's own
+// codecs), NACK and reports, UDP only, and ICE timeouts short enough that a
+// browser that vanished is dropped within failAfter. loopback lets it
+// gather 127.0.0.1 (a browser on this computer).
+func (f *Feed) newAnswerer(ice []pion.ICEServer, loopback bool, failAfter time.Duration, extra func(*pion.MediaEngine) error) (*pion.PeerConnection, error) {
+	m := &pion.MediaEngine{}
+	if err := f.RegisterCodecs(m); err != nil {
+		return nil, fmt.Errorf("preparing the program's codecs: %w", err)
+	}
+	if extra != nil {
+		if err := extra(m); err != nil {
+			return nil, err
+		}
+	}
+	ir := &interceptor.Registry{}
+	if err := pion.ConfigureNack(m, ir); err != nil {
+		return nil, fmt.Errorf("preparing WebRTC retransmission: %w", err)
+	}
+	if err := pion.ConfigureRTCPReports(ir); err != nil {
+		return nil, fmt.Errorf("preparing WebRTC reports: %w", err)
+	}
+	var se pion.SettingEngine
+	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4, pion.NetworkTypeUDP6})
+	se.SetICETimeouts(2*time.Second, failAfter, 500*time.Millisecond)
+	se.SetIncludeLoopbackCandidate(loopback)
+	api := pion.NewAPI(pion.WithMediaEngine(m), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
+	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: ice})
+	if err != nil {
+		return nil, fmt.Errorf("starting WebRTC: %w", err)
+	}
+	return pc, nil
+}
 
 // Attach binds the feed's tracks to pc (after its remote offer is set, the
 // browser's receiving transceivers take them) and reads the peer's RTCP for

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/interceptor"
 	pion "github.com/pion/webrtc/v4"
 )
 
@@ -289,26 +288,10 @@ func (m *Monitor) watch(id string, v *monitorViewer, ended <-chan struct{}) {
 // answer makes the viewer's PeerConnection: the feed's tracks to the
 // page's receiving transceivers, nothing received.
 func (m *Monitor) answer(feed *Feed, offer string, loopback bool) (*monitorViewer, string, error) {
-	me := &pion.MediaEngine{}
-	if err := feed.RegisterCodecs(me); err != nil {
-		return nil, "", fmt.Errorf("preparing the program's codecs: %w", err)
-	}
-	ir := &interceptor.Registry{}
-	if err := pion.ConfigureNack(me, ir); err != nil {
-		return nil, "", err
-	}
-	if err := pion.ConfigureRTCPReports(ir); err != nil {
-		return nil, "", err
-	}
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4, pion.NetworkTypeUDP6})
 	// A phone that goes away (locked, out of Wi-Fi) is dropped in seconds.
-	se.SetICETimeouts(2*time.Second, 4*time.Second, 500*time.Millisecond)
-	se.SetIncludeLoopbackCandidate(loopback)
-	api := pion.NewAPI(pion.WithMediaEngine(me), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: m.srv.cfg.ICEServers})
+	pc, err := feed.newAnswerer(m.srv.cfg.ICEServers, loopback, 4*time.Second, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("starting WebRTC: %w", err)
+		return nil, "", err
 	}
 	v := &monitorViewer{pc: pc, gone: make(chan struct{})}
 	ok := false

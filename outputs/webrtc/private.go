@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/pion/interceptor"
 	"github.com/pion/sdp/v3"
 	pion "github.com/pion/webrtc/v4"
 )
@@ -548,37 +547,25 @@ func (c *call) cleanup() {
 // tracks on the page's receiving transceivers, the page's camera and
 // microphone received. The error is in words for the page.
 func (c *call) answer(f *Feed, offer string) (string, error) {
-	m := &pion.MediaEngine{}
-	if err := f.RegisterCodecs(m); err != nil {
-		return "", fmt.Errorf("preparing the program's codecs: %w", err)
+	// The viewer's camera: VP8 or H.264 (the feed's line carries theirs
+	// too), and the level in their sound's headers.
+	theirs := func(m *pion.MediaEngine) error {
+		if err := m.RegisterCodec(pion.RTPCodecParameters{
+			RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000,
+				RTCPFeedback: []pion.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}},
+			PayloadType: 96,
+		}, pion.RTPCodecTypeVideo); err != nil {
+			return fmt.Errorf("preparing VP8: %w", err)
+		}
+		if err := m.RegisterHeaderExtension(pion.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, pion.RTPCodecTypeAudio); err != nil {
+			return fmt.Errorf("preparing the audio level: %w", err)
+		}
+		return nil
 	}
-	// The viewer's camera: VP8 or H.264 (the feed's line carries theirs too).
-	if err := m.RegisterCodec(pion.RTPCodecParameters{
-		RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000,
-			RTCPFeedback: []pion.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}},
-		PayloadType: 96,
-	}, pion.RTPCodecTypeVideo); err != nil {
-		return "", fmt.Errorf("preparing VP8: %w", err)
-	}
-	if err := m.RegisterHeaderExtension(pion.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, pion.RTPCodecTypeAudio); err != nil {
-		return "", fmt.Errorf("preparing the audio level: %w", err)
-	}
-	ir := &interceptor.Registry{}
-	if err := pion.ConfigureNack(m, ir); err != nil {
-		return "", fmt.Errorf("preparing WebRTC retransmission: %w", err)
-	}
-	if err := pion.ConfigureRTCPReports(ir); err != nil {
-		return "", fmt.Errorf("preparing WebRTC reports: %w", err)
-	}
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4, pion.NetworkTypeUDP6})
 	// A vanished browser ends the call within seconds.
-	se.SetICETimeouts(2*time.Second, 3*time.Second, 500*time.Millisecond)
-	se.SetIncludeLoopbackCandidate(c.loopback)
-	api := pion.NewAPI(pion.WithMediaEngine(m), pion.WithInterceptorRegistry(ir), pion.WithSettingEngine(se))
-	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: c.s.cfg.ICEServers})
+	pc, err := f.newAnswerer(c.s.cfg.ICEServers, c.loopback, 3*time.Second, theirs)
 	if err != nil {
-		return "", fmt.Errorf("starting WebRTC: %w", err)
+		return "", err
 	}
 	var detach func()
 	ok := false
