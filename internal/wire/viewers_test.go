@@ -53,9 +53,21 @@ func TestViewersJoinAndLeaveTheShow(t *testing.T) {
 		t.Fatal("wanted before anything was turned on")
 	}
 	live := &fakeLive{}
+	fed := func() (added []studio.Destination, removed []int) {
+		live.mu.Lock()
+		defer live.mu.Unlock()
+		return append(added, live.added...), append(removed, live.removed...)
+	}
 	v.GoingLive(live, -1)
 	if err := v.SetMonitor(true); err != nil {
 		t.Fatal(err)
+	}
+	// The feeder follows on its own goroutine, to the state it finds: wait
+	// for the join before the next switch (switched off at once, it would
+	// rightly add nothing).
+	deadline := time.Now().Add(5 * time.Second)
+	for a, _ := fed(); len(a) == 0 && time.Now().Before(deadline); a, _ = fed() {
+		time.Sleep(10 * time.Millisecond)
 	}
 	st := v.State()
 	if !st.Monitor || !strings.Contains(st.Link, "/watch/") || len(strings.Split(st.Fingerprint, ":")) != 32 {
@@ -71,14 +83,8 @@ func TestViewersJoinAndLeaveTheShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	v.ClosePrivate()
-	fed := func() (added []studio.Destination, removed []int) {
-		live.mu.Lock()
-		defer live.mu.Unlock()
-		return append(added, live.added...), append(removed, live.removed...)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for a, r := fed(); len(r) == 0 && time.Now().Before(deadline); a, r = fed() {
-		_ = a
+	deadline = time.Now().Add(5 * time.Second)
+	for _, r := fed(); len(r) == 0 && time.Now().Before(deadline); _, r = fed() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	if added, removed := fed(); len(added) != 1 || added[0].URL != outputs.ViewersURL || len(removed) != 1 || removed[0] != 7 {
